@@ -1,0 +1,71 @@
+package dev.portcheck.cli;
+
+import dev.portcheck.importers.api.PortcheckException;
+import java.io.PrintWriter;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Spec;
+
+/** The {@code portcheck} entry point. */
+@Command(
+    name = "portcheck",
+    mixinStandardHelpOptions = true,
+    versionProvider = VersionProvider.class,
+    description = {
+      "Verifies neural-network models ported between PyTorch, TensorFlow and ONNX:",
+      "finds the first layer whose outputs diverge and why (epsilon, weights, numerics)."
+    },
+    subcommands = {InspectCommand.class, CommandLine.HelpCommand.class},
+    exitCodeListHeading = "%nExit codes:%n",
+    exitCodeList = {
+      "0:models match",
+      "1:a difference was found",
+      "2:could not check (usage, unreadable, unsafe or unsupported input)"
+    })
+public final class Portcheck implements Runnable {
+  @Spec CommandSpec spec;
+
+  @Override
+  public void run() {
+    throw new CommandLine.ParameterException(spec.commandLine(), "Missing command");
+  }
+
+  /** Builds the command line with portcheck's error handling, for {@link #main} and for tests. */
+  public static CommandLine commandLine() {
+    CommandLine cl = new CommandLine(new Portcheck());
+    cl.setExecutionExceptionHandler(Portcheck::handleExecutionException);
+    cl.setParameterExceptionHandler(
+        (ex, args) -> {
+          PrintWriter err = ex.getCommandLine().getErr();
+          err.println("portcheck: " + ex.getMessage());
+          err.println("Try '" + ex.getCommandLine().getCommandSpec().qualifiedName() + " --help'.");
+          return ExitCodes.CANNOT_CHECK;
+        });
+    return cl;
+  }
+
+  private static int handleExecutionException(
+      Exception ex, CommandLine cl, CommandLine.ParseResult parseResult) {
+    PrintWriter err = cl.getErr();
+    boolean verbose = parseResult.hasMatchedOption("--verbose")
+        || parseResult.subcommands().stream().anyMatch(p -> p.hasMatchedOption("--verbose"));
+    if (ex instanceof PortcheckException pe) {
+      err.println("portcheck: " + pe.getMessage());
+    } else {
+      // Not one of ours: still no stack trace by default, but say it is a bug.
+      err.println(
+          "portcheck: internal error: " + ex + " (please report it; rerun with --verbose for details)");
+    }
+    if (verbose) {
+      ex.printStackTrace(err);
+    }
+    err.flush();
+    return ExitCodes.CANNOT_CHECK;
+  }
+
+  /** Runs the command line and exits with its code. */
+  public static void main(String[] args) {
+    System.exit(commandLine().execute(args));
+  }
+}

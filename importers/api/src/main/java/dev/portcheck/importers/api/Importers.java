@@ -1,0 +1,42 @@
+package dev.portcheck.importers.api;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.ServiceLoader;
+
+/** Finds the importer for a model file among those on the class path. */
+public final class Importers {
+  private Importers() {}
+
+  /** Every importer on the class path, in service-file order. */
+  public static List<ModelImporter> available() {
+    List<ModelImporter> all = new ArrayList<>();
+    ServiceLoader.load(ModelImporter.class, Importers.class.getClassLoader()).forEach(all::add);
+    return all;
+  }
+
+  /** The importer that recognises {@code path} by its content. */
+  public static ModelImporter forPath(Path path) {
+    if (!Files.exists(path)) {
+      throw PortcheckException.notFound(path);
+    }
+    if (!Files.isDirectory(path) && !Files.isReadable(path)) {
+      throw PortcheckException.unreadable(path, null);
+    }
+    List<ModelImporter> all = available();
+    for (ModelImporter importer : all) {
+      if (importer.canOpen(path)) {
+        return importer;
+      }
+    }
+    throw PortcheckException.unsupportedFormat(
+        path, all.stream().map(ModelImporter::formats).toList());
+  }
+
+  /** Opens {@code path} with the importer that recognises it. */
+  public static ModelView open(Path path) {
+    return forPath(path).open(path);
+  }
+}

@@ -1,0 +1,66 @@
+package dev.portcheck.importers.api;
+
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+
+/**
+ * One layer of a model, in graph (topological) order.
+ *
+ * @param name the model's own name: the ONNX node name, the Keras layer name, the TorchScript
+ *     module path ({@code layer1.0.bn1})
+ * @param opType the framework's own op type ({@code Conv}, {@code FusedBatchNormV3}, {@code
+ *     torch.nn.BatchNorm2d})
+ * @param kind the framework-neutral kind
+ * @param inputs tensor names it reads (engine-specific)
+ * @param outputs tensor names it writes; the first is the one {@link ModelView#run} returns for it
+ * @param attributes typed attributes under canonical names ({@code epsilon}, {@code momentum},
+ *     {@code strides}, {@code pads}, {@code padding}, {@code dilations}, {@code group}, {@code
+ *     activation}, {@code coordinate_transformation_mode}), in a stable order
+ * @param parameters the parameters it uses, by role ({@code weight}, {@code bias}, {@code scale},
+ *     {@code offset}, {@code mean}, {@code variance}) to the name in {@link ModelView#parameters()}
+ * @param layout layout of its output activation
+ * @param parent the enclosing layer for layers inside a subgraph or function, else {@code null}
+ * @param tappable whether {@link ModelView#run} can return its output
+ */
+public record Layer(
+    String name,
+    String opType,
+    OpKind kind,
+    List<String> inputs,
+    List<String> outputs,
+    Map<String, AttributeValue> attributes,
+    Map<String, String> parameters,
+    Layout layout,
+    String parent,
+    boolean tappable) {
+
+  /** Canonical attribute name of a normalization layer's epsilon. */
+  public static final String EPSILON = "epsilon";
+
+  public Layer {
+    Objects.requireNonNull(name, "name");
+    Objects.requireNonNull(opType, "opType");
+    Objects.requireNonNull(kind, "kind");
+    Objects.requireNonNull(layout, "layout");
+    inputs = List.copyOf(inputs);
+    outputs = List.copyOf(outputs);
+    attributes = Collections.unmodifiableMap(new LinkedHashMap<>(attributes));
+    parameters = Collections.unmodifiableMap(new LinkedHashMap<>(parameters));
+  }
+
+  /** An attribute by canonical name. */
+  public Optional<AttributeValue> attribute(String key) {
+    return Optional.ofNullable(attributes.get(key));
+  }
+
+  /** The epsilon of a normalization layer, if it has one. */
+  public Optional<Double> epsilon() {
+    return attribute(EPSILON)
+        .filter(AttributeValue.Float.class::isInstance)
+        .map(a -> ((AttributeValue.Float) a).value());
+  }
+}

@@ -1,0 +1,210 @@
+package dev.portcheck.importers.api;
+
+import java.nio.FloatBuffer;
+import java.util.Arrays;
+import java.util.Objects;
+
+/**
+ * A dense tensor copied out of an engine into the Java heap, so that no native handle outlives the
+ * call that produced it. Floating types are held as {@code float}, integer and boolean types as
+ * {@code long}. Instances are immutable: the arrays are copied in and never handed out.
+ */
+public final class Tensor {
+  private final DType dtype;
+  private final long[] shape;
+  private final float[] floats;
+  private final long[] longs;
+
+  private Tensor(DType dtype, long[] shape, float[] floats, long[] longs) {
+    this.dtype = Objects.requireNonNull(dtype, "dtype");
+    this.shape = shape.clone();
+    this.floats = floats;
+    this.longs = longs;
+    long n = elementCount(this.shape);
+    long have = floats != null ? floats.length : longs.length;
+    if (n != have) {
+      throw new IllegalArgumentException(
+          "shape " + Arrays.toString(shape) + " holds " + n + " elements but " + have + " were given");
+    }
+  }
+
+  /** A {@link DType#FLOAT32} tensor; {@code data} is copied. */
+  public static Tensor ofFloats(long[] shape, float[] data) {
+    return new Tensor(DType.FLOAT32, shape, data.clone(), null);
+  }
+
+  /**
+   * A floating tensor that takes ownership of {@code data} without copying. For importers that have
+   * just copied the values out of an engine and will not touch the array again.
+   */
+  public static Tensor wrapFloats(DType dtype, long[] shape, float[] data) {
+    if (!dtype.isFloating()) {
+      throw new IllegalArgumentException(dtype + " is not a floating type");
+    }
+    return new Tensor(dtype, shape, data, null);
+  }
+
+  /** An integer or boolean tensor; {@code data} is copied. */
+  public static Tensor ofLongs(DType dtype, long[] shape, long[] data) {
+    if (dtype.isFloating()) {
+      throw new IllegalArgumentException(dtype + " is a floating type; use ofFloats");
+    }
+    return new Tensor(dtype, shape, null, data.clone());
+  }
+
+  /** A FLOAT32 tensor of the given shape filled with {@code value}. */
+  public static Tensor filled(long[] shape, float value) {
+    float[] data = new float[Math.toIntExact(elementCount(shape))];
+    Arrays.fill(data, value);
+    return new Tensor(DType.FLOAT32, shape, data, null);
+  }
+
+  /** Number of elements a shape holds. */
+  public static long elementCount(long[] shape) {
+    long n = 1;
+    for (long d : shape) {
+      if (d < 0) {
+        throw new IllegalArgumentException("dynamic dimension in " + Arrays.toString(shape));
+      }
+      n = Math.multiplyExact(n, d);
+    }
+    return n;
+  }
+
+  public DType dtype() {
+    return dtype;
+  }
+
+  /** A copy of the shape. */
+  public long[] shape() {
+    return shape.clone();
+  }
+
+  public int rank() {
+    return shape.length;
+  }
+
+  public int size() {
+    return floats != null ? floats.length : longs.length;
+  }
+
+  /** Element {@code i} in row-major order, as a float. */
+  public float getFloat(int i) {
+    return floats != null ? floats[i] : longs[i];
+  }
+
+  /** Element {@code i} in row-major order, as a long (floating values are truncated). */
+  public long getLong(int i) {
+    return longs != null ? longs[i] : (long) floats[i];
+  }
+
+  /** A read-only view of floating data, for fast sequential reads; throws for integer tensors. */
+  public FloatBuffer floatBuffer() {
+    if (floats == null) {
+      throw new IllegalStateException(dtype + " tensor has no float data");
+    }
+    return FloatBuffer.wrap(floats).asReadOnlyBuffer();
+  }
+
+  /** A copy of the values as floats. */
+  public float[] toFloatArray() {
+    if (floats != null) {
+      return floats.clone();
+    }
+    float[] out = new float[longs.length];
+    for (int i = 0; i < out.length; i++) {
+      out[i] = longs[i];
+    }
+    return out;
+  }
+
+  /** A copy of the values as longs. */
+  public long[] toLongArray() {
+    if (longs != null) {
+      return longs.clone();
+    }
+    long[] out = new long[floats.length];
+    for (int i = 0; i < out.length; i++) {
+      out[i] = (long) floats[i];
+    }
+    return out;
+  }
+
+  /** The same values viewed with another shape of equal element count. */
+  public Tensor reshape(long[] newShape) {
+    return new Tensor(dtype, newShape, floats, longs);
+  }
+
+  /**
+   * Axes permuted: {@code result.shape[i] == shape[perm[i]]}, as numpy's {@code transpose(perm)}.
+   */
+  public Tensor transpose(int... perm) {
+    int r = shape.length;
+    if (perm.length != r) {
+      throw new IllegalArgumentException(
+          "permutation " + Arrays.toString(perm) + " does not fit rank " + r);
+    }
+    long[] newShape = new long[r];
+    for (int i = 0; i < r; i++) {
+      newShape[i] = shape[perm[i]];
+    }
+    int[] oldStrides = strides(shape);
+    int[] newDims = new int[r];
+    int[] srcStride = new int[r];
+    for (int i = 0; i < r; i++) {
+      newDims[i] = (int) newShape[i];
+      srcStride[i] = oldStrides[perm[i]];
+    }
+    int n = size();
+    float[] f = floats != null ? new float[n] : null;
+    long[] l = longs != null ? new long[n] : null;
+    int[] idx = new int[r];
+    int src = 0;
+    for (int dst = 0; dst < n; dst++) {
+      if (f != null) {
+        f[dst] = floats[src];
+      } else {
+        l[dst] = longs[src];
+      }
+      for (int ax = r - 1; ax >= 0; ax--) {
+        idx[ax]++;
+        src += srcStride[ax];
+        if (idx[ax] < newDims[ax]) {
+          break;
+        }
+        src -= srcStride[ax] * newDims[ax];
+        idx[ax] = 0;
+      }
+    }
+    return new Tensor(dtype, newShape, f, l);
+  }
+
+  private static int[] strides(long[] shape) {
+    int[] s = new int[shape.length];
+    int acc = 1;
+    for (int i = shape.length - 1; i >= 0; i--) {
+      s[i] = acc;
+      acc *= (int) shape[i];
+    }
+    return s;
+  }
+
+  @Override
+  public boolean equals(Object o) {
+    return o instanceof Tensor t
+        && dtype == t.dtype
+        && Arrays.equals(shape, t.shape)
+        && Arrays.equals(floats, t.floats)
+        && Arrays.equals(longs, t.longs);
+  }
+
+  @Override
+  public int hashCode() {
+    return Objects.hash(dtype, Arrays.hashCode(shape), Arrays.hashCode(floats), Arrays.hashCode(longs));
+  }
+
+  @Override
+  public String toString() {
+    return "Tensor[" + dtype + " " + Arrays.toString(shape) + "]";
+  }
+}

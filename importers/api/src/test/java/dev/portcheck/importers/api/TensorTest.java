@@ -1,0 +1,64 @@
+package dev.portcheck.importers.api;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+
+import org.junit.jupiter.api.Test;
+
+class TensorTest {
+  private static Tensor iota(long... shape) {
+    float[] f = new float[(int) Tensor.elementCount(shape)];
+    for (int i = 0; i < f.length; i++) {
+      f[i] = i;
+    }
+    return Tensor.ofFloats(shape, f);
+  }
+
+  @Test
+  void nchwToNhwcTransposeMovesChannelsLast() {
+    Tensor nchw = iota(1, 2, 2, 3); // c=2, h=2, w=3
+    Tensor nhwc = nchw.transpose(0, 2, 3, 1);
+    assertArrayEquals(new long[] {1, 2, 3, 2}, nhwc.shape());
+    // nhwc[0,h,w,c] == nchw[0,c,h,w] == c*6 + h*3 + w
+    assertEquals(0f, nhwc.getFloat(0));
+    assertEquals(6f, nhwc.getFloat(1));
+    assertEquals(1f, nhwc.getFloat(2));
+    assertEquals(3 + 2 + 6, nhwc.getFloat(((1 * 3) + 2) * 2 + 1));
+  }
+
+  @Test
+  void transposeThenInverseIsIdentity() {
+    Tensor oihw = iota(4, 3, 2, 5);
+    Tensor hwio = oihw.transpose(2, 3, 1, 0);
+    assertArrayEquals(new long[] {2, 5, 3, 4}, hwio.shape());
+    assertEquals(oihw, hwio.transpose(3, 2, 0, 1));
+  }
+
+  @Test
+  void tensorsAreImmutableCopies() {
+    float[] data = {1, 2, 3};
+    Tensor t = Tensor.ofFloats(new long[] {3}, data);
+    data[0] = 42;
+    t.toFloatArray()[1] = 42;
+    assertEquals(1f, t.getFloat(0));
+    assertEquals(2f, t.getFloat(1));
+  }
+
+  @Test
+  void shapeAndDataMustAgree() {
+    IllegalArgumentException e =
+        assertThrows(
+            IllegalArgumentException.class, () -> Tensor.ofFloats(new long[] {2, 2}, new float[3]));
+    assertEquals("shape [2, 2] holds 4 elements but 3 were given", e.getMessage());
+  }
+
+  @Test
+  void halfPrecisionDecodesNormalsSubnormalsAndInfinity() {
+    assertEquals(1.0f, Half.toFloat((short) 0x3c00));
+    assertEquals(-2.0f, Half.toFloat((short) 0xc000));
+    assertEquals(5.9604645e-8f, Half.toFloat((short) 0x0001));
+    assertEquals(Float.POSITIVE_INFINITY, Half.toFloat((short) 0x7c00));
+    assertEquals(1.0f, Half.bfloat16ToFloat((short) 0x3f80));
+  }
+}

@@ -1,0 +1,106 @@
+package dev.portcheck.importers.api.testing;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.portcheck.importers.api.Npy;
+import dev.portcheck.importers.api.Tensor;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.Paths;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.Predicate;
+
+/**
+ * Test access to the generated fixtures ({@code fixtures/manifest.json}) and to the real third-party
+ * models in {@code ../shared/realmodels}. Tests read expectations from the manifest instead of
+ * repeating them.
+ */
+public final class Fixtures {
+  private static JsonNode manifest;
+
+  private Fixtures() {}
+
+  /** The repository root: the nearest folder upwards that holds {@code fixtures/manifest.json}. */
+  public static Path repoRoot() {
+    String prop = System.getProperty("portcheck.fixtures");
+    if (prop != null && Files.isDirectory(Paths.get(prop))) {
+      return Paths.get(prop).toAbsolutePath().normalize().getParent();
+    }
+    Path p = Paths.get("").toAbsolutePath();
+    while (p != null) {
+      if (Files.isRegularFile(p.resolve("fixtures/manifest.json"))) {
+        return p;
+      }
+      p = p.getParent();
+    }
+    throw new IllegalStateException("fixtures/manifest.json not found above " + Paths.get("").toAbsolutePath());
+  }
+
+  /** The {@code fixtures} folder. */
+  public static Path root() {
+    return repoRoot().resolve("fixtures");
+  }
+
+  /** A path relative to {@code fixtures/}. */
+  public static Path path(String relative) {
+    return root().resolve(relative);
+  }
+
+  /** The real third-party models folder, {@code ../shared/realmodels} beside the repository. */
+  public static Path realModels() {
+    String prop = System.getProperty("portcheck.realmodels");
+    if (prop != null && Files.isDirectory(Paths.get(prop))) {
+      return Paths.get(prop).toAbsolutePath().normalize();
+    }
+    return repoRoot().resolve("../shared/realmodels").normalize();
+  }
+
+  /** A real third-party model by file name. */
+  public static Path realModel(String name) {
+    return realModels().resolve(name);
+  }
+
+  /** The parsed manifest. */
+  public static synchronized JsonNode manifest() {
+    if (manifest == null) {
+      try {
+        manifest = new ObjectMapper().readTree(root().resolve("manifest.json").toFile());
+      } catch (IOException e) {
+        throw new UncheckedIOException(e);
+      }
+    }
+    return manifest;
+  }
+
+  /** Manifest {@code files} entries that match. */
+  public static List<JsonNode> files(Predicate<JsonNode> filter) {
+    List<JsonNode> out = new ArrayList<>();
+    manifest().path("files").forEach(f -> {
+      if (filter.test(f)) {
+        out.add(f);
+      }
+    });
+    return out;
+  }
+
+  /** Manifest {@code files} entries of one framework and variant. */
+  public static List<JsonNode> files(String framework, String variant) {
+    return files(
+        f -> framework.equals(f.path("framework").asText()) && variant.equals(f.path("variant").asText()));
+  }
+
+  /** The manifest entry for a path relative to {@code fixtures/}. */
+  public static JsonNode file(String relative) {
+    return files(f -> relative.equals(f.path("path").asText())).stream()
+        .findFirst()
+        .orElseThrow(() -> new IllegalArgumentException("not in manifest: " + relative));
+  }
+
+  /** Reads a {@code .npy} relative to {@code fixtures/}. */
+  public static Tensor npy(String relative) {
+    return Npy.read(path(relative));
+  }
+}
