@@ -35,8 +35,16 @@ final class InspectCommand implements Callable<Integer> {
   /** Attributes worth a column; everything else is shown with --all-attributes. */
   private static final List<String> KEY_ATTRIBUTES =
       List.of(
-          "epsilon", "momentum", "strides", "pads", "padding", "dilations", "group",
-          "activation", "coordinate_transformation_mode", "mode");
+          "epsilon",
+          "momentum",
+          "strides",
+          "pads",
+          "padding",
+          "dilations",
+          "group",
+          "activation",
+          "coordinate_transformation_mode",
+          "mode");
 
   @Spec CommandSpec spec;
   @Mixin CommonOptions common;

@@ -48,14 +48,17 @@ public final class Portcheck implements Runnable {
   private static int handleExecutionException(
       Exception ex, CommandLine cl, CommandLine.ParseResult parseResult) {
     PrintWriter err = cl.getErr();
-    boolean verbose = parseResult.hasMatchedOption("--verbose")
-        || parseResult.subcommands().stream().anyMatch(p -> p.hasMatchedOption("--verbose"));
+    boolean verbose =
+        parseResult.hasMatchedOption("--verbose")
+            || parseResult.subcommands().stream().anyMatch(p -> p.hasMatchedOption("--verbose"));
     if (ex instanceof PortcheckException pe) {
       err.println("portcheck: " + pe.getMessage());
     } else {
       // Not one of ours: still no stack trace by default, but say it is a bug.
       err.println(
-          "portcheck: internal error: " + ex + " (please report it; rerun with --verbose for details)");
+          "portcheck: internal error: "
+              + ex
+              + " (please report it; rerun with --verbose for details)");
     }
     if (verbose) {
       ex.printStackTrace(err);

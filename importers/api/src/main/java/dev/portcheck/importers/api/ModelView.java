@@ -6,9 +6,9 @@ import java.util.Map;
 import java.util.Optional;
 
 /**
- * One model, opened by an importer: what it declares, its layers in graph order, its parameters, and
- * a way to run it. Implementations own native resources (sessions, graphs, NDManagers) and release
- * them in {@link #close()}; a second close is harmless.
+ * One model, opened by an importer: what it declares, its layers in graph order, its parameters,
+ * and a way to run it. Implementations own native resources (sessions, graphs, NDManagers) and
+ * release them in {@link #close()}; a second close is harmless.
  */
 public interface ModelView extends AutoCloseable {
 

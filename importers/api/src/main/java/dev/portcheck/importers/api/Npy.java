@@ -21,6 +21,7 @@ public final class Npy {
   private static final Pattern DESCR = Pattern.compile("'descr'\\s*:\\s*'([^']*)'");
   private static final Pattern FORTRAN = Pattern.compile("'fortran_order'\\s*:\\s*(True|False)");
   private static final Pattern SHAPE = Pattern.compile("'shape'\\s*:\\s*\\(([^)]*)\\)");
+
   /** Refuse headers or payloads that would not fit a Java array rather than fail halfway. */
   private static final long MAX_ELEMENTS = Integer.MAX_VALUE - 8;
 
@@ -88,8 +89,12 @@ public final class Npy {
           case "f8", "i8", "u8" -> 8;
           case "f2", "i2", "u2" -> 2;
           case "b1", "i1", "u1" -> 1;
-          default -> throw PortcheckException.badInput(
-              path, "dtype '" + descr + "' is not supported; use float32, float64, int32, int64 or bool.");
+          default ->
+              throw PortcheckException.badInput(
+                  path,
+                  "dtype '"
+                      + descr
+                      + "' is not supported; use float32, float64, int32, int64 or bool.");
         };
     long need = (long) n * width;
     if (bytes.length - dataStart < need) {
@@ -123,8 +128,14 @@ public final class Npy {
           l[i] =
               switch (width) {
                 case 8 -> data.getLong(i * 8);
-                case 4 -> kind.startsWith("u") ? Integer.toUnsignedLong(data.getInt(i * 4)) : data.getInt(i * 4);
-                case 2 -> kind.startsWith("u") ? Short.toUnsignedInt(data.getShort(i * 2)) : data.getShort(i * 2);
+                case 4 ->
+                    kind.startsWith("u")
+                        ? Integer.toUnsignedLong(data.getInt(i * 4))
+                        : data.getInt(i * 4);
+                case 2 ->
+                    kind.startsWith("u")
+                        ? Short.toUnsignedInt(data.getShort(i * 2))
+                        : data.getShort(i * 2);
                 default -> kind.startsWith("i") ? data.get(i) : Byte.toUnsignedInt(data.get(i));
               };
         }
@@ -212,7 +223,8 @@ public final class Npy {
         }
         dims.add(d);
       } catch (NumberFormatException e) {
-        throw PortcheckException.corrupt(path, ".npy shape '" + s + "' is not a tuple of integers", e);
+        throw PortcheckException.corrupt(
+            path, ".npy shape '" + s + "' is not a tuple of integers", e);
       }
     }
     return dims.stream().mapToLong(Long::longValue).toArray();

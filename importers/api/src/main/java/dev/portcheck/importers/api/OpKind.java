@@ -53,8 +53,17 @@ public enum OpKind {
   /** Whether this kind carries trainable weights worth fingerprinting. */
   public boolean hasWeights() {
     return switch (this) {
-      case CONV, CONV_TRANSPOSE, LINEAR, BATCH_NORM, LAYER_NORM, INSTANCE_NORM, GROUP_NORM,
-          ATTENTION, LSTM, GRU -> true;
+      case CONV,
+          CONV_TRANSPOSE,
+          LINEAR,
+          BATCH_NORM,
+          LAYER_NORM,
+          INSTANCE_NORM,
+          GROUP_NORM,
+          ATTENTION,
+          LSTM,
+          GRU ->
+          true;
       default -> false;
     };
   }

@@ -77,13 +77,18 @@ public final class PortcheckException extends RuntimeException {
   public static PortcheckException corrupt(Path path, String detail, Throwable cause) {
     return new PortcheckException(
         Reason.CORRUPT,
-        path + ": not a valid model: " + detail + ". Export it again or check that it is the file you meant.",
+        path
+            + ": not a valid model: "
+            + detail
+            + ". Export it again or check that it is the file you meant.",
         cause);
   }
 
   public static PortcheckException unsafe(Path path, String detail) {
     return new PortcheckException(
-        Reason.UNSAFE, path + ": refused as unsafe: " + detail + ". Nothing was executed or written.", null);
+        Reason.UNSAFE,
+        path + ": refused as unsafe: " + detail + ". Nothing was executed or written.",
+        null);
   }
 
   public static PortcheckException unsupportedFormat(Path path, Collection<String> known) {
@@ -93,15 +98,24 @@ public final class PortcheckException extends RuntimeException {
         null);
   }
 
-  public static PortcheckException unsupportedOp(Path path, String layer, String op, Throwable cause) {
+  public static PortcheckException unsupportedOp(
+      Path path, String layer, String op, Throwable cause) {
     return new PortcheckException(
         Reason.UNSUPPORTED_OP,
-        path + ": layer '" + layer + "' uses op " + op + ", which the engine cannot run (" + describe(cause) + ").",
+        path
+            + ": layer '"
+            + layer
+            + "' uses op "
+            + op
+            + ", which the engine cannot run ("
+            + describe(cause)
+            + ").",
         cause);
   }
 
   public static PortcheckException notRunnable(Path path, String why) {
-    return new PortcheckException(Reason.NOT_RUNNABLE, path + ": cannot be run: " + why + ".", null);
+    return new PortcheckException(
+        Reason.NOT_RUNNABLE, path + ": cannot be run: " + why + ".", null);
   }
 
   public static PortcheckException badInput(Path path, String detail) {
@@ -110,7 +124,9 @@ public final class PortcheckException extends RuntimeException {
 
   public static PortcheckException engine(Path path, String during, Throwable cause) {
     return new PortcheckException(
-        Reason.ENGINE, path + ": the engine failed while " + during + ": " + describe(cause), cause);
+        Reason.ENGINE,
+        path + ": the engine failed while " + during + ": " + describe(cause),
+        cause);
   }
 
   public static PortcheckException usage(String message) {

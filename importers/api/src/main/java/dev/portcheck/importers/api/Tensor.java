@@ -24,7 +24,13 @@ public final class Tensor {
     long have = floats != null ? floats.length : longs.length;
     if (n != have) {
       throw new IllegalArgumentException(
-          "shape " + Arrays.toString(shape) + " holds " + n + " elements but " + have + " were given");
+          "shape "
+              + Arrays.toString(shape)
+              + " holds "
+              + n
+              + " elements but "
+              + have
+              + " were given");
     }
   }
 
@@ -200,7 +206,8 @@ public final class Tensor {
 
   @Override
   public int hashCode() {
-    return Objects.hash(dtype, Arrays.hashCode(shape), Arrays.hashCode(floats), Arrays.hashCode(longs));
+    return Objects.hash(
+        dtype, Arrays.hashCode(shape), Arrays.hashCode(floats), Arrays.hashCode(longs));
   }
 
   @Override

@@ -9,7 +9,8 @@ import java.util.Objects;
  * @param name the name the engine knows it by
  * @param dtype its element type
  * @param shape dimensions in declaration order; {@code -1} marks a dynamic dimension, and an empty
- *     list with {@code rank == -1} semantics is represented by {@code null} when the rank is unknown
+ *     list with {@code rank == -1} semantics is represented by {@code null} when the rank is
+ *     unknown
  * @param layout its layout where known
  */
 public record TensorInfo(String name, DType dtype, List<Long> shape, Layout layout) {

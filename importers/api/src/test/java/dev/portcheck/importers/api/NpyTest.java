@@ -67,7 +67,8 @@ class NpyTest {
   void randomBytesAreNotMistakenForAnArray() {
     PortcheckException e =
         assertThrows(
-            PortcheckException.class, () -> Npy.parse(Path.of("r.npy"), new byte[] {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11}));
+            PortcheckException.class,
+            () -> Npy.parse(Path.of("r.npy"), new byte[] {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11}));
     assertEquals(PortcheckException.Reason.CORRUPT, e.reason());
   }
 }

@@ -14,9 +14,9 @@ import java.util.List;
 import java.util.function.Predicate;
 
 /**
- * Test access to the generated fixtures ({@code fixtures/manifest.json}) and to the real third-party
- * models in {@code ../shared/realmodels}. Tests read expectations from the manifest instead of
- * repeating them.
+ * Test access to the generated fixtures ({@code fixtures/manifest.json}) and to the real
+ * third-party models in {@code ../shared/realmodels}. Tests read expectations from the manifest
+ * instead of repeating them.
  */
 public final class Fixtures {
   private static JsonNode manifest;
@@ -36,7 +36,8 @@ public final class Fixtures {
       }
       p = p.getParent();
     }
-    throw new IllegalStateException("fixtures/manifest.json not found above " + Paths.get("").toAbsolutePath());
+    throw new IllegalStateException(
+        "fixtures/manifest.json not found above " + Paths.get("").toAbsolutePath());
   }
 
   /** The {@code fixtures} folder. */
@@ -78,18 +79,23 @@ public final class Fixtures {
   /** Manifest {@code files} entries that match. */
   public static List<JsonNode> files(Predicate<JsonNode> filter) {
     List<JsonNode> out = new ArrayList<>();
-    manifest().path("files").forEach(f -> {
-      if (filter.test(f)) {
-        out.add(f);
-      }
-    });
+    manifest()
+        .path("files")
+        .forEach(
+            f -> {
+              if (filter.test(f)) {
+                out.add(f);
+              }
+            });
     return out;
   }
 
   /** Manifest {@code files} entries of one framework and variant. */
   public static List<JsonNode> files(String framework, String variant) {
     return files(
-        f -> framework.equals(f.path("framework").asText()) && variant.equals(f.path("variant").asText()));
+        f ->
+            framework.equals(f.path("framework").asText())
+                && variant.equals(f.path("variant").asText()));
   }
 
   /** The manifest entry for a path relative to {@code fixtures/}. */
