@@ -1,0 +1,213 @@
+package dev.portcheck.importers.onnx;
+
+import dev.portcheck.importers.api.Framework;
+import dev.portcheck.importers.api.Layer;
+import dev.portcheck.importers.api.ModelView;
+import dev.portcheck.importers.api.ParameterInfo;
+import dev.portcheck.importers.api.PortcheckException;
+import dev.portcheck.importers.api.RunResult;
+import dev.portcheck.importers.api.TapSelection;
+import dev.portcheck.importers.api.Tensor;
+import dev.portcheck.importers.api.TensorInfo;
+import dev.portcheck.importers.onnx.proto.ModelProto;
+import dev.portcheck.importers.onnx.proto.OperatorSetIdProto;
+import dev.portcheck.importers.onnx.proto.StringStringEntryProto;
+import dev.portcheck.importers.onnx.proto.TensorProto;
+import dev.portcheck.importers.onnx.proto.ValueInfoProto;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.stream.Collectors;
+
+/**
+ * An opened ONNX model: its declaration, nodes as layers, initializers (and Constant values) as
+ * parameters, and a runner backed by ONNX Runtime. The parsed model stays in memory; ORT sessions
+ * are created on the first {@link #run} and released by {@link #close()}.
+ */
+public final class OnnxModelView implements ModelView {
+  private final Path source;
+  private final ModelProto model;
+  private final Map<String, String> metadata;
+  private final List<TensorInfo> inputs;
+  private final List<TensorInfo> outputs;
+  private final List<Layer> layers;
+  private final Map<String, ParameterInfo> parameters;
+  private final Map<String, TensorProto> tensors;
+  private final OnnxExternalData external;
+  private final OnnxRunner runner;
+
+  OnnxModelView(Path source, ModelProto model) {
+    this.source = source;
+    this.model = model;
+    this.external = new OnnxExternalData(source);
+    this.metadata = Collections.unmodifiableMap(metadataOf(model));
+    Set<String> initializers = new HashSet<>();
+    model.getGraph().getInitializerList().forEach(t -> initializers.add(t.getName()));
+    List<TensorInfo> in = new ArrayList<>();
+    for (ValueInfoProto v : model.getGraph().getInputList()) {
+      // IR < 4 exporters list every weight as a graph input too; those are not inputs to feed.
+      if (!initializers.contains(v.getName())) {
+        in.add(OnnxTypes.tensorInfo(v));
+      }
+    }
+    this.inputs = List.copyOf(in);
+    this.outputs = model.getGraph().getOutputList().stream().map(OnnxTypes::tensorInfo).toList();
+    OnnxGraphReader.Contents c =
+        OnnxGraphReader.read(model.getGraph(), t -> OnnxTensorData.decode(source, t, external));
+    this.layers = List.copyOf(c.layers());
+    this.parameters = Collections.unmodifiableMap(c.parameters());
+    this.tensors = c.tensors();
+    boolean hasExternal = false;
+    for (TensorProto t : tensors.values()) {
+      if (OnnxExternalData.isExternal(t)) {
+        external.check(t); // refuse unsafe locations at open, before anything runs
+        hasExternal = true;
+      }
+    }
+    this.runner = new OnnxRunner(source, model, external, hasExternal);
+  }
+
+  private static Map<String, String> metadataOf(ModelProto m) {
+    Map<String, String> md = new LinkedHashMap<>();
+    md.put("format", "ONNX");
+    md.put("producer_name", m.getProducerName());
+    md.put("producer_version", m.getProducerVersion());
+    md.put("ir_version", Long.toString(m.getIrVersion()));
+    md.put(
+        "opsets",
+        m.getOpsetImportList().stream()
+            .map(o -> (o.getDomain().isEmpty() ? "ai.onnx" : o.getDomain()) + ":" + o.getVersion())
+            .collect(Collectors.joining(",")));
+    md.put("domain", m.getDomain());
+    md.put("model_version", Long.toString(m.getModelVersion()));
+    for (StringStringEntryProto e : m.getMetadataPropsList()) {
+      md.putIfAbsent("meta." + e.getKey(), e.getValue());
+    }
+    return md;
+  }
+
+  /** The default-domain opset version, or 0 when the model imports none. */
+  long opsetVersion() {
+    for (OperatorSetIdProto o : model.getOpsetImportList()) {
+      if (o.getDomain().isEmpty() || "ai.onnx".equals(o.getDomain())) {
+        return o.getVersion();
+      }
+    }
+    return 0;
+  }
+
+  @Override
+  public Framework framework() {
+    return Framework.ONNX;
+  }
+
+  @Override
+  public Path source() {
+    return source;
+  }
+
+  @Override
+  public Map<String, String> metadata() {
+    return metadata;
+  }
+
+  @Override
+  public List<TensorInfo> inputs() {
+    return inputs;
+  }
+
+  @Override
+  public List<TensorInfo> outputs() {
+    return outputs;
+  }
+
+  @Override
+  public List<Layer> layers() {
+    return layers;
+  }
+
+  @Override
+  public Map<String, ParameterInfo> parameters() {
+    return parameters;
+  }
+
+  @Override
+  public Tensor parameter(String name) {
+    TensorProto t = tensors.get(name);
+    if (t == null) {
+      throw PortcheckException.of(
+          PortcheckException.Reason.NOT_FOUND,
+          source
+              + ": no parameter named '"
+              + name
+              + "'; it has "
+              + parameters.size()
+              + " parameters (see parameters()).",
+          null);
+    }
+    return OnnxTensorData.decode(source, t, external);
+  }
+
+  @Override
+  public boolean runnable() {
+    return true;
+  }
+
+  @Override
+  public RunResult run(Map<String, Tensor> given, TapSelection taps) {
+    OnnxInputs.validate(source, inputs, given);
+    Set<String> names = new HashSet<>();
+    layers.forEach(l -> names.add(l.name()));
+    for (String requested : taps.layers()) {
+      if (!names.contains(requested)) {
+        throw PortcheckException.badInput(
+            source,
+            "Unknown layer name " + requested + " to tap; see the layer list (inspect) for names.");
+      }
+    }
+    Map<String, String> tapOutputs = new LinkedHashMap<>(); // tensor name -> layer name
+    List<String> untapped = new ArrayList<>();
+    for (Layer l : layers) {
+      if (!taps.includes(l.name())) {
+        continue;
+      }
+      if (l.tappable()) {
+        tapOutputs.put(l.outputs().get(0), l.name());
+      } else if (!taps.all()) {
+        untapped.add(l.name());
+      }
+    }
+    List<String> outNames = outputs.stream().map(TensorInfo::name).toList();
+    Set<String> notCopied = new LinkedHashSet<>();
+    Map<String, Tensor> values =
+        runner.run(inputs, given, outNames, tapOutputs.keySet(), notCopied);
+    Map<String, Tensor> modelOutputs = new LinkedHashMap<>();
+    for (String o : outNames) {
+      if (values.containsKey(o)) {
+        modelOutputs.put(o, values.get(o));
+      }
+    }
+    Map<String, Tensor> layerOutputs = new LinkedHashMap<>();
+    tapOutputs.forEach(
+        (tensor, layer) -> {
+          Tensor t = values.get(tensor);
+          if (t != null) {
+            layerOutputs.put(layer, t);
+          } else {
+            untapped.add(layer); // a non-tensor output (sequence, strings)
+          }
+        });
+    return new RunResult(modelOutputs, layerOutputs, untapped);
+  }
+
+  @Override
+  public void close() {
+    runner.close();
+  }
+}

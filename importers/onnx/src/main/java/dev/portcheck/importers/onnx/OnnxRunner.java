@@ -1,0 +1,312 @@
+package dev.portcheck.importers.onnx;
+
+import ai.onnxruntime.OnnxTensor;
+import ai.onnxruntime.OnnxValue;
+import ai.onnxruntime.OrtEnvironment;
+import ai.onnxruntime.OrtException;
+import ai.onnxruntime.OrtLoggingLevel;
+import ai.onnxruntime.OrtSession;
+import com.google.protobuf.ByteString;
+import dev.portcheck.importers.api.DType;
+import dev.portcheck.importers.api.PortcheckException;
+import dev.portcheck.importers.api.Tensor;
+import dev.portcheck.importers.api.TensorInfo;
+import dev.portcheck.importers.onnx.proto.AttributeProto;
+import dev.portcheck.importers.onnx.proto.GraphProto;
+import dev.portcheck.importers.onnx.proto.ModelProto;
+import dev.portcheck.importers.onnx.proto.NodeProto;
+import dev.portcheck.importers.onnx.proto.TensorProto;
+import dev.portcheck.importers.onnx.proto.ValueInfoProto;
+import java.nio.ByteBuffer;
+import java.nio.DoubleBuffer;
+import java.nio.FloatBuffer;
+import java.nio.IntBuffer;
+import java.nio.LongBuffer;
+import java.nio.ShortBuffer;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * Runs an ONNX model in ONNX Runtime and returns its outputs plus requested intermediates. ORT only
+ * returns graph outputs, so each tap set gets one edited copy of the model whose graph lists the
+ * tapped tensors as extra outputs (a name-only {@code ValueInfoProto} is enough; ORT infers the
+ * type). Sessions are cached per tap set because a comparison runs several probes with the same
+ * taps; a few sets are kept, the least recently used one is closed.
+ */
+final class OnnxRunner implements AutoCloseable {
+  private static final int MAX_SESSIONS = 3;
+  private static final Pattern MISSING_KERNEL =
+      Pattern.compile("implementation for (\\w+)\\(\\d+\\) node with name '([^']*)'");
+
+  private final Path source;
+  private final ModelProto model;
+  private final OnnxExternalData external;
+  private final boolean hasExternalData;
+  private final Map<Set<String>, OrtSession> sessions = new LinkedHashMap<>(4, 0.75f, true);
+  private boolean closed;
+
+  OnnxRunner(Path source, ModelProto model, OnnxExternalData external, boolean hasExternalData) {
+    this.source = source;
+    this.model = model;
+    this.external = external;
+    this.hasExternalData = hasExternalData;
+  }
+
+  /** One ORT pass: declared outputs, then the extra tensors, copied out by name. */
+  synchronized Map<String, Tensor> run(
+      List<TensorInfo> inputs,
+      Map<String, Tensor> given,
+      List<String> outputs,
+      Set<String> extra,
+      Set<String> notCopied) {
+    if (closed) {
+      throw PortcheckException.notRunnable(source, "the model view is closed");
+    }
+    Set<String> key = new TreeSet<>(extra);
+    key.removeAll(outputs);
+    OrtSession session = session(key);
+    OrtEnvironment env = OrtEnvironment.getEnvironment();
+    Map<String, OnnxTensor> feeds = new LinkedHashMap<>();
+    try {
+      for (TensorInfo d : inputs) {
+        feeds.put(d.name(), OnnxInputs.create(env, d, given.get(d.name())));
+      }
+      Set<String> requested = new LinkedHashSet<>(outputs);
+      requested.addAll(key);
+      try (OrtSession.Result result = session.run(feeds, requested)) {
+        Map<String, Tensor> out = new LinkedHashMap<>();
+        for (String name : requested) {
+          OnnxValue v = result.get(name).orElse(null);
+          Tensor t = v instanceof OnnxTensor ot ? copyOut(ot) : null;
+          if (t != null) {
+            out.put(name, t);
+          } else {
+            notCopied.add(name);
+          }
+        }
+        return out;
+      }
+    } catch (OrtException e) {
+      throw PortcheckException.engine(source, "running the model", e);
+    } finally {
+      for (OnnxTensor t : feeds.values()) {
+        t.close();
+      }
+    }
+  }
+
+  private OrtSession session(Set<String> extra) {
+    OrtSession cached = sessions.get(extra);
+    if (cached != null) {
+      return cached;
+    }
+    byte[] bytes = editedModel(extra);
+    OrtEnvironment env = OrtEnvironment.getEnvironment(OrtLoggingLevel.ORT_LOGGING_LEVEL_ERROR);
+    OrtSession session;
+    try (OrtSession.SessionOptions opts = new OrtSession.SessionOptions()) {
+      opts.setInterOpNumThreads(1);
+      opts.setIntraOpNumThreads(2);
+      opts.setExecutionMode(OrtSession.SessionOptions.ExecutionMode.SEQUENTIAL);
+      // Basic optimisations (constant folding, redundant-node removal) never remove a graph
+      // output, and skipping the extended fusions keeps each tapped tensor what its node computes.
+      opts.setOptimizationLevel(OrtSession.SessionOptions.OptLevel.BASIC_OPT);
+      opts.setSessionLogLevel(OrtLoggingLevel.ORT_LOGGING_LEVEL_ERROR);
+      session = env.createSession(bytes, opts);
+    } catch (OrtException e) {
+      throw loadFailure(e);
+    }
+    sessions.put(extra, session);
+    while (sessions.size() > MAX_SESSIONS) {
+      Iterator<Map.Entry<Set<String>, OrtSession>> it = sessions.entrySet().iterator();
+      closeQuietly(it.next().getValue());
+      it.remove();
+    }
+    return session;
+  }
+
+  private PortcheckException loadFailure(OrtException e) {
+    String msg = e.getMessage() == null ? "" : e.getMessage();
+    Matcher m = MISSING_KERNEL.matcher(msg);
+    if (m.find()) {
+      return PortcheckException.unsupportedOp(source, m.group(2), m.group(1), e);
+    }
+    if (msg.contains("is not a registered function/op") || msg.contains("No opset import")) {
+      return PortcheckException.unsupportedOp(source, "?", "(see engine message)", e);
+    }
+    return PortcheckException.engine(source, "loading the model", e);
+  }
+
+  /** The model with {@code extra} as graph outputs and external data inlined, serialised. */
+  private byte[] editedModel(Set<String> extra) {
+    if (extra.isEmpty() && !hasExternalData) {
+      return model.toByteArray();
+    }
+    GraphProto.Builder g = model.getGraph().toBuilder();
+    Set<String> existing = new HashSet<>();
+    g.getOutputList().forEach(o -> existing.add(o.getName()));
+    for (String name : extra) {
+      if (existing.add(name)) {
+        g.addOutput(ValueInfoProto.newBuilder().setName(name));
+      }
+    }
+    GraphProto graph = g.build();
+    if (hasExternalData) {
+      // Loaded from bytes, ORT has no folder to resolve external files against; reading them here
+      // also keeps the path checks in one place.
+      graph = inline(graph);
+    }
+    ModelProto edited = model.toBuilder().setGraph(graph).build();
+    long size = edited.getSerializedSize();
+    if (size < 0 || size > Integer.MAX_VALUE - 8) {
+      throw PortcheckException.notRunnable(
+          source, "with its external data inlined the model exceeds protobuf's 2 GB limit");
+    }
+    return edited.toByteArray();
+  }
+
+  private GraphProto inline(GraphProto graph) {
+    GraphProto.Builder b = graph.toBuilder();
+    for (int i = 0; i < b.getInitializerCount(); i++) {
+      TensorProto t = b.getInitializer(i);
+      if (OnnxExternalData.isExternal(t)) {
+        b.setInitializer(i, inlined(t));
+      }
+    }
+    for (int i = 0; i < b.getNodeCount(); i++) {
+      NodeProto n = b.getNode(i);
+      NodeProto.Builder nb = null;
+      for (int a = 0; a < n.getAttributeCount(); a++) {
+        AttributeProto attr = n.getAttribute(a);
+        AttributeProto.Builder ab = null;
+        if (attr.hasT() && OnnxExternalData.isExternal(attr.getT())) {
+          ab = attr.toBuilder().setT(inlined(attr.getT()));
+        }
+        if (attr.hasG()) {
+          ab = (ab == null ? attr.toBuilder() : ab).setG(inline(attr.getG()));
+        }
+        for (int k = 0; k < attr.getGraphsCount(); k++) {
+          ab = (ab == null ? attr.toBuilder() : ab).setGraphs(k, inline(attr.getGraphs(k)));
+        }
+        if (ab != null) {
+          nb = nb == null ? n.toBuilder() : nb;
+          nb.setAttribute(a, ab);
+        }
+      }
+      if (nb != null) {
+        b.setNode(i, nb);
+      }
+    }
+    return b.build();
+  }
+
+  private TensorProto inlined(TensorProto t) {
+    byte[] raw = external.read(t);
+    return t.toBuilder()
+        .clearExternalData()
+        .clearDataLocation()
+        .setRawData(ByteString.copyFrom(raw))
+        .build();
+  }
+
+  /** Copies an ORT tensor into the heap with one bulk read per tensor. */
+  private static Tensor copyOut(OnnxTensor t) {
+    ai.onnxruntime.TensorInfo info = t.getInfo();
+    long[] shape = info.getShape();
+    switch (info.type) {
+      case FLOAT, FLOAT16, BFLOAT16 -> {
+        // ORT widens float16/bfloat16 to float in getFloatBuffer.
+        FloatBuffer fb = t.getFloatBuffer();
+        float[] f = new float[fb.remaining()];
+        fb.get(f);
+        DType d =
+            switch (info.type) {
+              case FLOAT16 -> DType.FLOAT16;
+              case BFLOAT16 -> DType.BFLOAT16;
+              default -> DType.FLOAT32;
+            };
+        return Tensor.wrapFloats(d, shape, f);
+      }
+      case DOUBLE -> {
+        DoubleBuffer db = t.getDoubleBuffer();
+        double[] d = new double[db.remaining()];
+        db.get(d);
+        float[] f = new float[d.length];
+        for (int i = 0; i < d.length; i++) {
+          f[i] = (float) d[i];
+        }
+        return Tensor.wrapFloats(DType.FLOAT64, shape, f);
+      }
+      case INT64 -> {
+        LongBuffer lb = t.getLongBuffer();
+        long[] l = new long[lb.remaining()];
+        lb.get(l);
+        return Tensor.ofLongs(DType.INT64, shape, l);
+      }
+      case INT32 -> {
+        IntBuffer ib = t.getIntBuffer();
+        long[] l = new long[ib.remaining()];
+        for (int i = 0; i < l.length; i++) {
+          l[i] = ib.get(i);
+        }
+        return Tensor.ofLongs(DType.INT32, shape, l);
+      }
+      case INT16 -> {
+        ShortBuffer sb = t.getShortBuffer();
+        long[] l = new long[sb.remaining()];
+        for (int i = 0; i < l.length; i++) {
+          l[i] = sb.get(i);
+        }
+        return Tensor.ofLongs(DType.INT16, shape, l);
+      }
+      case INT8, UINT8, BOOL -> {
+        ByteBuffer bb = t.getByteBuffer();
+        long[] l = new long[bb.remaining()];
+        boolean signed = info.type == ai.onnxruntime.OnnxJavaType.INT8;
+        for (int i = 0; i < l.length; i++) {
+          l[i] = signed ? bb.get(i) : bb.get(i) & 0xff;
+        }
+        DType d =
+            switch (info.type) {
+              case INT8 -> DType.INT8;
+              case UINT8 -> DType.UINT8;
+              default -> DType.BOOL;
+            };
+        return Tensor.ofLongs(d, shape, l);
+      }
+      default -> {
+        return null; // strings and unknown types are not comparable numbers
+      }
+    }
+  }
+
+  @Override
+  public synchronized void close() {
+    if (closed) {
+      return;
+    }
+    closed = true;
+    List<OrtSession> all = new ArrayList<>(sessions.values());
+    sessions.clear();
+    for (OrtSession s : all) {
+      closeQuietly(s);
+    }
+  }
+
+  private static void closeQuietly(OrtSession s) {
+    try {
+      s.close();
+    } catch (OrtException | RuntimeException e) {
+      // Keep closing the others; a failed native release cannot be retried anyway.
+    }
+  }
+}

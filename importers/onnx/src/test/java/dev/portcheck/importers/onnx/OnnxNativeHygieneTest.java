@@ -1,0 +1,67 @@
+package dev.portcheck.importers.onnx;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+
+import dev.portcheck.importers.api.ModelView;
+import dev.portcheck.importers.api.PortcheckException;
+import dev.portcheck.importers.api.RunResult;
+import dev.portcheck.importers.api.TapSelection;
+import dev.portcheck.importers.api.Tensor;
+import dev.portcheck.importers.api.testing.Fixtures;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+/** Sessions and tensors are released deterministically; repeated use does not leak or break. */
+class OnnxNativeHygieneTest {
+  private final OnnxImporter importer = new OnnxImporter();
+
+  @Test
+  void openRunCloseFiftyTimesGivesTheSameAnswer() {
+    Map<String, Tensor> in = Map.of("input", Tensor.filled(new long[] {1, 3, 240, 320}, 1f));
+    Tensor first = null;
+    for (int i = 0; i < 50; i++) {
+      try (ModelView m = importer.open(Fixtures.realModel("version-RFB-320_simplified.onnx"))) {
+        RunResult r = m.run(in, TapSelection.of("Conv_0"));
+        Tensor boxes = r.outputs().get("boxes");
+        if (first == null) {
+          first = boxes;
+        }
+        assertEquals(first, boxes, "run " + i);
+      }
+    }
+  }
+
+  @Test
+  void repeatedRunsReuseTheSessionAndAgree() {
+    try (ModelView m = importer.open(Fixtures.realModel("version-RFB-320_simplified.onnx"))) {
+      Map<String, Tensor> in = Map.of("input", Tensor.filled(new long[] {1, 3, 240, 320}, 1f));
+      RunResult a = m.run(in, TapSelection.ALL);
+      RunResult b = m.run(in, TapSelection.NONE);
+      RunResult c = m.run(in, TapSelection.ALL);
+      assertEquals(a.outputs(), c.outputs());
+      assertEquals(a.layerOutputs(), c.layerOutputs());
+      assertEquals(110, a.layerOutputs().size());
+      assertEquals(0, b.layerOutputs().size());
+      float maxDiff = 0;
+      float[] x = a.outputs().get("scores").toFloatArray();
+      float[] y = b.outputs().get("scores").toFloatArray();
+      for (int i = 0; i < x.length; i++) {
+        maxDiff = Math.max(maxDiff, Math.abs(x[i] - y[i]));
+      }
+      assertEquals(0f, maxDiff, 1e-6f, "tapping does not change the model output");
+    }
+  }
+
+  @Test
+  void secondCloseIsHarmlessAndRunAfterCloseFailsCleanly() {
+    ModelView m = importer.open(Fixtures.realModel("version-RFB-320_simplified.onnx"));
+    Map<String, Tensor> in = Map.of("input", Tensor.filled(new long[] {1, 3, 240, 320}, 1f));
+    m.run(in, TapSelection.NONE);
+    m.close();
+    m.close();
+    PortcheckException e =
+        assertThrows(PortcheckException.class, () -> m.run(in, TapSelection.NONE));
+    assertEquals(PortcheckException.Reason.NOT_RUNNABLE, e.reason());
+  }
+}
