@@ -1,0 +1,238 @@
+package dev.portcheck.importers.tensorflow;
+
+import dev.portcheck.importers.api.AttributeValue;
+import dev.portcheck.importers.api.DType;
+import dev.portcheck.importers.api.Layer;
+import dev.portcheck.importers.api.Layout;
+import dev.portcheck.importers.api.OpKind;
+import dev.portcheck.importers.api.ParameterInfo;
+import dev.portcheck.importers.api.WeightLayout;
+import dev.portcheck.importers.tensorflow.TfFlattener.FlatNode;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.function.Function;
+import java.util.regex.Pattern;
+import org.tensorflow.proto.TensorProto;
+
+/**
+ * Groups the flat graph's ops into Keras layers by name scope and describes each layer.
+ *
+ * <p>Keras names every op of a layer {@code <model>/<layer>/...}; after inlining the names carry
+ * the call prefixes too ({@code StatefulPartitionedCall/StatefulPartitionedCall/cnn/conv1/Conv2D}).
+ * The scope components shared by every op are dropped and the next component is the layer. Keras 3
+ * traces its serving function under uniquified scopes ({@code conv2d_1} for layer {@code conv2d},
+ * {@code re_lu_1_2} for {@code re_lu_1}); when every scope carries such a suffix in a SavedModel
+ * without tf_keras metadata, one {@code _N} suffix is removed.
+ */
+final class TfLayers {
+  private static final Pattern UNIQUIFIED = Pattern.compile("^(.+)_\\d+$");
+
+  /** What the layer builder produced. */
+  record Result(
+      List<Layer> layers,
+      Map<String, ParameterInfo> parameters,
+      Map<String, TensorProto> values,
+      Map<String, String> layerOfNode) {}
+
+  /** What the layer builder needs to know about the flat graph. */
+  record Input(
+      List<FlatNode> nodes,
+      Map<String, String> variableConsts,
+      Map<String, TensorProto> variableValues,
+      Set<String> outputNodes,
+      boolean maybeKeras3,
+      Set<String> allVariables,
+      Function<String, long[]> shapeOf) {}
+
+  private final Input in;
+  private final Map<String, FlatNode> byName = new LinkedHashMap<>();
+  private final Map<String, List<String>> consumers = new HashMap<>();
+
+  private TfLayers(Input in) {
+    this.in = in;
+    for (FlatNode n : in.nodes()) {
+      byName.put(n.name(), n);
+      for (String i : n.def().getInputList()) {
+        consumers.computeIfAbsent(nodeOf(i), k -> new ArrayList<>()).add(n.name());
+      }
+    }
+  }
+
+  static Result build(Input in) {
+    return new TfLayers(in).run();
+  }
+
+  static String nodeOf(String tensor) {
+    int c = tensor.lastIndexOf(':');
+    return c < 0 ? tensor : tensor.substring(0, c);
+  }
+
+  FlatNode node(String name) {
+    return byName.get(name);
+  }
+
+  List<String> consumersOf(String node) {
+    return consumers.getOrDefault(node, List.of());
+  }
+
+  private static boolean plumbing(FlatNode n) {
+    // A function's own return Identity (no scope of its own) belongs to no layer.
+    return ("Identity".equals(n.op()) || "NoOp".equals(n.op())) && !n.local().contains("/");
+  }
+
+  private Result run() {
+    List<FlatNode> compute = new ArrayList<>();
+    for (FlatNode n : in.nodes()) {
+      if (n.dynamic() && !plumbing(n) && !n.op().startsWith("Placeholder")) {
+        compute.add(n);
+      }
+    }
+    int common = commonPrefix(compute);
+    Map<String, List<FlatNode>> dynamicByKey = new LinkedHashMap<>();
+    for (FlatNode n : compute) {
+      dynamicByKey.computeIfAbsent(key(n.name(), common), k -> new ArrayList<>()).add(n);
+    }
+    Map<String, List<FlatNode>> allByKey = new HashMap<>();
+    for (FlatNode n : in.nodes()) {
+      String k = key(n.name(), common);
+      if (k != null && dynamicByKey.containsKey(k)) {
+        allByKey.computeIfAbsent(k, x -> new ArrayList<>()).add(n);
+      }
+    }
+    Map<String, String> names = layerNames(dynamicByKey.keySet());
+    boolean keras3 = names.entrySet().stream().anyMatch(e -> !e.getKey().equals(e.getValue()));
+    TfParameters params = new TfParameters(this, in, keras3);
+    List<Layer> layers = new ArrayList<>();
+    Map<String, String> layerOfNode = new HashMap<>();
+    for (Map.Entry<String, List<FlatNode>> e : dynamicByKey.entrySet()) {
+      String name = names.get(e.getKey());
+      List<FlatNode> ops = e.getValue();
+      Set<String> members = new HashSet<>();
+      ops.forEach(n -> members.add(n.name()));
+      ops.forEach(n -> layerOfNode.put(n.name(), name));
+      layers.add(describe(name, ops, allByKey.getOrDefault(e.getKey(), ops), members, params));
+    }
+    params.addUnassignedVariables();
+    return new Result(layers, params.infos(), params.values(), layerOfNode);
+  }
+
+  private Layer describe(
+      String name,
+      List<FlatNode> ops,
+      List<FlatNode> all,
+      Set<String> members,
+      TfParameters params) {
+    FlatNode main = TfOpKinds.mainOp(ops, all);
+    FlatNode last = ops.get(ops.size() - 1);
+    for (FlatNode n : ops) {
+      boolean leaves =
+          in.outputNodes().contains(n.name())
+              || consumersOf(n.name()).stream().anyMatch(c -> !members.contains(c))
+              || consumersOf(n.name()).isEmpty();
+      if (leaves) {
+        last = n;
+      }
+    }
+    List<String> inputs = new ArrayList<>();
+    for (FlatNode n : ops) {
+      for (String i : n.def().getInputList()) {
+        FlatNode src = byName.get(nodeOf(i));
+        if (src != null && src.dynamic() && !members.contains(src.name()) && !inputs.contains(i)) {
+          inputs.add(i);
+        }
+      }
+    }
+    TfAttributes attrs = new TfAttributes(this, params);
+    OpKind kind = attrs.kind(main, ops, all);
+    Map<String, AttributeValue> attributes = attrs.attributes(main, kind, ops, all);
+    Map<String, String> roles = params.roles(main, kind, ops, all);
+    String opType = main.op();
+    if (kind.isNormalization() && "Rsqrt".equals(opType)) {
+      opType = kind == OpKind.LAYER_NORM ? "LayerNormalization" : "BatchNormalization";
+    }
+    long[] shape = in.shapeOf().apply(last.name() + ":0");
+    Layout layout =
+        shape == null
+            ? Layout.UNSPECIFIED
+            : shape.length == 4 ? Layout.NHWC : shape.length == 3 ? Layout.NTC : Layout.UNSPECIFIED;
+    return new Layer(
+        name,
+        opType,
+        kind,
+        inputs,
+        List.of(last.name() + ":0"),
+        attributes,
+        roles,
+        layout,
+        null,
+        true);
+  }
+
+  private static int commonPrefix(List<FlatNode> nodes) {
+    String[] first = null;
+    int common = Integer.MAX_VALUE;
+    for (FlatNode n : nodes) {
+      String[] parts = n.name().split("/");
+      if (first == null) {
+        first = parts;
+        common = parts.length - 1;
+        continue;
+      }
+      int i = 0;
+      while (i < common && i < parts.length - 1 && parts[i].equals(first[i])) {
+        i++;
+      }
+      common = i;
+    }
+    return first == null ? 0 : common;
+  }
+
+  private static String key(String name, int common) {
+    String[] parts = name.split("/");
+    return parts.length > common ? parts[common] : null;
+  }
+
+  private Map<String, String> layerNames(Set<String> keys) {
+    Map<String, String> out = new LinkedHashMap<>();
+    boolean strip =
+        in.maybeKeras3()
+            && keys.size() > 1
+            && keys.stream().allMatch(k -> UNIQUIFIED.matcher(k).matches());
+    Set<String> seen = new HashSet<>();
+    for (String k : keys) {
+      String n = strip ? UNIQUIFIED.matcher(k).replaceFirst("$1") : k;
+      if (!seen.add(n)) {
+        strip = false;
+        break;
+      }
+      out.put(k, n);
+    }
+    if (!strip) {
+      out.clear();
+      keys.forEach(k -> out.put(k, k));
+    }
+    return out;
+  }
+
+  /** Weight layout by role and consuming op. */
+  static WeightLayout layoutFor(String role, String op, long[] shape, boolean transposeB) {
+    if ("weight".equals(role)) {
+      return switch (op) {
+        case "Conv2D", "Conv2DBackpropInput", "Conv3D" -> WeightLayout.HWIO;
+        case "DepthwiseConv2dNative" -> WeightLayout.HWIM;
+        case "MatMul" -> transposeB ? WeightLayout.OI : WeightLayout.IO;
+        default -> WeightLayout.OTHER;
+      };
+    }
+    return shape.length == 1 ? WeightLayout.VECTOR : WeightLayout.OTHER;
+  }
+
+  static DType dtypeOf(TensorProto p) {
+    return TfTensors.dtype(p.getDtype());
+  }
+}

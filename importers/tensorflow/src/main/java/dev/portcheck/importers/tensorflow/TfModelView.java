@@ -1,0 +1,262 @@
+package dev.portcheck.importers.tensorflow;
+
+import dev.portcheck.importers.api.DType;
+import dev.portcheck.importers.api.Framework;
+import dev.portcheck.importers.api.Layer;
+import dev.portcheck.importers.api.ModelView;
+import dev.portcheck.importers.api.ParameterInfo;
+import dev.portcheck.importers.api.PortcheckException;
+import dev.portcheck.importers.api.RunResult;
+import dev.portcheck.importers.api.TapSelection;
+import dev.portcheck.importers.api.Tensor;
+import dev.portcheck.importers.api.TensorInfo;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.tensorflow.Graph;
+import org.tensorflow.Result;
+import org.tensorflow.Session;
+import org.tensorflow.proto.TensorProto;
+
+/**
+ * A TensorFlow model opened from a SavedModel or frozen GraphDef. It owns one Graph (the inlined,
+ * flat graph) and one Session, reused across runs; the SavedModel bundle was only needed to read
+ * the variables and is already closed.
+ */
+public final class TfModelView implements ModelView {
+  private final Path source;
+  private final Map<String, String> metadata;
+  private final Map<String, String> inputTensors;
+  private final List<TensorInfo> inputs;
+  private final Map<String, String> outputTensors;
+  private final List<TensorInfo> outputs;
+  private final List<Layer> layers;
+  private final Map<String, ParameterInfo> parameters;
+  private final Map<String, TensorProto> values;
+  private final Graph graph;
+  private final Session session;
+  private boolean closed;
+
+  TfModelView(
+      Path source,
+      Map<String, String> metadata,
+      Map<String, String> inputTensors,
+      List<TensorInfo> inputs,
+      Map<String, String> outputTensors,
+      List<TensorInfo> outputs,
+      TfLayers.Result layers,
+      Graph graph,
+      Session session) {
+    this.source = source;
+    this.metadata = Collections.unmodifiableMap(new LinkedHashMap<>(metadata));
+    this.inputTensors = Map.copyOf(inputTensors);
+    this.inputs = List.copyOf(inputs);
+    this.outputTensors = Collections.unmodifiableMap(new LinkedHashMap<>(outputTensors));
+    this.outputs = List.copyOf(outputs);
+    this.layers = List.copyOf(layers.layers());
+    this.parameters = Collections.unmodifiableMap(new LinkedHashMap<>(layers.parameters()));
+    this.values = Map.copyOf(layers.values());
+    this.graph = graph;
+    this.session = session;
+  }
+
+  @Override
+  public Framework framework() {
+    return Framework.TENSORFLOW;
+  }
+
+  @Override
+  public Path source() {
+    return source;
+  }
+
+  @Override
+  public Map<String, String> metadata() {
+    return metadata;
+  }
+
+  @Override
+  public List<TensorInfo> inputs() {
+    return inputs;
+  }
+
+  @Override
+  public List<TensorInfo> outputs() {
+    return outputs;
+  }
+
+  @Override
+  public List<Layer> layers() {
+    return layers;
+  }
+
+  @Override
+  public Map<String, ParameterInfo> parameters() {
+    return parameters;
+  }
+
+  @Override
+  public Tensor parameter(String name) {
+    TensorProto p = values.get(name);
+    if (p == null) {
+      throw PortcheckException.of(
+          PortcheckException.Reason.NOT_FOUND,
+          source
+              + ": no parameter '"
+              + name
+              + "'; parameters() lists the "
+              + values.size()
+              + " known ones",
+          null);
+    }
+    return TfTensors.fromProto(p);
+  }
+
+  @Override
+  public boolean runnable() {
+    return true;
+  }
+
+  @Override
+  public synchronized RunResult run(Map<String, Tensor> given, TapSelection taps) {
+    if (closed) {
+      throw PortcheckException.notRunnable(source, "the model view is closed");
+    }
+    validate(given);
+    List<String> fetches = new ArrayList<>(outputTensors.values());
+    List<Layer> tapped = new ArrayList<>();
+    for (Layer l : layers) {
+      if (taps.includes(l.name())) {
+        tapped.add(l);
+        fetches.add(l.outputs().get(0));
+      }
+    }
+    List<org.tensorflow.Tensor> fed = new ArrayList<>();
+    try {
+      Session.Runner runner = session.runner();
+      for (TensorInfo info : inputs) {
+        String tensor = inputTensors.get(info.name());
+        if (graph.output(tensor) == null) {
+          continue; // the signature declares an input the outputs do not depend on
+        }
+        org.tensorflow.Tensor t = TfTensors.toTf(given.get(info.name()), info.dtype());
+        fed.add(t);
+        runner.feed(tensor, t);
+      }
+      fetches.forEach(runner::fetch);
+      Map<String, Tensor> outs = new LinkedHashMap<>();
+      Map<String, Tensor> layerOuts = new LinkedHashMap<>();
+      try (Result r = runner.run()) {
+        int i = 0;
+        for (String name : outputTensors.keySet()) {
+          outs.put(name, TfTensors.fromTf(r.get(i++)));
+        }
+        for (Layer l : tapped) {
+          layerOuts.put(l.name(), TfTensors.fromTf(r.get(i++)));
+        }
+      }
+      return new RunResult(outs, layerOuts, List.of());
+    } catch (PortcheckException e) {
+      throw e;
+    } catch (RuntimeException e) {
+      throw PortcheckException.engine(source, "running the model", e);
+    } finally {
+      for (org.tensorflow.Tensor t : fed) {
+        t.close();
+      }
+    }
+  }
+
+  private void validate(Map<String, Tensor> given) {
+    for (String name : given.keySet()) {
+      if (!inputTensors.containsKey(name)) {
+        throw PortcheckException.badInput(
+            source,
+            "Unknown input name "
+                + name
+                + ", expected one of "
+                + inputs.stream().map(TensorInfo::name).toList()
+                + ".");
+      }
+    }
+    for (TensorInfo info : inputs) {
+      Tensor t = given.get(info.name());
+      if (t == null) {
+        throw PortcheckException.badInput(
+            source,
+            "Missing input "
+                + info.name()
+                + " ("
+                + info.dtype()
+                + " "
+                + info.shape()
+                + "); give every input of "
+                + inputs.stream().map(TensorInfo::name).toList()
+                + ".");
+      }
+      boolean compatible =
+          t.dtype() == info.dtype()
+              || (t.dtype().isFloating() && info.dtype().isFloating())
+              || (!t.dtype().isFloating()
+                  && !info.dtype().isFloating()
+                  && info.dtype() != DType.STRING
+                  && info.dtype() != DType.OTHER);
+      if (!compatible) {
+        throw PortcheckException.badInput(
+            source,
+            "Input "
+                + info.name()
+                + " is "
+                + info.dtype()
+                + " but a "
+                + t.dtype()
+                + " tensor was given.");
+      }
+      long[] want = info.shapeArray();
+      long[] have = t.shape();
+      if (want != null) {
+        boolean ok = want.length == have.length;
+        for (int i = 0; ok && i < want.length; i++) {
+          ok = want[i] < 0 || want[i] == have[i];
+        }
+        if (!ok) {
+          throw PortcheckException.badInput(
+              source,
+              "Input "
+                  + info.name()
+                  + " has shape "
+                  + Arrays.toString(have)
+                  + " but the model expects "
+                  + info.shape()
+                  + " (-1 = any; layout "
+                  + info.layout()
+                  + ").");
+        }
+      }
+    }
+  }
+
+  /** Closes the Session, then the Graph; keeps going if one fails; a second call does nothing. */
+  @Override
+  public synchronized void close() {
+    if (closed) {
+      return;
+    }
+    closed = true;
+    try {
+      session.close();
+    } catch (RuntimeException e) {
+      // Nothing sensible to do beyond releasing the graph too.
+    } finally {
+      try {
+        graph.close();
+      } catch (RuntimeException e) {
+        // close() never throws (ModelView contract).
+      }
+    }
+  }
+}

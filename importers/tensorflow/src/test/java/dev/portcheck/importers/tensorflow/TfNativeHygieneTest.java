@@ -1,0 +1,57 @@
+package dev.portcheck.importers.tensorflow;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+
+import dev.portcheck.importers.api.Importers;
+import dev.portcheck.importers.api.ModelView;
+import dev.portcheck.importers.api.PortcheckException;
+import dev.portcheck.importers.api.RunResult;
+import dev.portcheck.importers.api.TapSelection;
+import dev.portcheck.importers.api.Tensor;
+import dev.portcheck.importers.api.testing.Fixtures;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+/** Sessions and graphs are released deterministically and runs are repeatable. */
+class TfNativeHygieneTest {
+  private static final String CNN = "models/cnn/cnn.keras.savedmodel";
+
+  @Test
+  void openRunCloseTwentyTimesGivesTheSameOutputEachTime() {
+    Tensor x = Tensor.filled(new long[] {1, 32, 32, 3}, 1f);
+    float[] first = null;
+    for (int i = 0; i < 20; i++) {
+      try (ModelView v = Importers.open(Fixtures.path(CNN))) {
+        RunResult r = v.run(Map.of("input", x), TapSelection.ALL);
+        float[] out = r.outputs().get("logits").toFloatArray();
+        if (first == null) {
+          first = out;
+        }
+        assertArrayEquals(first, out);
+      }
+    }
+  }
+
+  @Test
+  void sessionIsReusedAcrossRuns() {
+    Tensor x = Tensor.filled(new long[] {1, 32, 32, 3}, 1f);
+    try (ModelView v = Importers.open(Fixtures.path(CNN))) {
+      RunResult a = v.run(Map.of("input", x), TapSelection.of("bn2"));
+      RunResult b = v.run(Map.of("input", x), TapSelection.of("bn2"));
+      assertEquals(a.layerOutputs().get("bn2"), b.layerOutputs().get("bn2"));
+    }
+  }
+
+  @Test
+  void secondCloseIsHarmlessAndRunAfterCloseIsRefused() {
+    ModelView v = Importers.open(Fixtures.path(CNN));
+    v.close();
+    v.close();
+    Tensor x = Tensor.filled(new long[] {1, 32, 32, 3}, 1f);
+    PortcheckException e =
+        assertThrows(PortcheckException.class, () -> v.run(Map.of("input", x), TapSelection.NONE));
+    assertEquals(PortcheckException.Reason.NOT_RUNNABLE, e.reason());
+  }
+}
