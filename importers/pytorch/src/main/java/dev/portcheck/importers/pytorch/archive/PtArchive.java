@@ -1,0 +1,239 @@
+package dev.portcheck.importers.pytorch.archive;
+
+import dev.portcheck.importers.api.PortcheckException;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.zip.ZipEntry;
+import java.util.zip.ZipException;
+import java.util.zip.ZipFile;
+
+/**
+ * A TorchScript archive or a {@code torch.save} zip checkpoint, opened defensively: entry names
+ * must stay inside the archive, symlinks and duplicate names are refused, and both declared and
+ * actually inflated sizes are bounded before anything is read into memory.
+ *
+ * <p>Both formats keep everything under one root folder whose name varies ({@code archive/}, the
+ * file stem, or the original model name), so the root is found by locating {@code <root>/data.pkl}.
+ */
+public final class PtArchive implements AutoCloseable {
+  /** Default bound on one entry (Java arrays cannot hold more anyway). */
+  public static final long DEFAULT_MAX_ENTRY = (2L << 30) - 64;
+
+  /** Default bound on the sum of all declared entry sizes. */
+  public static final long DEFAULT_MAX_TOTAL = 4L << 30;
+
+  private final Path file;
+  private final ZipFile zip;
+  private final String root;
+  private final long maxEntry;
+  private final Map<String, PtCentralDirectory.Entry> entries;
+
+  private PtArchive(
+      Path file, ZipFile zip, String root, long maxEntry, Map<String, PtCentralDirectory.Entry> e) {
+    this.file = file;
+    this.zip = zip;
+    this.root = root;
+    this.maxEntry = maxEntry;
+    this.entries = e;
+  }
+
+  /** Opens with the default size limits. */
+  public static PtArchive open(Path file) {
+    return open(file, DEFAULT_MAX_ENTRY, DEFAULT_MAX_TOTAL);
+  }
+
+  /**
+   * Opens {@code file}, validating every central-directory entry first.
+   *
+   * @throws PortcheckException UNSAFE for escaping names, symlinks, duplicates or sizes beyond the
+   *     limits; TRUNCATED/CORRUPT for damaged zips; CORRUPT when no {@code <root>/data.pkl} exists
+   */
+  public static PtArchive open(Path file, long maxEntry, long maxTotal) {
+    List<PtCentralDirectory.Entry> list = PtCentralDirectory.read(file);
+    Map<String, PtCentralDirectory.Entry> byName = new LinkedHashMap<>();
+    long total = 0;
+    for (PtCentralDirectory.Entry e : list) {
+      checkName(file, e.name());
+      if (e.symlink()) {
+        throw PortcheckException.unsafe(
+            file,
+            "zip entry '" + e.name() + "' is a symbolic link; model archives never hold links");
+      }
+      if (byName.putIfAbsent(e.name(), e) != null) {
+        throw PortcheckException.unsafe(
+            file,
+            "zip entry '"
+                + e.name()
+                + "' appears twice; readers disagree on which copy wins, so it is refused");
+      }
+      if (e.size() > maxEntry) {
+        throw PortcheckException.unsafe(
+            file,
+            "zip entry '"
+                + e.name()
+                + "' declares "
+                + e.size()
+                + " bytes, over the limit of "
+                + maxEntry
+                + " per entry");
+      }
+      total += e.size();
+      if (total > maxTotal) {
+        throw PortcheckException.unsafe(
+            file,
+            "zip entries declare more than "
+                + maxTotal
+                + " bytes in total (at entry '"
+                + e.name()
+                + "')");
+      }
+    }
+    String root = findRoot(file, byName.keySet());
+    ZipFile zip;
+    try {
+      zip = new ZipFile(file.toFile());
+    } catch (ZipException e) {
+      throw PortcheckException.corrupt(file, "damaged zip (" + e.getMessage() + ")", e);
+    } catch (IOException e) {
+      throw PortcheckException.unreadable(file, e);
+    }
+    return new PtArchive(file, zip, root, maxEntry, Collections.unmodifiableMap(byName));
+  }
+
+  private static void checkName(Path file, String name) {
+    String why = null;
+    if (name.isEmpty()) {
+      why = "has an empty name";
+    } else if (name.startsWith("/") || name.startsWith("\\")) {
+      why = "has an absolute name";
+    } else if (name.indexOf('\\') >= 0) {
+      // Windows extractors treat backslash as a separator, so "a\..\..\x" escapes there.
+      why = "contains a backslash";
+    } else if (name.length() > 1 && name.charAt(1) == ':') {
+      why = "starts with a drive letter";
+    } else if (name.indexOf('\0') >= 0) {
+      why = "contains a NUL character";
+    } else {
+      for (String seg : name.split("/", -1)) {
+        if (seg.equals("..")) {
+          why = "contains a '..' segment that escapes the archive";
+          break;
+        }
+      }
+    }
+    if (why != null) {
+      throw PortcheckException.unsafe(file, "zip entry '" + name + "' " + why);
+    }
+  }
+
+  private static String findRoot(Path file, Set<String> names) {
+    List<String> roots = new ArrayList<>();
+    for (String n : names) {
+      if (n.endsWith("/data.pkl") && n.indexOf('/') == n.length() - "/data.pkl".length()) {
+        roots.add(n.substring(0, n.length() - "data.pkl".length()));
+      }
+    }
+    if (roots.isEmpty()) {
+      if (names.contains("data.pkl")) {
+        return "";
+      }
+      throw PortcheckException.corrupt(
+          file, "zip archive without <root>/data.pkl, so neither TorchScript nor torch.save", null);
+    }
+    if (roots.size() > 1) {
+      throw PortcheckException.corrupt(
+          file, "zip archive has several root folders with data.pkl: " + roots, null);
+    }
+    return roots.get(0);
+  }
+
+  /** The archive file. */
+  public Path file() {
+    return file;
+  }
+
+  /** The root folder including its trailing slash ({@code "archive/"}), or {@code ""}. */
+  public String root() {
+    return root;
+  }
+
+  /** Every entry name, in central-directory order. */
+  public Set<String> names() {
+    return entries.keySet();
+  }
+
+  /** Whether {@code <root>/<relative>} exists. */
+  public boolean has(String relative) {
+    return entries.containsKey(root + relative);
+  }
+
+  /** Whether any entry lies below {@code <root>/<folder>/}. */
+  public boolean hasFolder(String folder) {
+    String prefix = root + folder + "/";
+    return entries.keySet().stream().anyMatch(n -> n.startsWith(prefix));
+  }
+
+  /** Reads {@code <root>/<relative>}. */
+  public byte[] read(String relative) {
+    return readEntry(root + relative);
+  }
+
+  /**
+   * Reads an entry by full name, bounding the bytes actually inflated (a deflate stream can expand
+   * far beyond what the directory declares).
+   */
+  public byte[] readEntry(String name) {
+    PtCentralDirectory.Entry declared = entries.get(name);
+    ZipEntry ze = zip.getEntry(name);
+    if (declared == null || ze == null) {
+      throw PortcheckException.corrupt(file, "missing zip entry '" + name + "'", null);
+    }
+    long limit = Math.min(declared.size(), maxEntry);
+    try (InputStream in = zip.getInputStream(ze)) {
+      byte[] data = in.readNBytes((int) limit);
+      if (data.length < declared.size()) {
+        throw PortcheckException.truncated(
+            file,
+            "zip entry '"
+                + name
+                + "' holds "
+                + data.length
+                + " bytes, its header says "
+                + declared.size());
+      }
+      if (in.read() >= 0) {
+        throw PortcheckException.unsafe(
+            file,
+            "zip entry '"
+                + name
+                + "' inflates beyond the "
+                + declared.size()
+                + " bytes it declares (a zip bomb or a forged header)");
+      }
+      return data;
+    } catch (ZipException e) {
+      throw PortcheckException.corrupt(
+          file, "zip entry '" + name + "' is damaged (" + e.getMessage() + ")", e);
+    } catch (java.io.EOFException e) {
+      throw PortcheckException.truncated(file, "zip entry '" + name + "' ends early");
+    } catch (IOException e) {
+      throw PortcheckException.unreadable(file, e);
+    }
+  }
+
+  @Override
+  public void close() {
+    try {
+      zip.close();
+    } catch (IOException e) {
+      // Closing a read-only zip cannot lose data; nothing to report.
+    }
+  }
+}

@@ -1,0 +1,114 @@
+package dev.portcheck.importers.pytorch.pickle;
+
+import dev.portcheck.importers.api.DType;
+import dev.portcheck.importers.api.Half;
+import dev.portcheck.importers.api.PortcheckException;
+import dev.portcheck.importers.api.Tensor;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.function.Function;
+
+/**
+ * Turns {@link PtPickled.TensorRef}s into {@link Tensor}s: reads the storage's little-endian bytes
+ * (torch writes native order and every platform it ships on is little-endian; {@code byteorder}
+ * says so) and gathers the view's elements by offset and stride, so transposed or sliced views come
+ * out in row-major order like {@code tensor.contiguous()}.
+ */
+public final class PtStorages {
+  private final Path file;
+  private final Function<PtPickled.Storage, ByteBuffer> reader;
+  private final Map<String, ByteBuffer> cache = new HashMap<>();
+
+  /**
+   * @param file the model file, for messages
+   * @param reader returns a storage's raw bytes
+   */
+  public PtStorages(Path file, Function<PtPickled.Storage, ByteBuffer> reader) {
+    this.file = file;
+    this.reader = reader;
+  }
+
+  /** Copies the tensor a reference describes. */
+  public Tensor materialize(String name, PtPickled.TensorRef ref) {
+    PtPickled.Storage st = ref.storage();
+    ByteBuffer buf =
+        cache
+            .computeIfAbsent(st.key(), k -> reader.apply(st))
+            .duplicate()
+            .order(ByteOrder.LITTLE_ENDIAN);
+    DType dt = st.dtype();
+    int es = dt.byteSize();
+    long have = buf.remaining() / es;
+    long[] shape = ref.shape();
+    long[] stride = ref.stride();
+    long n;
+    try {
+      n = Tensor.elementCount(shape);
+    } catch (ArithmeticException e) {
+      throw PortcheckException.corrupt(file, "tensor '" + name + "' has an overflowing shape", e);
+    }
+    if (n > Integer.MAX_VALUE - 8) {
+      throw PortcheckException.notRunnable(file, "tensor '" + name + "' is too large to copy");
+    }
+    long maxIndex = ref.offset();
+    for (int i = 0; i < shape.length; i++) {
+      if (shape[i] > 0) {
+        maxIndex += (shape[i] - 1) * stride[i];
+      }
+    }
+    if (n > 0 && (maxIndex >= have || maxIndex >= st.numel() && st.numel() > 0)) {
+      throw PortcheckException.corrupt(
+          file,
+          "tensor '"
+              + name
+              + "' reads element "
+              + maxIndex
+              + " of storage '"
+              + st.key()
+              + "', which holds "
+              + Math.min(have, st.numel()),
+          null);
+    }
+    int count = (int) n;
+    int base = buf.position();
+    int rank = shape.length;
+    int[] idx = new int[rank];
+    long src = ref.offset();
+    float[] f = dt.isFloating() ? new float[count] : null;
+    long[] l = f == null ? new long[count] : null;
+    for (int i = 0; i < count; i++) {
+      int at = base + (int) (src * es);
+      if (f != null) {
+        f[i] =
+            switch (dt) {
+              case FLOAT32 -> buf.getFloat(at);
+              case FLOAT64 -> (float) buf.getDouble(at);
+              case FLOAT16 -> Half.toFloat(buf.getShort(at));
+              default -> Half.bfloat16ToFloat(buf.getShort(at));
+            };
+      } else {
+        l[i] =
+            switch (dt) {
+              case INT64 -> buf.getLong(at);
+              case INT32 -> buf.getInt(at);
+              case INT16 -> buf.getShort(at);
+              case INT8 -> buf.get(at);
+              default -> buf.get(at) & 0xff;
+            };
+      }
+      for (int ax = rank - 1; ax >= 0; ax--) {
+        idx[ax]++;
+        src += stride[ax];
+        if (idx[ax] < shape[ax]) {
+          break;
+        }
+        src -= stride[ax] * shape[ax];
+        idx[ax] = 0;
+      }
+    }
+    return f != null ? Tensor.wrapFloats(dt, shape, f) : Tensor.ofLongs(dt, shape, l);
+  }
+}

@@ -1,0 +1,246 @@
+package dev.portcheck.importers.pytorch.script;
+
+import ai.djl.engine.Engine;
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.pytorch.engine.PtNDArray;
+import ai.djl.pytorch.engine.PtNDManager;
+import ai.djl.pytorch.engine.PtSymbolBlock;
+import ai.djl.pytorch.jni.IValue;
+import ai.djl.pytorch.jni.IValueUtils;
+import ai.djl.pytorch.jni.JniUtils;
+import dev.portcheck.importers.api.DType;
+import dev.portcheck.importers.api.PortcheckException;
+import dev.portcheck.importers.api.Tensor;
+import java.io.IOException;
+import java.nio.FloatBuffer;
+import java.nio.LongBuffer;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Supplier;
+
+/**
+ * Loads TorchScript modules into libtorch through DJL and runs them, copying every result out as
+ * primitive arrays before the per-run NDManager closes. Holds at most two modules: the file as it
+ * is (plain runs) and its recording rewrite (tapped runs), each loaded on first use.
+ */
+public final class PtRunner implements AutoCloseable {
+  /** A run's results: the model outputs and the recorded module outputs by prefix key. */
+  public record Output(List<Tensor> outputs, Map<String, Tensor> records) {}
+
+  private final Path source;
+  private PtNDManager manager;
+  private PtSymbolBlock plain;
+  private PtSymbolBlock tapped;
+  private boolean closed;
+
+  public PtRunner(Path source) {
+    this.source = source;
+  }
+
+  private PtNDManager manager() {
+    if (manager == null) {
+      try {
+        manager = (PtNDManager) Engine.getEngine("PyTorch").newBaseManager();
+      } catch (RuntimeException | UnsatisfiedLinkError e) {
+        throw PortcheckException.engine(source, "starting libtorch (DJL PyTorch engine)", e);
+      }
+    }
+    return manager;
+  }
+
+  /** Runs the unmodified module's {@code forward}. */
+  public synchronized Output runPlain(List<Object> args, boolean reset) {
+    ensureOpen();
+    if (plain == null) {
+      plain = load(source, "loading the TorchScript module");
+    }
+    return run(plain, null, args, reset);
+  }
+
+  /** Runs {@code method} of the rewritten module, loading it from the bytes on first use. */
+  public synchronized Output runTapped(
+      Supplier<byte[]> rewritten, String method, List<Object> args, boolean reset) {
+    ensureOpen();
+    if (tapped == null) {
+      Path tmp = null;
+      try {
+        tmp = Files.createTempFile("portcheck-pt-", ".pt");
+        Files.write(tmp, rewritten.get());
+        tapped = load(tmp, "loading the TorchScript module rewritten to record submodule outputs");
+      } catch (IOException e) {
+        throw PortcheckException.engine(source, "writing the rewritten module to a temp file", e);
+      } finally {
+        if (tmp != null) {
+          try {
+            Files.deleteIfExists(tmp);
+          } catch (IOException e) {
+            tmp.toFile().deleteOnExit();
+          }
+        }
+      }
+    }
+    return run(tapped, method, args, reset);
+  }
+
+  private PtSymbolBlock load(Path file, String during) {
+    try {
+      return JniUtils.loadModule(manager(), file, true, new String[0], new String[0], false);
+    } catch (RuntimeException e) {
+      throw PortcheckException.engine(source, during, e);
+    }
+  }
+
+  private Output run(PtSymbolBlock block, String method, List<Object> args, boolean reset) {
+    List<IValue> owned = new ArrayList<>();
+    try (PtNDManager sub = (PtNDManager) manager().newSubManager()) {
+      if (reset) {
+        // Stateful modules (Silero keeps its LSTM state and audio context) must start fresh.
+        owned.add(IValueUtils.runMethod(block, "reset_states"));
+      }
+      IValue[] in = new IValue[args.size()];
+      for (int i = 0; i < in.length; i++) {
+        in[i] = toIValue(sub, args.get(i));
+        owned.add(in[i]);
+      }
+      IValue result = method == null ? block.forward(in) : IValueUtils.runMethod(block, method, in);
+      owned.add(result);
+      List<Tensor> outputs = new ArrayList<>();
+      Map<String, Tensor> records = new LinkedHashMap<>();
+      IValue out = result;
+      if (method != null) {
+        IValue[] pair = result.toIValueTuple();
+        owned.addAll(List.of(pair));
+        out = pair[0];
+        Map<String, IValue> map = pair[1].toIValueMap();
+        owned.addAll(map.values());
+        for (Map.Entry<String, IValue> e : map.entrySet()) {
+          if (e.getValue().isTensor()) {
+            records.put(e.getKey(), copy(e.getValue().toTensor(sub)));
+          }
+        }
+      }
+      collect(sub, out, outputs, owned, 0);
+      return new Output(outputs, records);
+    } catch (PortcheckException e) {
+      throw e;
+    } catch (RuntimeException e) {
+      throw PortcheckException.engine(source, "running the TorchScript module", e);
+    } finally {
+      for (IValue v : owned) {
+        try {
+          v.close();
+        } catch (RuntimeException e) {
+          // Keep releasing the rest.
+        }
+      }
+    }
+  }
+
+  private void collect(PtNDManager sub, IValue v, List<Tensor> out, List<IValue> owned, int depth) {
+    if (depth > 8) {
+      return;
+    }
+    if (v.isTensor()) {
+      out.add(copy(v.toTensor(sub)));
+    } else if (v.isTuple() || v.isList()) {
+      IValue[] items = v.isTuple() ? v.toIValueTuple() : v.toIValueArray();
+      owned.addAll(List.of(items));
+      for (IValue i : items) {
+        collect(sub, i, out, owned, depth + 1);
+      }
+    }
+  }
+
+  private static IValue toIValue(PtNDManager sub, Object arg) {
+    if (arg instanceof Tensor t) {
+      Shape shape = new Shape(t.shape());
+      NDArray a;
+      if (t.dtype().isFloating()) {
+        a = sub.create(FloatBuffer.wrap(t.toFloatArray()), shape, DataType.FLOAT32);
+      } else if (t.dtype() == DType.BOOL) {
+        a =
+            sub.create(LongBuffer.wrap(t.toLongArray()), shape, DataType.INT64)
+                .toType(DataType.BOOLEAN, false);
+      } else {
+        a = sub.create(LongBuffer.wrap(t.toLongArray()), shape, DataType.INT64);
+      }
+      return IValue.from((PtNDArray) a);
+    }
+    if (arg instanceof Long l) {
+      return IValue.from(l);
+    }
+    if (arg instanceof Double d) {
+      return IValue.from(d);
+    }
+    if (arg instanceof Boolean b) {
+      return IValue.from(b);
+    }
+    throw new IllegalArgumentException("unsupported argument " + arg);
+  }
+
+  private static Tensor copy(NDArray a) {
+    long[] shape = a.getShape().getShape();
+    DataType dt = a.getDataType();
+    switch (dt) {
+      case FLOAT32:
+        return Tensor.wrapFloats(DType.FLOAT32, shape, a.toFloatArray());
+      case FLOAT64:
+      case FLOAT16:
+      case BFLOAT16:
+        {
+          DType d =
+              dt == DataType.FLOAT64
+                  ? DType.FLOAT64
+                  : dt == DataType.FLOAT16 ? DType.FLOAT16 : DType.BFLOAT16;
+          try (NDArray f = a.toType(DataType.FLOAT32, true)) {
+            return Tensor.wrapFloats(d, shape, f.toFloatArray());
+          }
+        }
+      case BOOLEAN:
+        {
+          boolean[] b = a.toBooleanArray();
+          long[] l = new long[b.length];
+          for (int i = 0; i < b.length; i++) {
+            l[i] = b[i] ? 1 : 0;
+          }
+          return Tensor.ofLongs(DType.BOOL, shape, l);
+        }
+      default:
+        try (NDArray l = a.toType(DataType.INT64, true)) {
+          return Tensor.ofLongs(DType.INT64, shape, l.toLongArray());
+        }
+    }
+  }
+
+  private void ensureOpen() {
+    if (closed) {
+      throw new IllegalStateException(source + ": the model view is closed");
+    }
+  }
+
+  @Override
+  public synchronized void close() {
+    if (closed) {
+      return;
+    }
+    closed = true;
+    for (AutoCloseable c : new AutoCloseable[] {tapped, plain, manager}) {
+      if (c != null) {
+        try {
+          c.close();
+        } catch (Exception e) {
+          // Keep closing the rest; a failed native release must not hide the others.
+        }
+      }
+    }
+    tapped = null;
+    plain = null;
+    manager = null;
+  }
+}
