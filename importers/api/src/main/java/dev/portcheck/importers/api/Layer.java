@@ -19,7 +19,9 @@ import java.util.Optional;
  * @param outputs tensor names it writes; the first is the one {@link ModelView#run} returns for it
  * @param attributes typed attributes under canonical names ({@code epsilon}, {@code momentum},
  *     {@code strides}, {@code pads}, {@code padding}, {@code dilations}, {@code group}, {@code
- *     activation}, {@code coordinate_transformation_mode}), in a stable order
+ *     activation}, {@code coordinate_transformation_mode}), in a stable order. Formats that store a
+ *     float attribute as float32 (ONNX, TensorFlow) report the shortest decimal that round-trips
+ *     that float32, so an epsilon of 1e-5 reads {@code 1.0E-5}, not {@code 9.99999974737875E-6}
  * @param parameters the parameters it uses, by role ({@code weight}, {@code bias}, {@code scale},
  *     {@code offset}, {@code mean}, {@code variance}) to the name in {@link ModelView#parameters()}
  * @param layout layout of its output activation
