@@ -1,0 +1,417 @@
+package dev.portcheck.comparator;
+
+import dev.portcheck.importers.api.Layer;
+import dev.portcheck.importers.api.Layout;
+import dev.portcheck.importers.api.ModelView;
+import dev.portcheck.importers.api.PortcheckException;
+import dev.portcheck.importers.api.RunResult;
+import dev.portcheck.importers.api.TapSelection;
+import dev.portcheck.importers.api.Tensor;
+import dev.portcheck.importers.api.TensorInfo;
+import java.util.ArrayList;
+import java.util.BitSet;
+import java.util.HashMap;
+import java.util.IdentityHashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Compares two or three models: aligns their layers, feeds identical probes, summarises each
+ * aligned layer's activations as soon as a probe has run (only one probe's activations are held at
+ * a time), checks attributes and weights, and names the first layer where the models part ways.
+ */
+public final class Comparator {
+  private final List<ModelView> models;
+  private final CompareOptions options;
+  private final List<Weights> weights;
+  private final List<ModelRef> refs;
+  private final List<Aligner.Row> rows;
+  private final List<List<AttributeMismatch>> rowAttrs = new ArrayList<>();
+  private final List<List<WeightMismatch>> rowWeights = new ArrayList<>();
+  private final List<Map<String, Layer>> byName = new ArrayList<>();
+
+  private Comparator(List<ModelView> models, CompareOptions options) {
+    this.models = List.copyOf(models);
+    this.options = options;
+    this.weights = this.models.stream().map(Weights::new).toList();
+    List<ModelRef> r = new ArrayList<>();
+    for (int m = 0; m < models.size(); m++) {
+      ModelView v = models.get(m);
+      r.add(new ModelRef(ModelRef.idOf(m), String.valueOf(v.source()), v.framework()));
+      Map<String, Layer> names = new HashMap<>();
+      v.layers().forEach(l -> names.putIfAbsent(l.name(), l));
+      byName.add(names);
+    }
+    this.refs = List.copyOf(r);
+    this.rows = Aligner.align(weights).rows();
+  }
+
+  /**
+   * Compares {@code models}; the first is the reference ({@code m0}).
+   *
+   * @throws PortcheckException USAGE for fewer than two models or unresolvable probe shapes, and
+   *     whatever the models' {@code run} throws (engine failures are not divergences)
+   */
+  public static ComparisonReport compare(List<ModelView> models, CompareOptions options) {
+    if (models.size() < 2) {
+      throw PortcheckException.usage(
+          "give at least two models to compare (got " + models.size() + ").");
+    }
+    return new Comparator(models, options).run();
+  }
+
+  private ComparisonReport run() {
+    AttributeComparer ac = new AttributeComparer(weights);
+    WeightComparer wc = new WeightComparer(weights, options.weightTolerance());
+    for (Aligner.Row row : rows) {
+      List<AttributeMismatch> attrs = new ArrayList<>(ac.compare(row));
+      List<WeightMismatch> ws = new ArrayList<>(wc.compare(row));
+      for (PairAligner.Fold f : row.folds) {
+        wc.compareFold(row, f, attrs, ws);
+      }
+      // Epsilon first: it is the usual port bug and the one the explanation should name.
+      attrs.sort(java.util.Comparator.comparing(a -> a.attribute().equals("epsilon") ? 0 : 1));
+      rowAttrs.add(attrs);
+      rowWeights.add(ws);
+    }
+    int n = models.size();
+    int r = rows.size();
+    Summary[][] sums = new Summary[r][n];
+    PairAccumulator[][] pairs = new PairAccumulator[r][n];
+    Tolerance[] tols = new Tolerance[r];
+    Probes probes = Probes.prepare(models, options);
+    List<ProbeReport> probeReports = probes.reports();
+    boolean layoutsDiffer = probeReports.stream().anyMatch(p -> !p.conversions().isEmpty());
+    for (int i = 0; i < r; i++) {
+      Aligner.Row row = rows.get(i);
+      List<String> names = new ArrayList<>();
+      for (Layer l : row.layers) {
+        if (l != null) {
+          names.add(l.name());
+        }
+      }
+      tols[i] = options.toleranceFor(names);
+      for (int m = 0; m < n; m++) {
+        sums[i][m] = new Summary();
+        pairs[i][m] = new PairAccumulator(tols[i], layoutsDiffer);
+      }
+    }
+    List<List<PairAccumulator>> outs = new ArrayList<>();
+    for (int m = 0; m < n; m++) {
+      List<PairAccumulator> l = new ArrayList<>();
+      for (int o = 0; o < models.get(m).outputs().size(); o++) {
+        l.add(new PairAccumulator(options.tolerance(), layoutsDiffer));
+      }
+      outs.add(l);
+    }
+    boolean runnable = models.stream().allMatch(ModelView::runnable);
+    for (int p = 0; p < probes.probeCount() && runnable; p++) {
+      RunResult[] res = new RunResult[n];
+      for (int m = 0; m < n; m++) {
+        res[m] = models.get(m).run(probes.inputs(p, m), TapSelection.ALL);
+      }
+      for (int i = 0; i < r; i++) {
+        accumulate(rows.get(i), res, sums[i], pairs[i]);
+      }
+      accumulateOutputs(res, outs);
+    }
+    return assemble(sums, pairs, tols, outs, probeReports);
+  }
+
+  private void accumulate(
+      Aligner.Row row, RunResult[] res, Summary[] sums, PairAccumulator[] pairs) {
+    for (int m = 0; m < res.length; m++) {
+      Tensor t = row.taps[m] == null ? null : res[m].layerOutputs().get(row.taps[m]);
+      if (t != null) {
+        sums[m].add(t);
+      }
+    }
+    for (int k = 1; k < res.length; k++) {
+      if (row.layers[k] == null || row.refTaps[k] == null) {
+        continue;
+      }
+      Tensor a = res[0].layerOutputs().get(row.refTaps[k]);
+      Tensor b = res[k].layerOutputs().get(row.taps[k]);
+      if (a != null && b != null) {
+        pairs[k].add(a, layout(0, row.refTaps[k]), b, layout(k, row.taps[k]));
+      }
+    }
+  }
+
+  private Layout layout(int model, String layer) {
+    Layer l = byName.get(model).get(layer);
+    return l == null ? Layout.UNSPECIFIED : l.layout();
+  }
+
+  private void accumulateOutputs(RunResult[] res, List<List<PairAccumulator>> outs) {
+    List<TensorInfo> refOut = models.get(0).outputs();
+    for (int k = 1; k < res.length; k++) {
+      List<TensorInfo> o = models.get(k).outputs();
+      for (int pos = 0; pos < o.size() && pos < refOut.size(); pos++) {
+        Tensor a = res[0].outputs().get(refOut.get(pos).name());
+        Tensor b = res[k].outputs().get(o.get(pos).name());
+        if (a != null && b != null) {
+          outs.get(k).get(pos).add(a, refOut.get(pos).layout(), b, o.get(pos).layout());
+        }
+      }
+    }
+  }
+
+  private ComparisonReport assemble(
+      Summary[][] sums,
+      PairAccumulator[][] pairs,
+      Tolerance[] tols,
+      List<List<PairAccumulator>> outs,
+      List<ProbeReport> probeReports) {
+    int n = models.size();
+    int r = rows.size();
+    LayerMetrics[] metrics = new LayerMetrics[r];
+    boolean[] outside = new boolean[r];
+    for (int i = 0; i < r; i++) {
+      Aligner.Row row = rows.get(i);
+      Map<String, ModelStats> stats = new LinkedHashMap<>();
+      Map<String, PairMetrics> vs = new LinkedHashMap<>();
+      for (int m = 0; m < n; m++) {
+        if (!sums[i][m].isEmpty()) {
+          stats.put(ModelRef.idOf(m), sums[i][m].toStats());
+        }
+        if (m > 0 && !pairs[i][m].isEmpty()) {
+          vs.put(ModelRef.idOf(m), pairs[i][m].toMetrics());
+        }
+      }
+      metrics[i] = stats.isEmpty() ? null : new LayerMetrics(stats, vs, tols[i]);
+      boolean staticFinding = !rowAttrs.get(i).isEmpty() || !rowWeights.get(i).isEmpty();
+      outside[i] =
+          row.preset == null
+              && (vs.isEmpty()
+                  ? staticFinding && row.present() > 1
+                  : !metrics[i].withinTolerance());
+    }
+    Upstream up = new Upstream(models, rows);
+    List<LayerComparison> layers = new ArrayList<>();
+    int first = -1;
+    for (int i = 0; i < r; i++) {
+      Aligner.Row row = rows.get(i);
+      LayerStatus status;
+      if (row.preset != null) {
+        status = row.preset;
+      } else if (outside[i]) {
+        boolean caused = false;
+        for (int j = 0; j < i && !caused; j++) {
+          caused = outside[j] && up.isUpstream(j, i);
+        }
+        status = caused ? LayerStatus.DOWNSTREAM : LayerStatus.DIVERGED;
+      } else if (metrics[i] == null || metrics[i].vsReference().isEmpty()) {
+        status = LayerStatus.NOT_TAPPABLE;
+      } else {
+        status = LayerStatus.MATCH;
+      }
+      if (status == LayerStatus.DIVERGED && first < 0) {
+        first = i;
+      }
+      layers.add(
+          new LayerComparison(
+              names(row),
+              row.first().opType(),
+              row.first().kind(),
+              status,
+              row.alignedBy(),
+              metrics[i],
+              note(row)));
+    }
+    List<OutputComparison> outputs = new ArrayList<>();
+    boolean outputsDiffer = false;
+    for (int k = 1; k < n; k++) {
+      List<TensorInfo> o = models.get(k).outputs();
+      for (int pos = 0; pos < outs.get(k).size(); pos++) {
+        PairAccumulator acc = outs.get(k).get(pos);
+        if (acc.isEmpty()) {
+          continue;
+        }
+        PairMetrics pm = acc.toMetrics();
+        outputsDiffer |= !pm.withinTolerance();
+        outputs.add(
+            new OutputComparison(
+                ModelRef.idOf(k), o.get(pos).name(), models.get(0).outputs().get(pos).name(), pm));
+      }
+    }
+    Divergence div = first >= 0 ? divergence(first, metrics[first], tols[first]) : null;
+    if (div == null && outputsDiffer) {
+      div = outputDivergence(outputs);
+    }
+    List<AttributeMismatch> attrs = new ArrayList<>();
+    rowAttrs.forEach(attrs::addAll);
+    List<WeightMismatch> ws = new ArrayList<>();
+    rowWeights.forEach(ws::addAll);
+    boolean diverged =
+        div != null || layers.stream().anyMatch(l -> l.status() == LayerStatus.DIVERGED);
+    return new ComparisonReport(
+        diverged ? Verdict.DIVERGED : Verdict.MATCH,
+        refs,
+        probeReports,
+        div,
+        attrs,
+        ws,
+        layers,
+        outputs,
+        folds());
+  }
+
+  private List<FoldedLayer> folds() {
+    List<FoldedLayer> out = new ArrayList<>();
+    for (Aligner.Row row : rows) {
+      for (PairAligner.Fold f : row.folds) {
+        List<Layer> bl = models.get(f.bnModel()).layers();
+        Layer bn = bl.get(f.bn());
+        out.add(
+            new FoldedLayer(
+                ModelRef.idOf(f.bnModel()),
+                bn.name(),
+                bl.get(f.rawConv()).name(),
+                ModelRef.idOf(f.foldedModel()),
+                models.get(f.foldedModel()).layers().get(f.foldedConv()).name(),
+                bn.epsilon().orElse(Double.NaN),
+                Numbers.round(f.inferredEpsilon(), 3)));
+      }
+    }
+    return out;
+  }
+
+  private static Map<String, String> names(Aligner.Row row) {
+    Map<String, String> out = new LinkedHashMap<>();
+    for (int m = 0; m < row.layers.length; m++) {
+      if (row.layers[m] != null) {
+        out.put(ModelRef.idOf(m), row.layers[m].name());
+      }
+    }
+    return out;
+  }
+
+  private static String note(Aligner.Row row) {
+    String note = row.note;
+    for (PairAligner.Fold f : row.folds) {
+      String bnId = ModelRef.idOf(f.bnModel());
+      String s =
+          "m"
+              + f.foldedModel()
+              + " folds a BatchNorm into this conv; compared with "
+              + bnId
+              + "'s BatchNorm output (inferred epsilon "
+              + Numbers.format(f.inferredEpsilon())
+              + ")";
+      note = note == null ? s : note + "; " + s;
+    }
+    return note;
+  }
+
+  private String layerName(Aligner.Row row) {
+    return row.layers[0] != null ? row.layers[0].name() : row.first().name();
+  }
+
+  private Divergence divergence(int i, LayerMetrics metrics, Tolerance tol) {
+    Aligner.Row row = rows.get(i);
+    Explanations ex = new Explanations(refs);
+    String layer = layerName(row);
+    String[] text;
+    Cause cause;
+    String other;
+    if (!rowAttrs.get(i).isEmpty()) {
+      AttributeMismatch m = rowAttrs.get(i).get(0);
+      cause = Cause.ATTRIBUTE;
+      other = Explanations.differingModel(m);
+      text = ex.attribute(layer, row.first().kind(), m);
+    } else if (!rowWeights.get(i).isEmpty()) {
+      WeightMismatch w = rowWeights.get(i).get(0);
+      cause = Cause.WEIGHTS;
+      other = w.modelId();
+      text = ex.weights(layer, w);
+    } else {
+      cause = Cause.ACTIVATION;
+      other = null;
+      PairMetrics worst = null;
+      for (Map.Entry<String, PairMetrics> e : metrics.vsReference().entrySet()) {
+        if (!e.getValue().withinTolerance() && other == null) {
+          other = e.getKey();
+          worst = e.getValue();
+        }
+      }
+      text = ex.activation(layer, other, worst, tol);
+    }
+    return new Divergence(
+        names(row), row.first().opType(), other, cause, text[0], text[1], metrics);
+  }
+
+  private Divergence outputDivergence(List<OutputComparison> outputs) {
+    OutputComparison o =
+        outputs.stream().filter(x -> !x.metrics().withinTolerance()).findFirst().orElseThrow();
+    Explanations ex = new Explanations(refs);
+    Map<String, String> names = new LinkedHashMap<>();
+    names.put("m0", o.referenceName());
+    names.put(o.modelId(), o.name());
+    String[] text =
+        ex.activation("output " + o.referenceName(), o.modelId(), o.metrics(), options.tolerance());
+    String sentence =
+        text[0].replace(
+            "although attributes and weights agree",
+            "while every tapped layer agrees (the difference is in layers no engine exposed)");
+    return new Divergence(names, "output", o.modelId(), Cause.ACTIVATION, sentence, text[1], null);
+  }
+
+  /** Which rows feed which, from each model's tensor names (graph order when unknown). */
+  private static final class Upstream {
+    private final List<BitSet[]> ancestors = new ArrayList<>();
+    private final List<Map<Layer, Integer>> index = new ArrayList<>();
+    private final List<Aligner.Row> rows;
+
+    Upstream(List<ModelView> models, List<Aligner.Row> rows) {
+      this.rows = rows;
+      for (ModelView m : models) {
+        List<Layer> layers = m.layers();
+        Map<Layer, Integer> idx = new IdentityHashMap<>();
+        Map<String, Integer> producer = new HashMap<>();
+        for (int i = 0; i < layers.size(); i++) {
+          idx.put(layers.get(i), i);
+          for (String o : layers.get(i).outputs()) {
+            producer.putIfAbsent(o, i);
+          }
+        }
+        boolean known = layers.stream().anyMatch(l -> !l.inputs().isEmpty());
+        BitSet[] anc = null;
+        if (known) {
+          anc = new BitSet[layers.size()];
+          for (int i = 0; i < layers.size(); i++) {
+            anc[i] = new BitSet();
+            for (String in : layers.get(i).inputs()) {
+              Integer p = producer.get(in);
+              if (p != null && p < i) {
+                anc[i].or(anc[p]);
+                anc[i].set(p);
+              }
+            }
+          }
+        }
+        ancestors.add(anc);
+        index.add(idx);
+      }
+    }
+
+    boolean isUpstream(int earlier, int later) {
+      Aligner.Row a = rows.get(earlier);
+      Aligner.Row b = rows.get(later);
+      for (int m = 0; m < a.layers.length; m++) {
+        if (a.layers[m] == null || b.layers[m] == null) {
+          continue;
+        }
+        BitSet[] anc = ancestors.get(m);
+        if (anc == null) {
+          return true;
+        }
+        if (anc[index.get(m).get(b.layers[m])].get(index.get(m).get(a.layers[m]))) {
+          return true;
+        }
+      }
+      return false;
+    }
+  }
+}

@@ -1,0 +1,37 @@
+package dev.portcheck.comparator;
+
+import java.util.List;
+
+/**
+ * The result of {@link Comparator#compare}: immutable, layers in the reference's graph order.
+ *
+ * @param verdict MATCH or DIVERGED
+ * @param models the compared models, {@code m0} first
+ * @param probes the probes fed, with layout conversions
+ * @param firstDivergence the first diverging layer, or null
+ * @param attributeMismatches every attribute that differs between aligned layers, in graph order
+ * @param weightMismatches every parameter that differs between aligned layers, in graph order
+ * @param layers every layer row, aligned or not
+ * @param outputs each non-reference model's outputs compared with the reference's
+ * @param folds BatchNorms folded into a convolution by one of the models
+ */
+public record ComparisonReport(
+    Verdict verdict,
+    List<ModelRef> models,
+    List<ProbeReport> probes,
+    Divergence firstDivergence,
+    List<AttributeMismatch> attributeMismatches,
+    List<WeightMismatch> weightMismatches,
+    List<LayerComparison> layers,
+    List<OutputComparison> outputs,
+    List<FoldedLayer> folds) {
+  public ComparisonReport {
+    models = List.copyOf(models);
+    probes = List.copyOf(probes);
+    attributeMismatches = List.copyOf(attributeMismatches);
+    weightMismatches = List.copyOf(weightMismatches);
+    layers = List.copyOf(layers);
+    outputs = List.copyOf(outputs);
+    folds = List.copyOf(folds);
+  }
+}

@@ -1,0 +1,163 @@
+package dev.portcheck.comparator;
+
+import dev.portcheck.importers.api.Layout;
+import dev.portcheck.importers.api.Tensor;
+import java.util.Arrays;
+
+/**
+ * Compares another model's activation with the reference's, one probe at a time, keeping only
+ * running maxima and counts.
+ */
+final class PairAccumulator {
+  private final Tolerance tol;
+  private final boolean allowMultiset;
+  private String comparedAs;
+  private boolean elementwise = true;
+  private boolean multisetUsed;
+  private double maxAbs;
+  private double maxRel;
+  private double cosine = 1.0;
+  private long outside;
+  private long total;
+  private long nanMismatch;
+  private boolean sawNanMismatch;
+  private final Summary refStats = new Summary();
+  private final Summary otherStats = new Summary();
+
+  /**
+   * @param allowMultiset accept equal values in a different element order (only when the models'
+   *     layouts differ, where a Flatten legitimately reorders)
+   */
+  PairAccumulator(Tolerance tol, boolean allowMultiset) {
+    this.tol = tol;
+    this.allowMultiset = allowMultiset;
+  }
+
+  void add(Tensor ref, Layout refLayout, Tensor other, Layout otherLayout) {
+    LayoutMatch m = LayoutMatch.find(ref.shape(), refLayout, other.shape(), otherLayout);
+    if (m == null) {
+      elementwise = false;
+      comparedAs = "statistics";
+      refStats.add(ref);
+      otherStats.add(other);
+      return;
+    }
+    if (comparedAs == null || !elementwise) {
+      comparedAs = elementwise ? m.description() : comparedAs;
+    }
+    Tensor o = m.permutation() == null ? other : other.transpose(m.permutation());
+    float[] a = ref.toFloatArray();
+    float[] b = o.toFloatArray();
+    double savedAbs = maxAbs;
+    double savedRel = maxRel;
+    double savedCos = cosine;
+    long savedNan = nanMismatch;
+    long out = compare(a, b);
+    if (out > 0 && allowMultiset && nanMismatch == savedNan) {
+      double keepAbs = maxAbs;
+      double keepRel = maxRel;
+      double keepCos = cosine;
+      float[] sa = a.clone();
+      float[] sb = b.clone();
+      Arrays.sort(sa);
+      Arrays.sort(sb);
+      maxAbs = savedAbs;
+      maxRel = savedRel;
+      cosine = savedCos;
+      if (compare(sa, sb) == 0) {
+        multisetUsed = true;
+        out = 0;
+      } else {
+        maxAbs = keepAbs;
+        maxRel = keepRel;
+        cosine = keepCos;
+      }
+    }
+    outside += out;
+    total += a.length;
+  }
+
+  /** Element-wise pass; returns the number outside tolerance and updates maxima and cosine. */
+  private long compare(float[] ref, float[] other) {
+    long out = compareValues(ref, other);
+    double dot = 0;
+    double na = 0;
+    double nb = 0;
+    for (int i = 0; i < ref.length; i++) {
+      float x = ref[i];
+      float y = other[i];
+      if (Float.isFinite(x) && Float.isFinite(y)) {
+        dot += (double) x * y;
+        na += (double) x * x;
+        nb += (double) y * y;
+      }
+    }
+    double c;
+    if (na == 0 && nb == 0) {
+      c = 1.0;
+    } else if (na == 0 || nb == 0) {
+      c = 0.0;
+    } else {
+      c = dot / Math.sqrt(na * nb);
+    }
+    cosine = Math.min(cosine, c);
+    return out;
+  }
+
+  private long compareValues(float[] ref, float[] other) {
+    long out = 0;
+    for (int i = 0; i < ref.length; i++) {
+      float x = ref[i];
+      float y = other[i];
+      if (!Float.isFinite(x) || !Float.isFinite(y)) {
+        // NaN == NaN and equal infinities count as agreeing (numpy's equal_nan); anything else
+        // is a mismatch that no number describes.
+        boolean same = (Float.isNaN(x) && Float.isNaN(y)) || x == y;
+        if (!same) {
+          out++;
+          nanMismatch++;
+          sawNanMismatch = true;
+        }
+        continue;
+      }
+      double d = Math.abs((double) y - x);
+      if (d > maxAbs) {
+        maxAbs = d;
+      }
+      double rel = d / Math.max(Math.abs(x), tol.atol() > 0 ? tol.atol() : Double.MIN_NORMAL);
+      if (rel > maxRel) {
+        maxRel = rel;
+      }
+      if (d > tol.atol() + tol.rtol() * Math.abs(x)) {
+        out++;
+      }
+    }
+    return out;
+  }
+
+  boolean isEmpty() {
+    return comparedAs == null;
+  }
+
+  PairMetrics toMetrics() {
+    if (!elementwise) {
+      double dm = Math.abs(otherStats.mean() - refStats.mean());
+      double ds = Math.abs(otherStats.std() - refStats.std());
+      boolean within =
+          tol.close(otherStats.mean(), refStats.mean())
+              && tol.close(otherStats.std(), refStats.std());
+      return new PairMetrics(
+          "statistics", false, Math.max(dm, ds), Double.NaN, Double.NaN, within ? 0 : 1, 0, within);
+    }
+    String how = multisetUsed ? "multiset" : comparedAs;
+    return new PairMetrics(
+        how,
+        true,
+        sawNanMismatch ? Double.NaN : maxAbs,
+        sawNanMismatch ? Double.NaN : maxRel,
+        cosine,
+        total == 0 ? 0 : (double) outside / total,
+        nanMismatch,
+        outside == 0);
+  }
+}

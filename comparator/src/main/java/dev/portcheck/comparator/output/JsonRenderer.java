@@ -1,0 +1,232 @@
+package dev.portcheck.comparator.output;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.portcheck.comparator.AttributeMismatch;
+import dev.portcheck.comparator.ComparisonReport;
+import dev.portcheck.comparator.Divergence;
+import dev.portcheck.comparator.FoldedLayer;
+import dev.portcheck.comparator.LayerComparison;
+import dev.portcheck.comparator.LayerMetrics;
+import dev.portcheck.comparator.LayoutConversion;
+import dev.portcheck.comparator.ModelRef;
+import dev.portcheck.comparator.ModelStats;
+import dev.portcheck.comparator.OutputComparison;
+import dev.portcheck.comparator.PairMetrics;
+import dev.portcheck.comparator.ProbeReport;
+import dev.portcheck.comparator.WeightMismatch;
+import dev.portcheck.importers.api.AttributeValue;
+import java.util.Map;
+
+/**
+ * The machine-readable report, {@code schemaVersion: 1}. Top-level properties: {@code
+ * schemaVersion}, {@code verdict} ("MATCH" | "DIVERGED"), {@code models} ([{@code id}, {@code
+ * path}, {@code framework}]), {@code probes}, {@code firstDivergence} (null or {@code names},
+ * {@code opType}, {@code modelId}, {@code cause}, {@code explanation}, {@code failureText}, {@code
+ * metrics}), {@code attributeMismatches} ([{@code names}, {@code attribute}, {@code values}, {@code
+ * note}]), {@code weightMismatches}, {@code layers} ([{@code names}, {@code opType}, {@code kind},
+ * {@code status}, {@code alignedBy}, {@code metrics}, {@code note}]), {@code outputs}, {@code
+ * folds} and {@code labels} (null here; the label check fills it).
+ *
+ * <p>Numbers stay valid JSON: a NaN or infinite value is written as the string {@code "NaN"},
+ * {@code "Infinity"} or {@code "-Infinity"}; element counts of NaN/Inf are in {@code nanCount},
+ * {@code infCount} and {@code nanMismatches}.
+ */
+public final class JsonRenderer {
+  private static final JsonNodeFactory F = JsonNodeFactory.instance;
+  private static final ObjectMapper MAPPER =
+      new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+
+  /** Schema version written as {@code schemaVersion}. */
+  public static final int SCHEMA_VERSION = 1;
+
+  /** The report as a JSON tree. */
+  public JsonNode toTree(ComparisonReport r) {
+    ObjectNode root = F.objectNode();
+    root.put("schemaVersion", SCHEMA_VERSION);
+    root.put("verdict", r.verdict().name());
+    ArrayNode models = root.putArray("models");
+    for (ModelRef m : r.models()) {
+      models
+          .addObject()
+          .put("id", m.id())
+          .put("path", m.path())
+          .put("framework", m.framework().id());
+    }
+    ArrayNode probes = root.putArray("probes");
+    for (ProbeReport p : r.probes()) {
+      ObjectNode pn = probes.addObject().put("label", p.label());
+      ArrayNode inputs = pn.putArray("inputs");
+      for (ProbeReport.Input in : p.inputs()) {
+        ObjectNode i = inputs.addObject();
+        i.put("position", in.position());
+        i.set("names", strings(in.names()));
+        ArrayNode shape = i.putArray("shape");
+        in.shape().forEach(shape::add);
+        i.put("layout", in.layout()).put("dtype", in.dtype()).put("spec", in.spec());
+      }
+      ArrayNode conv = pn.putArray("conversions");
+      for (LayoutConversion c : p.conversions()) {
+        ObjectNode cn = conv.addObject();
+        cn.put("modelId", c.modelId())
+            .put("input", c.input())
+            .put("from", c.from())
+            .put("to", c.to());
+        ArrayNode perm = cn.putArray("permutation");
+        c.permutation().forEach(perm::add);
+      }
+    }
+    Divergence d = r.firstDivergence();
+    if (d == null) {
+      root.putNull("firstDivergence");
+    } else {
+      ObjectNode dn = root.putObject("firstDivergence");
+      dn.set("names", strings(d.names()));
+      dn.put("opType", d.opType());
+      dn.put("modelId", d.modelId());
+      dn.put("cause", d.cause().name());
+      dn.put("explanation", d.explanation());
+      dn.put("failureText", d.failureText());
+      dn.set("metrics", metrics(d.metrics()));
+    }
+    ArrayNode attrs = root.putArray("attributeMismatches");
+    for (AttributeMismatch m : r.attributeMismatches()) {
+      ObjectNode an = attrs.addObject();
+      an.set("names", strings(m.names()));
+      an.put("attribute", m.attribute());
+      ObjectNode values = an.putObject("values");
+      m.values().forEach((k, v) -> values.set(k, value(v)));
+      an.put("note", m.note());
+    }
+    ArrayNode weights = root.putArray("weightMismatches");
+    for (WeightMismatch w : r.weightMismatches()) {
+      ObjectNode wn = weights.addObject();
+      wn.set("names", strings(w.names()));
+      wn.put("role", w.role());
+      wn.set("parameters", strings(w.parameters()));
+      wn.put("modelId", w.modelId());
+      wn.set("maxAbsDiff", number(w.maxAbsDiff()));
+      wn.put("detail", w.detail());
+    }
+    ArrayNode layers = root.putArray("layers");
+    for (LayerComparison l : r.layers()) {
+      ObjectNode ln = layers.addObject();
+      ln.set("names", strings(l.names()));
+      ln.put("opType", l.opType());
+      ln.put("kind", l.kind().name());
+      ln.put("status", l.status().name());
+      ln.put("alignedBy", l.alignedBy() == null ? null : l.alignedBy().name());
+      ln.set("metrics", metrics(l.metrics()));
+      ln.put("note", l.note());
+    }
+    ArrayNode outputs = root.putArray("outputs");
+    for (OutputComparison o : r.outputs()) {
+      ObjectNode on = outputs.addObject();
+      on.put("modelId", o.modelId()).put("name", o.name()).put("referenceName", o.referenceName());
+      on.set("maxAbsDiff", number(o.metrics().maxAbsDiff()));
+      on.set("cosine", number(o.metrics().cosine()));
+      on.put("withinTolerance", o.metrics().withinTolerance());
+      on.put("comparedAs", o.metrics().comparedAs());
+    }
+    ArrayNode folds = root.putArray("folds");
+    for (FoldedLayer f : r.folds()) {
+      ObjectNode fn = folds.addObject();
+      fn.put("bnModelId", f.bnModelId()).put("batchNorm", f.batchNorm()).put("conv", f.conv());
+      fn.put("foldedModelId", f.foldedModelId()).put("foldedConv", f.foldedConv());
+      fn.set("declaredEpsilon", number(f.declaredEpsilon()));
+      fn.set("inferredEpsilon", number(f.inferredEpsilon()));
+    }
+    root.putNull("labels");
+    return root;
+  }
+
+  /** The report as indented JSON text. */
+  public String render(ComparisonReport r) {
+    try {
+      return MAPPER.writeValueAsString(toTree(r));
+    } catch (JsonProcessingException e) {
+      throw new IllegalStateException("a JSON tree always serialises", e);
+    }
+  }
+
+  private static ObjectNode strings(Map<String, String> m) {
+    ObjectNode n = F.objectNode();
+    m.forEach(n::put);
+    return n;
+  }
+
+  /** A finite number as a number; NaN and infinities as strings. */
+  static JsonNode number(double v) {
+    if (Double.isNaN(v)) {
+      return F.textNode("NaN");
+    }
+    if (Double.isInfinite(v)) {
+      return F.textNode(v > 0 ? "Infinity" : "-Infinity");
+    }
+    return F.numberNode(v);
+  }
+
+  private static JsonNode value(AttributeValue v) {
+    if (v instanceof AttributeValue.Float f) {
+      return number(f.value());
+    }
+    if (v instanceof AttributeValue.Int i) {
+      return F.numberNode(i.value());
+    }
+    if (v instanceof AttributeValue.Bool b) {
+      return F.booleanNode(b.value());
+    }
+    if (v instanceof AttributeValue.Ints is) {
+      ArrayNode a = F.arrayNode();
+      is.values().forEach(a::add);
+      return a;
+    }
+    if (v instanceof AttributeValue.Floats fs) {
+      ArrayNode a = F.arrayNode();
+      fs.values().forEach(x -> a.add(number(x)));
+      return a;
+    }
+    return F.textNode(v.render());
+  }
+
+  private static JsonNode metrics(LayerMetrics m) {
+    if (m == null) {
+      return F.nullNode();
+    }
+    ObjectNode n = F.objectNode();
+    ObjectNode stats = n.putObject("stats");
+    for (Map.Entry<String, ModelStats> e : m.stats().entrySet()) {
+      ModelStats s = e.getValue();
+      ObjectNode sn = stats.putObject(e.getKey());
+      ArrayNode shape = sn.putArray("shape");
+      s.shape().forEach(shape::add);
+      sn.put("count", s.count());
+      sn.set("mean", number(s.mean()));
+      sn.set("std", number(s.std()));
+      sn.set("min", number(s.min()));
+      sn.set("max", number(s.max()));
+      sn.put("nanCount", s.nanCount());
+      sn.put("infCount", s.infCount());
+    }
+    ObjectNode vs = n.putObject("vsReference");
+    for (Map.Entry<String, PairMetrics> e : m.vsReference().entrySet()) {
+      PairMetrics p = e.getValue();
+      ObjectNode pn = vs.putObject(e.getKey());
+      pn.put("comparedAs", p.comparedAs());
+      pn.put("elementwise", p.elementwise());
+      pn.set("maxAbsDiff", number(p.maxAbsDiff()));
+      pn.set("maxRelDiff", number(p.maxRelDiff()));
+      pn.set("cosine", number(p.cosine()));
+      pn.set("fractionOutside", number(p.fractionOutside()));
+      pn.put("nanMismatches", p.nanMismatches());
+      pn.put("withinTolerance", p.withinTolerance());
+    }
+    n.putObject("tolerance").put("atol", m.tolerance().atol()).put("rtol", m.tolerance().rtol());
+    return n;
+  }
+}
