@@ -73,7 +73,7 @@ final class OnnxGraphReader {
   private static Map<String, Layout> inputLayouts(GraphProto graph) {
     Map<String, Layout> m = new HashMap<>();
     for (ValueInfoProto v : graph.getInputList()) {
-      m.put(v.getName(), OnnxTypes.tensorInfo(v).layout());
+      m.put(v.getName(), OnnxTypes.graphInput(graph, v).layout());
     }
     return m;
   }

@@ -53,7 +53,7 @@ public final class OnnxModelView implements ModelView {
     for (ValueInfoProto v : model.getGraph().getInputList()) {
       // IR < 4 exporters list every weight as a graph input too; those are not inputs to feed.
       if (!initializers.contains(v.getName())) {
-        in.add(OnnxTypes.tensorInfo(v));
+        in.add(OnnxTypes.graphInput(model.getGraph(), v));
       }
     }
     this.inputs = List.copyOf(in);

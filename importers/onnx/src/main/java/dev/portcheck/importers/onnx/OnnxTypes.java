@@ -3,6 +3,9 @@ package dev.portcheck.importers.onnx;
 import dev.portcheck.importers.api.DType;
 import dev.portcheck.importers.api.Layout;
 import dev.portcheck.importers.api.TensorInfo;
+import dev.portcheck.importers.onnx.proto.AttributeProto;
+import dev.portcheck.importers.onnx.proto.GraphProto;
+import dev.portcheck.importers.onnx.proto.NodeProto;
 import dev.portcheck.importers.onnx.proto.TensorShapeProto;
 import dev.portcheck.importers.onnx.proto.TypeProto;
 import dev.portcheck.importers.onnx.proto.ValueInfoProto;
@@ -49,5 +52,37 @@ final class OnnxTypes {
     // ONNX is channels-first; a rank-4 floating input is an image batch [N, C, H, W].
     Layout layout = shape.size() == 4 && dtype.isFloating() ? Layout.NCHW : Layout.UNSPECIFIED;
     return new TensorInfo(v.getName(), dtype, shape, layout);
+  }
+
+  /**
+   * A graph input, with its layout read from how the graph uses it: tf2onnx keeps a Keras model's
+   * channels-last input and transposes it to NCHW ({@code perm [0, 3, 1, 2]}) before the first
+   * Conv, so an input consumed only by such Transposes is NHWC.
+   */
+  static TensorInfo graphInput(GraphProto graph, ValueInfoProto v) {
+    TensorInfo info = tensorInfo(v);
+    if (info.layout() != Layout.NCHW) {
+      return info;
+    }
+    boolean used = false;
+    for (NodeProto n : graph.getNodeList()) {
+      if (!n.getInputList().contains(v.getName())) {
+        continue;
+      }
+      used = true;
+      if (!n.getOpType().equals("Transpose") || !toNchwPerm(n)) {
+        return info;
+      }
+    }
+    return used ? new TensorInfo(info.name(), info.dtype(), info.shape(), Layout.NHWC) : info;
+  }
+
+  private static boolean toNchwPerm(NodeProto transpose) {
+    for (AttributeProto a : transpose.getAttributeList()) {
+      if (a.getName().equals("perm")) {
+        return a.getIntsList().equals(List.of(0L, 3L, 1L, 2L));
+      }
+    }
+    return false;
   }
 }

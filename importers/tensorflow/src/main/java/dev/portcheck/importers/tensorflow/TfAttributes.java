@@ -138,6 +138,19 @@ final class TfAttributes {
     if ("LeakyRelu".equals(op) && attr(d, "alpha") != null) {
       a.put("alpha", AttributeValue.of(f32(attr(d, "alpha").getF())));
     }
+    if (("Pad".equals(op) || "PadV2".equals(op) || "MirrorPad".equals(op))
+        && d.getInputCount() > 1) {
+      // Keras' ZeroPadding2D: paddings [[0, 0], [top, bottom], [left, right], [0, 0]] (NHWC),
+      // recorded in ONNX's [top, left, bottom, right] order so a following VALID conv can be
+      // compared with a framework that pads inside the conv.
+      Tensor p = params.constant(d.getInput(1));
+      if (p != null && p.size() == 8) {
+        long[] v = p.toLongArray();
+        if (v[0] == 0 && v[1] == 0 && v[6] == 0 && v[7] == 0) {
+          a.put("pads", AttributeValue.ints(List.of(v[2], v[4], v[3], v[5])));
+        }
+      }
+    }
     if ("MirrorPad".equals(op) && attr(d, "mode") != null) {
       a.put(
           "mode",
