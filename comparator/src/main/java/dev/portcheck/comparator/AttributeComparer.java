@@ -3,9 +3,11 @@ package dev.portcheck.comparator;
 import dev.portcheck.importers.api.AttributeValue;
 import dev.portcheck.importers.api.Layer;
 import dev.portcheck.importers.api.Layout;
+import dev.portcheck.importers.api.OpKind;
 import dev.portcheck.importers.api.ParameterInfo;
 import dev.portcheck.importers.api.WeightLayout;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -44,6 +46,7 @@ final class AttributeComparer {
   static final double EPSILON_RELATIVE_TOLERANCE = 0.01;
 
   private final List<Weights> models;
+  private final Map<Integer, Map<String, Layer>> producerMaps = new HashMap<>();
 
   AttributeComparer(List<Weights> models) {
     this.models = models;
@@ -159,6 +162,11 @@ final class AttributeComparer {
     }
     String m = s.value().toUpperCase(Locale.ROOT);
     if (m.equals("VALID")) {
+      // Keras ports PyTorch's padding=1 as ZeroPadding2D + a VALID conv: count those pads.
+      Layer pad = zeroPadFeeding(model, l);
+      if (pad != null && pad.attributes().get("pads") instanceof AttributeValue.Ints pi) {
+        return pi.values();
+      }
       return List.of(0L, 0L, 0L, 0L);
     }
     if (!m.equals("SAME")) {
@@ -175,6 +183,31 @@ final class AttributeComparer {
     long tw = dil.get(dil.size() > 1 ? 1 : 0) * (k[1] - 1);
     // TF puts the odd extra pixel at the bottom/right.
     return List.of(th / 2, tw / 2, th - th / 2, tw - tw / 2);
+  }
+
+  /** The constant-zero Pad layer producing this layer's first input, if any. */
+  private Layer zeroPadFeeding(int model, Layer l) {
+    if (l.inputs().isEmpty()) {
+      return null;
+    }
+    Map<String, Layer> producers =
+        producerMaps.computeIfAbsent(
+            model,
+            m -> {
+              Map<String, Layer> p = new HashMap<>();
+              for (Layer x : models.get(m).model().layers()) {
+                x.outputs().forEach(t -> p.putIfAbsent(t, x));
+              }
+              return p;
+            });
+    Layer p = producers.get(l.inputs().get(0));
+    boolean zero =
+        p != null
+            && p.kind() == OpKind.PAD
+            && !p.opType().equals("MirrorPad")
+            && (!p.attributes().containsKey("mode")
+                || p.attributes().get("mode").render().equalsIgnoreCase("constant"));
+    return zero ? p : null;
   }
 
   private static List<Long> ints(Layer l, String name, List<Long> dflt) {

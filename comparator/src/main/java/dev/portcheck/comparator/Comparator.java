@@ -1,5 +1,6 @@
 package dev.portcheck.comparator;
 
+import dev.portcheck.comparator.labels.LabelReport;
 import dev.portcheck.importers.api.Layer;
 import dev.portcheck.importers.api.Layout;
 import dev.portcheck.importers.api.ModelView;
@@ -80,8 +81,22 @@ public final class Comparator {
     Summary[][] sums = new Summary[r][n];
     PairAccumulator[][] pairs = new PairAccumulator[r][n];
     Tolerance[] tols = new Tolerance[r];
-    Probes probes = Probes.prepare(models, options);
-    List<ProbeReport> probeReports = probes.reports();
+    boolean runnable = models.stream().allMatch(ModelView::runnable);
+    // A weights-only checkpoint has no graph to run: compare what is stored (names, attributes,
+    // parameters) and say so, rather than refusing the comparison.
+    Probes probes = runnable ? Probes.prepare(models, options) : null;
+    List<ProbeReport> probeReports = runnable ? probes.reports() : List.of();
+    List<String> notes = new ArrayList<>();
+    for (int m = 0; m < models.size(); m++) {
+      if (!models.get(m).runnable()) {
+        notes.add(
+            ModelRef.idOf(m)
+                + " ("
+                + models.get(m).source()
+                + ") cannot be run (weights only): attributes and weights were compared, no"
+                + " activations.");
+      }
+    }
     boolean layoutsDiffer = probeReports.stream().anyMatch(p -> !p.conversions().isEmpty());
     for (int i = 0; i < r; i++) {
       Aligner.Row row = rows.get(i);
@@ -105,18 +120,35 @@ public final class Comparator {
       }
       outs.add(l);
     }
-    boolean runnable = models.stream().allMatch(ModelView::runnable);
-    for (int p = 0; p < probes.probeCount() && runnable; p++) {
+    if (!options.labels().isEmpty() && options.labels().size() != n) {
+      throw PortcheckException.usage(
+          options.labels().size()
+              + " label file(s) for "
+              + n
+              + " models; give one label file per model, in model order.");
+    }
+    LabelScores labelScores = options.labels().isEmpty() ? null : new LabelScores(models, options);
+    for (int p = 0; runnable && p < probes.probeCount(); p++) {
       RunResult[] res = new RunResult[n];
       for (int m = 0; m < n; m++) {
         res[m] = models.get(m).run(probes.inputs(p, m), TapSelection.ALL);
+      }
+      if (labelScores != null) {
+        labelScores.add(options.probes().get(p).label(), res);
       }
       for (int i = 0; i < r; i++) {
         accumulate(rows.get(i), res, sums[i], pairs[i]);
       }
       accumulateOutputs(res, outs);
     }
-    return assemble(sums, pairs, tols, outs, probeReports);
+    return assemble(
+        sums,
+        pairs,
+        tols,
+        outs,
+        probeReports,
+        notes,
+        labelScores == null ? null : labelScores.check());
   }
 
   private void accumulate(
@@ -163,7 +195,9 @@ public final class Comparator {
       PairAccumulator[][] pairs,
       Tolerance[] tols,
       List<List<PairAccumulator>> outs,
-      List<ProbeReport> probeReports) {
+      List<ProbeReport> probeReports,
+      List<String> notes,
+      LabelReport labels) {
     int n = models.size();
     int r = rows.size();
     LayerMetrics[] metrics = new LayerMetrics[r];
@@ -180,7 +214,7 @@ public final class Comparator {
           vs.put(ModelRef.idOf(m), pairs[i][m].toMetrics());
         }
       }
-      metrics[i] = stats.isEmpty() ? null : new LayerMetrics(stats, vs, tols[i]);
+      metrics[i] = stats.isEmpty() && vs.isEmpty() ? null : new LayerMetrics(stats, vs, tols[i]);
       boolean staticFinding = !rowAttrs.get(i).isEmpty() || !rowWeights.get(i).isEmpty();
       outside[i] =
           row.preset == null
@@ -188,6 +222,7 @@ public final class Comparator {
                   ? staticFinding && row.present() > 1
                   : !metrics[i].withinTolerance());
     }
+    boolean staticOnly = probeReports.isEmpty();
     Upstream up = new Upstream(models, rows);
     List<LayerComparison> layers = new ArrayList<>();
     int first = -1;
@@ -203,7 +238,8 @@ public final class Comparator {
         }
         status = caused ? LayerStatus.DOWNSTREAM : LayerStatus.DIVERGED;
       } else if (metrics[i] == null || metrics[i].vsReference().isEmpty()) {
-        status = LayerStatus.NOT_TAPPABLE;
+        // With nothing run, an aligned row whose attributes and weights agree is a static match.
+        status = staticOnly && row.present() > 1 ? LayerStatus.MATCH : LayerStatus.NOT_TAPPABLE;
       } else {
         status = LayerStatus.MATCH;
       }
@@ -255,7 +291,9 @@ public final class Comparator {
         ws,
         layers,
         outputs,
-        folds());
+        folds(),
+        notes,
+        labels);
   }
 
   private List<FoldedLayer> folds() {
@@ -351,11 +389,75 @@ public final class Comparator {
     names.put(o.modelId(), o.name());
     String[] text =
         ex.activation("output " + o.referenceName(), o.modelId(), o.metrics(), options.tolerance());
-    String sentence =
-        text[0].replace(
-            "although attributes and weights agree",
-            "while every tapped layer agrees (the difference is in layers no engine exposed)");
+    int k = Integer.parseInt(o.modelId().substring(1));
+    List<Layer> onlyRef = unalignedFeeding(0, o.referenceName());
+    List<Layer> onlyOther = unalignedFeeding(k, o.name());
+    String sentence;
+    if (onlyRef.isEmpty() && onlyOther.isEmpty()) {
+      sentence =
+          text[0].replace(
+              "although attributes and weights agree",
+              "while every tapped layer agrees (the difference is in layers no engine exposed)");
+    } else {
+      // Typically post-processing (box decoding, softmax) exported into one model only.
+      sentence =
+          text[0].substring(0, text[0].indexOf(" although"))
+              + " while every aligned layer agrees; the output is computed by layers with no"
+              + " counterpart in the other model"
+              + describeExtra("m0", onlyRef)
+              + describeExtra(o.modelId(), onlyOther)
+              + ". One model carries post-processing the other lacks (e.g. box decoding or"
+              + " softmax): export both with the same output head, or compare the outputs"
+              + " before it.";
+    }
     return new Divergence(names, "output", o.modelId(), Cause.ACTIVATION, sentence, text[1], null);
+  }
+
+  private static String describeExtra(String id, List<Layer> layers) {
+    if (layers.isEmpty()) {
+      return "";
+    }
+    List<String> ops = layers.stream().map(Layer::opType).distinct().limit(6).toList();
+    return ": "
+        + id
+        + " has "
+        + layers.size()
+        + " of them ("
+        + String.join(", ", ops)
+        + (layers.size() > ops.size() ? ", ..." : "")
+        + ")";
+  }
+
+  /** Layers of {@code model} on the path to {@code output} whose rows hold no other model. */
+  private List<Layer> unalignedFeeding(int model, String output) {
+    Map<String, Layer> producer = new HashMap<>();
+    for (Layer l : models.get(model).layers()) {
+      l.outputs().forEach(t -> producer.putIfAbsent(t, l));
+    }
+    Map<Layer, Aligner.Row> rowOf = new IdentityHashMap<>();
+    for (Aligner.Row row : rows) {
+      if (row.layers[model] != null) {
+        rowOf.put(row.layers[model], row);
+      }
+    }
+    List<Layer> found = new ArrayList<>();
+    java.util.Set<Layer> seen = java.util.Collections.newSetFromMap(new IdentityHashMap<>());
+    java.util.ArrayDeque<String> todo = new java.util.ArrayDeque<>(List.of(output));
+    while (!todo.isEmpty()) {
+      Layer l = producer.get(todo.pop());
+      if (l == null || !seen.add(l)) {
+        continue;
+      }
+      Aligner.Row row = rowOf.get(l);
+      if (row != null && row.present() > 1) {
+        continue; // an aligned layer: what feeds it was compared already
+      }
+      if (!l.opType().equals("Constant")) {
+        found.add(l);
+      }
+      todo.addAll(l.inputs());
+    }
+    return found;
   }
 
   /** Which rows feed which, from each model's tensor names (graph order when unknown). */

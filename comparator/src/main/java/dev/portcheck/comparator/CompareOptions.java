@@ -1,5 +1,6 @@
 package dev.portcheck.comparator;
 
+import dev.portcheck.comparator.labels.LabelFile;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.LinkedHashMap;
@@ -17,6 +18,8 @@ import java.util.Objects;
  * @param layerTolerances per-layer overrides, keyed by any model's layer name
  * @param weightTolerance tolerance for parameter comparisons (stored values are usually copied
  *     exactly, so this is tighter than the activation tolerance)
+ * @param labels one label file per model, in model order, to check label mappings; empty for none
+ * @param labelProbes extra probes run (outputs only) for the label check, after {@code probes}
  */
 public record CompareOptions(
     List<Probe> probes,
@@ -24,11 +27,23 @@ public record CompareOptions(
     Map<String, Long> integerValues,
     Tolerance tolerance,
     Map<String, Tolerance> layerTolerances,
-    Tolerance weightTolerance) {
+    Tolerance weightTolerance,
+    List<LabelFile> labels,
+    List<Probe> labelProbes) {
 
   /** The default probes: all ones, then standard normal with seed 0. */
   public static final List<Probe> DEFAULT_PROBES =
       List.of(Probe.of(ProbeSpec.ONES), Probe.of(new ProbeSpec.Random(0)));
+
+  /**
+   * Extra probes for the label check: seeded random inputs, run without taps. Permutations are
+   * recovered from each class's scores across probes, so a few more probes than the two default
+   * ones make that fingerprint unambiguous at little cost.
+   */
+  public static final List<Probe> DEFAULT_LABEL_PROBES =
+      java.util.stream.LongStream.rangeClosed(1, 6)
+          .mapToObj(seed -> Probe.of(new ProbeSpec.Random(seed)))
+          .toList();
 
   /** Tolerance for weights unless set: tight, since ports copy values. */
   public static final Tolerance DEFAULT_WEIGHT_TOLERANCE = new Tolerance(1e-6, 1e-4);
@@ -42,6 +57,8 @@ public record CompareOptions(
     Objects.requireNonNull(tolerance, "tolerance");
     layerTolerances = Collections.unmodifiableMap(new LinkedHashMap<>(layerTolerances));
     Objects.requireNonNull(weightTolerance, "weightTolerance");
+    labels = List.copyOf(labels);
+    labelProbes = List.copyOf(labelProbes);
   }
 
   /** Defaults everywhere. */
@@ -73,6 +90,8 @@ public record CompareOptions(
     private final Map<String, Tolerance> layerTolerances = new LinkedHashMap<>();
     private Tolerance tolerance = Tolerance.DEFAULT;
     private Tolerance weightTolerance = DEFAULT_WEIGHT_TOLERANCE;
+    private List<LabelFile> labels = List.of();
+    private List<Probe> labelProbes = DEFAULT_LABEL_PROBES;
 
     private Builder() {}
 
@@ -119,9 +138,28 @@ public record CompareOptions(
       return this;
     }
 
+    /** One label file per model, in model order; an empty list turns the label check off. */
+    public Builder labels(List<LabelFile> labels) {
+      this.labels = List.copyOf(labels);
+      return this;
+    }
+
+    /** Replaces the extra label-check probes (e.g. with real samples). */
+    public Builder labelProbes(List<Probe> labelProbes) {
+      this.labelProbes = List.copyOf(labelProbes);
+      return this;
+    }
+
     public CompareOptions build() {
       return new CompareOptions(
-          probes, shapes, integerValues, tolerance, layerTolerances, weightTolerance);
+          probes,
+          shapes,
+          integerValues,
+          tolerance,
+          layerTolerances,
+          weightTolerance,
+          labels,
+          labelProbes);
     }
   }
 }

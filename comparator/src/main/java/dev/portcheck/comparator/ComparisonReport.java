@@ -1,5 +1,6 @@
 package dev.portcheck.comparator;
 
+import dev.portcheck.comparator.labels.LabelReport;
 import java.util.List;
 
 /**
@@ -14,6 +15,8 @@ import java.util.List;
  * @param layers every layer row, aligned or not
  * @param outputs each non-reference model's outputs compared with the reference's
  * @param folds BatchNorms folded into a convolution by one of the models
+ * @param notes what limited the comparison (e.g. a model that cannot be run), for people
+ * @param labels the label-mapping check, or null when no label files were given
  */
 public record ComparisonReport(
     Verdict verdict,
@@ -24,7 +27,9 @@ public record ComparisonReport(
     List<WeightMismatch> weightMismatches,
     List<LayerComparison> layers,
     List<OutputComparison> outputs,
-    List<FoldedLayer> folds) {
+    List<FoldedLayer> folds,
+    List<String> notes,
+    LabelReport labels) {
   public ComparisonReport {
     models = List.copyOf(models);
     probes = List.copyOf(probes);
@@ -33,5 +38,6 @@ public record ComparisonReport(
     layers = List.copyOf(layers);
     outputs = List.copyOf(outputs);
     folds = List.copyOf(folds);
+    notes = List.copyOf(notes);
   }
 }

@@ -2,7 +2,10 @@ package dev.portcheck.comparator;
 
 /** Status of one aligned layer row. */
 public enum LayerStatus {
-  /** Inside tolerance in every model. */
+  /**
+   * Inside tolerance in every model; when no model could be run (a weights-only checkpoint), the
+   * attributes and weights agree.
+   */
   MATCH,
   /** Outside tolerance while every aligned layer upstream of it is inside. */
   DIVERGED,

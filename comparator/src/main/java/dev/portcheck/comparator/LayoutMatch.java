@@ -25,8 +25,9 @@ record LayoutMatch(String description, int[] permutation) {
     boolean declaredSwap =
         (refLayout == Layout.NCHW && otherLayout == Layout.NHWC)
             || (refLayout == Layout.NHWC && otherLayout == Layout.NCHW);
-    int[] toFirst = channelsLastToFirst(r);
-    int[] toLast = channelsFirstToLast(r);
+    // Scalars and vectors (shapes, counters) have no channel axis to move.
+    int[] toFirst = r >= 3 ? channelsLastToFirst(r) : null;
+    int[] toLast = r >= 3 ? channelsFirstToLast(r) : null;
     if (declaredSwap && r >= 3) {
       perms.add(refLayout == Layout.NCHW ? toFirst : toLast);
     }

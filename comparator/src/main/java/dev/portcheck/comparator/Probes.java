@@ -55,6 +55,11 @@ public final class Probes {
    *     shape is declared by no model and not given
    */
   public static Probes prepare(List<ModelView> models, CompareOptions options) {
+    return prepare(models, options, options.probes());
+  }
+
+  /** As {@link #prepare(List, CompareOptions)}, with other probes than {@code options.probes()}. */
+  static Probes prepare(List<ModelView> models, CompareOptions options, List<Probe> probes) {
     int count = models.get(0).inputs().size();
     for (int m = 1; m < models.size(); m++) {
       int c = models.get(m).inputs().size();
@@ -74,7 +79,7 @@ public final class Probes {
     for (int p = 0; p < count; p++) {
       slots.add(slot(models, p, options));
     }
-    return new Probes(List.copyOf(slots), options.probes(), models.size());
+    return new Probes(List.copyOf(slots), List.copyOf(probes), models.size());
   }
 
   private static Slot slot(List<ModelView> models, int p, CompareOptions options) {

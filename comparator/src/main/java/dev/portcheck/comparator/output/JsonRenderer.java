@@ -31,7 +31,7 @@ import java.util.Map;
  * metrics}), {@code attributeMismatches} ([{@code names}, {@code attribute}, {@code values}, {@code
  * note}]), {@code weightMismatches}, {@code layers} ([{@code names}, {@code opType}, {@code kind},
  * {@code status}, {@code alignedBy}, {@code metrics}, {@code note}]), {@code outputs}, {@code
- * folds} and {@code labels} (null here; the label check fills it).
+ * folds}, {@code notes} (strings) and {@code labels} (null unless label files were given).
  *
  * <p>Numbers stay valid JSON: a NaN or infinite value is written as the string {@code "NaN"},
  * {@code "Infinity"} or {@code "-Infinity"}; element counts of NaN/Inf are in {@code nanCount},
@@ -141,7 +141,9 @@ public final class JsonRenderer {
       fn.set("declaredEpsilon", number(f.declaredEpsilon()));
       fn.set("inferredEpsilon", number(f.inferredEpsilon()));
     }
-    root.putNull("labels");
+    ArrayNode notes = root.putArray("notes");
+    r.notes().forEach(notes::add);
+    root.set("labels", r.labels() == null ? F.nullNode() : MAPPER.valueToTree(r.labels().toMap()));
     return root;
   }
 

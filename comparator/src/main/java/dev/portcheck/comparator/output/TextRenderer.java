@@ -11,6 +11,9 @@ import dev.portcheck.comparator.OutputComparison;
 import dev.portcheck.comparator.PairMetrics;
 import dev.portcheck.comparator.ProbeReport;
 import dev.portcheck.comparator.WeightMismatch;
+import dev.portcheck.comparator.labels.LabelFinding;
+import dev.portcheck.comparator.labels.LabelPair;
+import dev.portcheck.comparator.labels.LabelReport;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.stream.Collectors;
@@ -146,15 +149,52 @@ public final class TextRenderer {
             .append('\n');
       }
     }
+    for (String note : r.notes()) {
+      b.append("\nnote: ").append(note).append('\n');
+    }
     b.append("\nverdict: ").append(r.verdict()).append('\n');
     if (r.firstDivergence() != null) {
       b.append("first divergence (")
           .append(r.firstDivergence().cause())
           .append("): ")
           .append(r.firstDivergence().explanation())
+          .append('\n')
+          .append("  ")
+          .append(r.firstDivergence().failureText())
           .append('\n');
     }
+    if (r.labels() != null) {
+      appendLabels(b, r.labels());
+    }
     return b.toString();
+  }
+
+  private static void appendLabels(StringBuilder b, LabelReport labels) {
+    b.append("\nlabels: ").append(labels.verdict()).append('\n');
+    for (LabelPair p : labels.pairs()) {
+      b.append("  ").append(String.join(" vs ", p.models())).append(": ").append(p.verdict());
+      if (p.offset() != null) {
+        b.append(" (offset ").append(p.offset()).append(')');
+      }
+      if (p.permutation() != null) {
+        b.append(" permutation ").append(p.permutation());
+      }
+      b.append("\n    ").append(p.hint()).append('\n');
+      for (String e : p.examples()) {
+        b.append("    ").append(e).append('\n');
+      }
+    }
+    for (int i = 0; i < labels.lint().size(); i++) {
+      for (LabelFinding f : labels.lint().get(i).findings()) {
+        b.append("  ")
+            .append(labels.models().get(i))
+            .append(" label file: ")
+            .append(f.severity())
+            .append(' ')
+            .append(f.message())
+            .append('\n');
+      }
+    }
   }
 
   private static String mean(ModelStats s) {

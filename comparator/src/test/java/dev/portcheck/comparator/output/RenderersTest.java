@@ -38,6 +38,7 @@ class RenderersTest {
             "weightMismatches",
             "layers",
             "outputs",
+            "notes",
             "folds",
             "labels"),
         fields(root));
