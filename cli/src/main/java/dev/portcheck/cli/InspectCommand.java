@@ -27,9 +27,10 @@ import picocli.CommandLine.Spec;
 @Command(
     name = "inspect",
     mixinStandardHelpOptions = true,
+    header = "Lists a model's inputs, outputs and layers with their attributes.",
     description = {
-      "Lists a model's inputs, outputs and layers in graph order with op types and key attributes",
-      "(epsilon shown for every normalization layer)."
+      "Lists a model's inputs, outputs and layers in graph order with op types and key"
+          + " attributes (epsilon shown for every normalization layer)."
     })
 final class InspectCommand implements Callable<Integer> {
   /** Attributes worth a column; everything else is shown with --all-attributes. */

@@ -16,7 +16,12 @@ import picocli.CommandLine.Spec;
       "Verifies neural-network models ported between PyTorch, TensorFlow and ONNX:",
       "finds the first layer whose outputs diverge and why (epsilon, weights, numerics)."
     },
-    subcommands = {InspectCommand.class, CommandLine.HelpCommand.class},
+    subcommands = {
+      CompareCommand.class,
+      LabelsCommand.class,
+      InspectCommand.class,
+      CommandLine.HelpCommand.class
+    },
     exitCodeListHeading = "%nExit codes:%n",
     exitCodeList = {
       "0:models match",

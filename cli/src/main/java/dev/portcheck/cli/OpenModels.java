@@ -1,0 +1,61 @@
+package dev.portcheck.cli;
+
+import dev.portcheck.importers.api.Importers;
+import dev.portcheck.importers.api.ModelView;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+
+/** Several open models that close together, the last opened first, even if one close fails. */
+final class OpenModels implements AutoCloseable {
+  private final List<ModelView> views;
+
+  private OpenModels(List<ModelView> views) {
+    this.views = views;
+  }
+
+  /** Opens every path; if one fails, the ones already open are closed before rethrowing. */
+  static OpenModels open(List<Path> paths) {
+    OpenModels open = new OpenModels(new ArrayList<>());
+    try {
+      for (Path p : paths) {
+        open.views.add(Importers.open(p));
+      }
+    } catch (RuntimeException e) {
+      open.closeAll(e);
+      throw e;
+    }
+    return open;
+  }
+
+  List<ModelView> views() {
+    return List.copyOf(views);
+  }
+
+  @Override
+  public void close() {
+    RuntimeException first = closeAll(null);
+    if (first != null) {
+      throw first;
+    }
+  }
+
+  private RuntimeException closeAll(RuntimeException pending) {
+    RuntimeException first = null;
+    for (int i = views.size() - 1; i >= 0; i--) {
+      try {
+        views.get(i).close();
+      } catch (RuntimeException e) {
+        if (pending != null) {
+          pending.addSuppressed(e);
+        } else if (first == null) {
+          first = e;
+        } else {
+          first.addSuppressed(e);
+        }
+      }
+    }
+    views.clear();
+    return first;
+  }
+}
