@@ -53,7 +53,9 @@ final class PairAccumulator {
     double savedCos = cosine;
     long savedNan = nanMismatch;
     long out = compare(a, b);
-    if (out > 0 && allowMultiset && nanMismatch == savedNan) {
+    // Only a flattened tensor can be legitimately reordered (NHWC vs NCHW flatten); trying the
+    // sorted comparison on every diverging feature map would cost a sort per layer.
+    if (out > 0 && allowMultiset && nanMismatch == savedNan && ref.rank() <= 2) {
       double keepAbs = maxAbs;
       double keepRel = maxRel;
       double keepCos = cosine;

@@ -1,0 +1,292 @@
+package dev.portcheck.cli;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import dev.portcheck.comparator.Comparator;
+import dev.portcheck.comparator.CompareOptions;
+import dev.portcheck.comparator.ComparisonReport;
+import dev.portcheck.comparator.Probe;
+import dev.portcheck.comparator.ProbeSpec;
+import dev.portcheck.comparator.Probes;
+import dev.portcheck.comparator.output.JsonRenderer;
+import dev.portcheck.comparator.output.TextRenderer;
+import dev.portcheck.importers.api.Importers;
+import dev.portcheck.importers.api.ModelView;
+import dev.portcheck.importers.api.PortcheckException;
+import dev.portcheck.importers.api.TapSelection;
+import dev.portcheck.importers.api.Tensor;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import java.util.concurrent.TimeUnit;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
+
+/**
+ * {@code portcheck bench MODEL...}: how much the layer walk costs compared with plain inference,
+ * per engine and for the whole comparison, measured in one run so the ratios are comparable.
+ */
+@Command(
+    name = "bench",
+    mixinStandardHelpOptions = true,
+    header = "Measures load, plain and all-layers-tapped inference, and compare, in one run.",
+    description = {
+      "For each model: load time, warm plain inference and warm all-layers-tapped inference"
+          + " (medians of --runs). Then compare of all the models (2 or 3) with 1, 4 and 16"
+          + " probes (--probe-counts): wall time split into load, compare (align, run, summarise)"
+          + " and report, and the process's peak RSS. Prints a table, the ratios that matter"
+          + " (tapped / plain per engine; compare / sum of plain inferences) and, with --json,"
+          + " the same as JSON.",
+      "",
+      "With --polygraphy EXE, also times `polygraphy run ONNX --onnxrt --onnxrt --onnx-outputs"
+          + " mark all` on the first ONNX model, the same all-outputs comparison in Python."
+    })
+final class BenchCommand implements Callable<Integer> {
+  private static final ObjectMapper MAPPER =
+      new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+
+  @Spec CommandSpec spec;
+  @Mixin CommonOptions common;
+  @Mixin ProbeOptions probeOptions;
+
+  @Parameters(paramLabel = "MODEL", arity = "1..3", description = "One to three models.")
+  List<Path> models;
+
+  @Option(names = "--runs", description = "Timed runs per measurement (default: ${DEFAULT-VALUE}).")
+  int runs = 5;
+
+  @Option(
+      names = "--probe-counts",
+      split = ",",
+      paramLabel = "N",
+      description = "Probe counts for the compare timings (default: ${DEFAULT-VALUE}).")
+  List<Integer> probeCounts = List.of(1, 4, 16);
+
+  @Option(names = "--polygraphy", paramLabel = "EXE", description = "A polygraphy executable.")
+  Path polygraphy;
+
+  @Option(names = "--json", paramLabel = "FILE", description = "Also write the figures as JSON.")
+  Path json;
+
+  @Override
+  public Integer call() throws Exception {
+    if (runs < 1 || probeCounts.stream().anyMatch(n -> n < 1)) {
+      throw PortcheckException.usage("--runs and --probe-counts must be at least 1.");
+    }
+    PrintWriter out = spec.commandLine().getOut();
+    Map<String, Object> result = new LinkedHashMap<>();
+    result.put("schemaVersion", 1);
+    result.put("runs", runs);
+    result.put("availableProcessors", Runtime.getRuntime().availableProcessors());
+    List<Map<String, Object>> engines = new ArrayList<>();
+    double plainSum = 0;
+    out.printf(
+        "%-44s %-10s %9s %11s %11s %8s%n",
+        "model", "engine", "load ms", "plain ms", "tapped ms", "ratio");
+    for (Path p : models) {
+      Map<String, Object> e = engine(p);
+      engines.add(e);
+      plainSum += (double) e.get("plainMs");
+      out.printf(
+          "%-44s %-10s %9.0f %11.1f %11.1f %8.2f%n",
+          clip(p.toString(), 44),
+          e.get("framework"),
+          e.get("loadMs"),
+          e.get("plainMs"),
+          e.get("tappedMs"),
+          e.get("tappedOverPlain"));
+      out.flush();
+    }
+    result.put("engines", engines);
+    result.put("sumPlainMs", plainSum);
+    if (models.size() >= 2) {
+      out.printf("%ncompare of %d models (load excluded, warm):%n", models.size());
+      out.printf(
+          "%8s %12s %10s %14s %12s%n",
+          "probes", "compare ms", "report ms", "ms per probe", "peak RSS");
+      Map<String, Object> compares = compareAll(out);
+      result.put("compare", compares);
+      @SuppressWarnings("unchecked")
+      List<Map<String, Object>> byProbes = (List<Map<String, Object>>) compares.get("byProbes");
+      Map<String, Object> one = byProbes.get(0);
+      double perProbe = (double) one.get("compareMs") / (int) one.get("probes");
+      out.printf(
+          "%nload of %d models: %.0f ms; first (cold) compare: %.0f ms%n",
+          models.size(), compares.get("loadMs"), compares.get("coldCompareMs"));
+      out.printf(
+          "ratios: compare per probe (%d probe(s)) / sum of plain inferences = %.2f%n",
+          (int) one.get("probes"), perProbe / plainSum);
+      result.put("compareOverSumPlain", perProbe / plainSum);
+    }
+    for (Map<String, Object> e : engines) {
+      out.printf(
+          "ratios: %s tapped / plain = %.2f%n", e.get("framework"), e.get("tappedOverPlain"));
+    }
+    if (polygraphy != null) {
+      Map<String, Object> poly = polygraphy();
+      result.put("polygraphy", poly);
+      out.printf(
+          "polygraphy run --onnxrt --onnxrt --onnx-outputs mark all: %.0f ms wall%n",
+          poly.get("wallMs"));
+    }
+    out.printf("peak RSS of this process: %.0f MiB%n", peakRssMiB());
+    if (json != null) {
+      Options.write(json, MAPPER.writeValueAsString(result));
+    }
+    out.flush();
+    return ExitCodes.MATCH;
+  }
+
+  private Map<String, Object> engine(Path p) {
+    Map<String, Object> e = new LinkedHashMap<>();
+    e.put("model", p.toString());
+    long t0 = System.nanoTime();
+    try (ModelView view = Importers.open(p)) {
+      double load = ms(t0);
+      e.put("framework", view.framework().id());
+      e.put("layers", view.layers().size());
+      e.put("loadMs", load);
+      if (!view.runnable()) {
+        throw PortcheckException.usage(p + " cannot be run (weights only); bench runnable models.");
+      }
+      Map<String, Tensor> inputs = inputs(view);
+      view.run(inputs, TapSelection.NONE); // warm-up: sessions, JIT, allocator
+      view.run(inputs, TapSelection.ALL);
+      e.put("plainMs", median(runs, () -> view.run(inputs, TapSelection.NONE)));
+      e.put("tappedMs", median(runs, () -> view.run(inputs, TapSelection.ALL)));
+      e.put("tappedOverPlain", (double) e.get("tappedMs") / (double) e.get("plainMs"));
+    }
+    return e;
+  }
+
+  /** One probe's inputs for one model, shaped as compare would shape them. */
+  private Map<String, Tensor> inputs(ModelView view) {
+    CompareOptions o = probeOptions.apply(CompareOptions.builder()).build();
+    return Probes.prepare(List.of(view), o).inputs(0, 0);
+  }
+
+  /** Opens the models once, one cold compare, then a warm compare per probe count. */
+  private Map<String, Object> compareAll(PrintWriter out) {
+    Map<String, Object> c = new LinkedHashMap<>();
+    List<Map<String, Object>> byProbes = new ArrayList<>();
+    long t0 = System.nanoTime();
+    try (OpenModels open = OpenModels.open(models)) {
+      c.put("loadMs", ms(t0));
+      long t1 = System.nanoTime();
+      Comparator.compare(open.views(), options(1));
+      c.put("coldCompareMs", ms(t1));
+      for (int n : probeCounts) {
+        Map<String, Object> row = new LinkedHashMap<>();
+        row.put("probes", n);
+        long t2 = System.nanoTime();
+        ComparisonReport r = Comparator.compare(open.views(), options(n));
+        row.put("compareMs", ms(t2));
+        long t3 = System.nanoTime();
+        new TextRenderer().render(r);
+        new JsonRenderer().render(r);
+        row.put("reportMs", ms(t3));
+        row.put("verdict", r.verdict().name());
+        row.put("rows", r.layers().size());
+        row.put("peakRssMiB", peakRssMiB());
+        byProbes.add(row);
+        out.printf(
+            "%8d %12.0f %10.0f %14.1f %8.0f MiB%n",
+            n,
+            row.get("compareMs"),
+            row.get("reportMs"),
+            (double) row.get("compareMs") / n,
+            row.get("peakRssMiB"));
+        out.flush();
+      }
+    }
+    c.put("byProbes", byProbes);
+    return c;
+  }
+
+  private CompareOptions options(int probes) {
+    CompareOptions.Builder b = probeOptions.apply(CompareOptions.builder());
+    for (int i = 0; i < probes; i++) {
+      b.probe(Probe.of(new ProbeSpec.Random(i)));
+    }
+    return b.build();
+  }
+
+  private Map<String, Object> polygraphy() throws IOException, InterruptedException {
+    Path onnx =
+        models.stream()
+            .filter(p -> p.getFileName().toString().endsWith(".onnx"))
+            .findFirst()
+            .orElseThrow(() -> PortcheckException.usage("--polygraphy needs an .onnx model."));
+    List<String> cmd =
+        List.of(
+            polygraphy.toString(),
+            "run",
+            onnx.toString(),
+            "--onnxrt",
+            "--onnxrt",
+            "--onnx-outputs",
+            "mark",
+            "all");
+    Path log = Files.createTempFile("portcheck-polygraphy", ".log");
+    try {
+      long t0 = System.nanoTime();
+      Process proc =
+          new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile()).start();
+      if (!proc.waitFor(30, TimeUnit.MINUTES)) {
+        proc.destroyForcibly();
+        throw PortcheckException.usage("polygraphy did not finish within 30 minutes.");
+      }
+      Map<String, Object> m = new LinkedHashMap<>();
+      m.put("command", String.join(" ", cmd));
+      m.put("wallMs", ms(t0));
+      m.put("exitCode", proc.exitValue());
+      return m;
+    } finally {
+      Files.deleteIfExists(log);
+    }
+  }
+
+  private static double median(int n, Runnable r) {
+    double[] t = new double[n];
+    for (int i = 0; i < n; i++) {
+      long t0 = System.nanoTime();
+      r.run();
+      t[i] = ms(t0);
+    }
+    Arrays.sort(t);
+    return n % 2 == 1 ? t[n / 2] : (t[n / 2 - 1] + t[n / 2]) / 2;
+  }
+
+  private static double ms(long since) {
+    return (System.nanoTime() - since) / 1e6;
+  }
+
+  /** VmHWM: the high-water mark of resident memory, native allocations included. */
+  static double peakRssMiB() {
+    try {
+      for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
+        if (line.startsWith("VmHWM:")) {
+          return Long.parseLong(line.replaceAll("[^0-9]", "")) / 1024.0;
+        }
+      }
+    } catch (IOException | NumberFormatException e) {
+      // not Linux: no figure rather than a wrong one
+    }
+    return Double.NaN;
+  }
+
+  private static String clip(String s, int w) {
+    return s.length() <= w ? s : "..." + s.substring(s.length() - w + 3);
+  }
+}
