@@ -92,6 +92,49 @@ public final class Aligner {
           r.taps[k] = other.get(j).name();
           r.refTaps[k] = ref.get(i).name();
           r.evidence[k] = res.by()[i];
+          int ot = res.otherTap()[i];
+          if (ot >= 0) {
+            r.taps[k] = other.get(ot).name();
+            r.note =
+                join(
+                    r.note,
+                    "m"
+                        + k
+                        + " completes this layer in element-wise ops after '"
+                        + other.get(j).name()
+                        + "'; compared at '"
+                        + r.taps[k]
+                        + "'");
+          }
+          int rt = res.refTap()[i];
+          if (rt >= 0) {
+            r.refTaps[k] = ref.get(rt).name();
+            r.taps[0] = r.refTaps[k];
+            r.note =
+                join(
+                    r.note,
+                    "m0 completes this layer in element-wise ops after it; m"
+                        + k
+                        + " compared with m0 '"
+                        + r.refTaps[k]
+                        + "'");
+          }
+        }
+      }
+      for (int x = 0; x < ref.size(); x++) {
+        int owner = res.refPartOf()[x];
+        if (owner >= 0 && res.match()[owner] >= 0) {
+          Row r = rows.get(x);
+          r.note =
+              join(
+                  r.note,
+                  "part of the '"
+                      + ref.get(owner).name()
+                      + "' row: m"
+                      + k
+                      + "'s '"
+                      + other.get(res.match()[owner]).name()
+                      + "' includes it");
         }
       }
       for (PairAligner.Fold f : res.folds()) {
@@ -162,6 +205,15 @@ public final class Aligner {
       Row row = new Row(rows.get(0).layers.length);
       row.layers[k] = other.get(j);
       row.taps[k] = other.get(j).name();
+      int owner = res.otherPartOf()[j];
+      if (owner >= 0) {
+        row.note =
+            "part of the '"
+                + ref.get(owner).name()
+                + "' row: m0's '"
+                + ref.get(owner).name()
+                + "' includes it";
+      }
       for (PairAligner.Fold f : res.folds()) {
         if (f.bnModel() == k && f.bn() == j) {
           row.note = "folded into '" + ref.get(f.foldedConv()).name() + "' in m0";

@@ -93,7 +93,42 @@ final class FoldedBatchNorm {
     if (median < -1e-6 * Math.max(1, minVar) || median > 1) {
       return Optional.empty();
     }
-    return Optional.of(new Result(scales, Math.max(median, 0)));
+    double epsilon = Math.max(median, 0);
+    // One epsilon must explain every channel. A per-channel epsilon can always be solved for, so
+    // kernels that are merely proportional (equal weights, ratio 1 everywhere, where eps_c =
+    // gamma_c^2
+    // - var_c scatters widely) would otherwise pass as a fold.
+    if (!consistent(scales, gamma, variance, epsilon)) {
+      return Optional.empty();
+    }
+    return Optional.of(new Result(scales, epsilon));
+  }
+
+  /**
+   * Relative tolerance on each channel's scale against {@code gamma / sqrt(var + eps)}. The scales
+   * come from float32 weights (relative error ~1e-7) and the epsilon estimate moves them by far
+   * less than this; a different epsilon per channel moves them by much more.
+   */
+  static final double SCALE_TOLERANCE = 1e-3;
+
+  /** Whether {@code gamma_c / sqrt(var_c + eps)} reproduces every measured scale. */
+  static boolean consistent(double[] scales, Tensor gamma, Tensor variance, double eps) {
+    double[] expected = expectedScales(gamma, variance, eps);
+    double largest = 0;
+    for (double e : expected) {
+      largest = Math.max(largest, Math.abs(e));
+    }
+    for (int c = 0; c < scales.length; c++) {
+      if (Double.isNaN(scales[c])) {
+        continue; // an all-zero kernel channel says nothing about its scale
+      }
+      double e = expected[c];
+      // The absolute floor covers channels whose gamma (hence scale) is ~0 next to the others.
+      if (!(Math.abs(scales[c] - e) <= SCALE_TOLERANCE * Math.abs(e) + 1e-6 * largest)) {
+        return false;
+      }
+    }
+    return true;
   }
 
   /** {@code gamma / sqrt(var + eps)} per channel. */
