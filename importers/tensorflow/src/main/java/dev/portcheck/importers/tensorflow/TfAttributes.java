@@ -48,6 +48,11 @@ final class TfAttributes {
       }
       return params.hasParameterInput(main) ? OpKind.LINEAR : OpKind.MATMUL;
     }
+    if ("Erf".equals(op) && ops.stream().noneMatch(n -> n.op().startsWith("Mul"))) {
+      // A Keras gelu layer holds Erf with its Muls; a lone Erf (onnx2tf spells GELU op by op) is
+      // only one step of it and must not stand for the whole activation.
+      return OpKind.OTHER;
+    }
     if ("Mean".equals(op)) {
       List<Long> axes = axes(main);
       long[] inShape = params.shapeOfInput(main, 0);

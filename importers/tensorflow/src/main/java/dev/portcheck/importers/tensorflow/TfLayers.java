@@ -225,7 +225,8 @@ final class TfLayers {
       return switch (op) {
         case "Conv2D", "Conv2DBackpropInput", "Conv3D" -> WeightLayout.HWIO;
         case "DepthwiseConv2dNative" -> WeightLayout.HWIM;
-        case "MatMul" -> transposeB ? WeightLayout.OI : WeightLayout.IO;
+        case "MatMul", "BatchMatMul", "BatchMatMulV2", "BatchMatMulV3" ->
+            shape.length != 2 ? WeightLayout.OTHER : transposeB ? WeightLayout.OI : WeightLayout.IO;
         default -> WeightLayout.OTHER;
       };
     }

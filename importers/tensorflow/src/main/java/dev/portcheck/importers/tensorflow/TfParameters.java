@@ -241,8 +241,10 @@ final class TfParameters {
       return;
     }
     String name = nameOf(src);
+    // MatMul says transpose_b, BatchMatMul (onnx2tf's Dense) says adj_y.
     boolean transposeB =
-        d.getAttrMap().containsKey("transpose_b") && d.getAttrMap().get("transpose_b").getB();
+        (d.getAttrMap().containsKey("transpose_b") && d.getAttrMap().get("transpose_b").getB())
+            || (d.getAttrMap().containsKey("adj_y") && d.getAttrMap().get("adj_y").getB());
     if (register(name, src, role, user.op(), transposeB)) {
       roles.put(role, name);
     }
