@@ -201,6 +201,10 @@ final class AttributeComparer {
               return p;
             });
     Layer p = producers.get(l.inputs().get(0));
+    // onnx2tf pads, then transposes to the conv's layout: the pad is still the conv's.
+    while (p != null && p.kind() == OpKind.TRANSPOSE && !p.inputs().isEmpty()) {
+      p = producers.get(p.inputs().get(0));
+    }
     boolean zero =
         p != null
             && p.kind() == OpKind.PAD

@@ -1,6 +1,7 @@
 package dev.portcheck.comparator;
 
 import dev.portcheck.comparator.labels.LabelReport;
+import dev.portcheck.importers.api.Framework;
 import dev.portcheck.importers.api.Layer;
 import dev.portcheck.importers.api.Layout;
 import dev.portcheck.importers.api.ModelView;
@@ -166,14 +167,22 @@ public final class Comparator {
       Tensor a = res[0].layerOutputs().get(row.refTaps[k]);
       Tensor b = res[k].layerOutputs().get(row.taps[k]);
       if (a != null && b != null) {
-        pairs[k].add(a, layout(0, row.refTaps[k]), b, layout(k, row.taps[k]));
+        pairs[k].add(a, layout(0, row.refTaps[k], a), b, layout(k, row.taps[k], b));
       }
     }
   }
 
-  private Layout layout(int model, String layer) {
+  private Layout layout(int model, String layer, Tensor value) {
     Layer l = byName.get(model).get(layer);
-    return l == null ? Layout.UNSPECIFIED : l.layout();
+    Layout declared = l == null ? Layout.UNSPECIFIED : l.layout();
+    // TorchScript modules declare no layout, but every PyTorch feature map is channels-first;
+    // without this a [1, 16, 16, 16] map would be read as is against an NHWC one.
+    if (declared == Layout.UNSPECIFIED
+        && value.rank() == 4
+        && models.get(model).framework() == Framework.PYTORCH) {
+      return Layout.NCHW;
+    }
+    return declared;
   }
 
   private void accumulateOutputs(RunResult[] res, List<List<PairAccumulator>> outs) {
