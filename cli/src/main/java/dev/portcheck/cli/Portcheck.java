@@ -20,6 +20,7 @@ import picocli.CommandLine.Spec;
       CompareCommand.class,
       LabelsCommand.class,
       InspectCommand.class,
+      BenchCommand.class,
       CommandLine.HelpCommand.class
     },
     exitCodeListHeading = "%nExit codes:%n",
