@@ -11,6 +11,7 @@ import java.util.Arrays;
 final class PairAccumulator {
   private final Tolerance tol;
   private final boolean allowMultiset;
+  private final boolean layerTap;
   private String comparedAs;
   private boolean elementwise = true;
   private boolean multisetUsed;
@@ -21,6 +22,7 @@ final class PairAccumulator {
   private long total;
   private long nanMismatch;
   private boolean sawNanMismatch;
+  private String sizeMismatch;
   private final Summary refStats = new Summary();
   private final Summary otherStats = new Summary();
 
@@ -29,12 +31,27 @@ final class PairAccumulator {
    *     layouts differ, where a Flatten legitimately reorders)
    */
   PairAccumulator(Tolerance tol, boolean allowMultiset) {
+    this(tol, allowMultiset, false);
+  }
+
+  /**
+   * @param layerTap the tensors are layer outputs (not model outputs), where a size difference
+   *     means the taps are not the same tensor rather than a numeric difference
+   */
+  PairAccumulator(Tolerance tol, boolean allowMultiset, boolean layerTap) {
     this.tol = tol;
     this.allowMultiset = allowMultiset;
+    this.layerTap = layerTap;
   }
 
   void add(Tensor ref, Layout refLayout, Tensor other, Layout otherLayout) {
     LayoutMatch m = LayoutMatch.find(ref.shape(), refLayout, other.shape(), otherLayout);
+    if (m == null && layerTap) {
+      // Shapes no transpose or squeeze reconciles are no numeric finding: the two taps are
+      // different tensors (a module called several times, of which TorchScript records one call).
+      sizeMismatch = Arrays.toString(ref.shape()) + " vs " + Arrays.toString(other.shape());
+      return;
+    }
     if (m == null) {
       elementwise = false;
       comparedAs = "statistics";
@@ -135,6 +152,11 @@ final class PairAccumulator {
       }
     }
     return out;
+  }
+
+  /** The two shapes when the tensors had different sizes, else null. */
+  String sizeMismatch() {
+    return sizeMismatch;
   }
 
   boolean isEmpty() {

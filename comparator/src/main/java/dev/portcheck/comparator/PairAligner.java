@@ -467,6 +467,16 @@ final class PairAligner {
         biasChain(0, i, j, i);
       }
     }
+    // A conv that absorbed a BatchNorm always has a bias; without a bias parameter the exporter
+    // adds it in the next op (onnx2tf: Conv then Add), where the BatchNorm's output is matched.
+    for (Fold f : folds) {
+      boolean foldedIsRef = f.foldedModel() == 0;
+      List<Layer> side = foldedIsRef ? a : b;
+      if (!Weights.roles(side.get(f.foldedConv())).containsKey("bias")) {
+        int row = foldedIsRef ? f.foldedConv() : f.rawConv();
+        biasAddWalk(foldedIsRef ? 0 : 1, f.foldedConv(), row);
+      }
+    }
   }
 
   /**
