@@ -7,6 +7,7 @@ import dev.portcheck.comparator.Verdict;
 import dev.portcheck.comparator.labels.LabelFile;
 import dev.portcheck.comparator.labels.LabelFiles;
 import dev.portcheck.comparator.labels.LabelVerdict;
+import dev.portcheck.comparator.maps.FeatureMapCapture;
 import dev.portcheck.comparator.output.JsonRenderer;
 import dev.portcheck.comparator.output.TextRenderer;
 import dev.portcheck.importers.api.PortcheckException;
@@ -50,6 +51,7 @@ final class CompareCommand implements Callable<Integer> {
   @Spec CommandSpec spec;
   @Mixin CommonOptions common;
   @Mixin ProbeOptions probeOptions;
+  @Mixin ReportOptions reportOptions;
 
   @Parameters(
       paramLabel = "MODEL",
@@ -111,20 +113,31 @@ final class CompareCommand implements Callable<Integer> {
       labelFiles.add(LabelFiles.read(p));
     }
     options.labels(labelFiles);
+    options.progress(new StderrProgress(spec.commandLine().getErr()));
+    CompareOptions built = options.build();
+    PrintWriter out = spec.commandLine().getOut();
     ComparisonReport report;
     try (OpenModels open = OpenModels.open(models)) {
-      report = Comparator.compare(open.views(), options.build());
-    }
-    PrintWriter out = spec.commandLine().getOut();
-    String jsonText = json == null ? null : new JsonRenderer().render(report);
-    if ("-".equals(json)) {
-      out.println(jsonText);
-    } else {
-      out.print(new TextRenderer().render(report));
-      if (json != null) {
-        Options.write(Path.of(json), jsonText);
-        out.println("JSON report written to " + json);
+      report = Comparator.compare(open.views(), built);
+      String jsonText = json == null ? null : new JsonRenderer().render(report);
+      if ("-".equals(json)) {
+        out.println(jsonText);
+      } else {
+        out.print(new TextRenderer().render(report));
+        if (json != null) {
+          Options.write(Path.of(json), jsonText);
+          out.println("JSON report written to " + json);
+        }
       }
+      // Feature maps need the models open: they re-run one probe with the diverging layer tapped.
+      ComparisonReport r = report;
+      reportOptions.write(
+          report,
+          () -> FeatureMapCapture.forComparison(open.views(), r, built),
+          "portcheck compare",
+          out,
+          spec.commandLine().getErr(),
+          "-".equals(json));
     }
     out.flush();
     boolean labelProblem =

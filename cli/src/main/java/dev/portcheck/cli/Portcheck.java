@@ -18,6 +18,8 @@ import picocli.CommandLine.Spec;
     },
     subcommands = {
       CompareCommand.class,
+      SnapshotCommand.class,
+      CheckCommand.class,
       LabelsCommand.class,
       InspectCommand.class,
       BenchCommand.class,

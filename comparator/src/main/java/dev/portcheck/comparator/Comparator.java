@@ -110,7 +110,7 @@ public final class Comparator {
       tols[i] = options.toleranceFor(names);
       for (int m = 0; m < n; m++) {
         sums[i][m] = new Summary();
-        pairs[i][m] = new PairAccumulator(tols[i], layoutsDiffer);
+        pairs[i][m] = new PairAccumulator(tols[i], layoutsDiffer, true);
       }
     }
     List<List<PairAccumulator>> outs = new ArrayList<>();
@@ -132,6 +132,12 @@ public final class Comparator {
     for (int p = 0; runnable && p < probes.probeCount(); p++) {
       RunResult[] res = new RunResult[n];
       for (int m = 0; m < n; m++) {
+        options
+            .progress()
+            .progress(
+                "probe " + options.probes().get(p).label() + " on " + ModelRef.idOf(m),
+                p * n + m,
+                probes.probeCount() * n);
         res[m] = models.get(m).run(probes.inputs(p, m), TapSelection.ALL);
       }
       if (labelScores != null) {
@@ -263,7 +269,7 @@ public final class Comparator {
               status,
               row.alignedBy(),
               metrics[i],
-              note(row)));
+              withSizeNotes(note(row), pairs[i])));
     }
     List<OutputComparison> outputs = new ArrayList<>();
     boolean outputsDiffer = false;
@@ -333,6 +339,22 @@ public final class Comparator {
       }
     }
     return out;
+  }
+
+  private static String withSizeNotes(String note, PairAccumulator[] pairs) {
+    for (int m = 1; m < pairs.length; m++) {
+      String sizes = pairs[m].sizeMismatch();
+      if (sizes != null) {
+        String s =
+            "m"
+                + m
+                + " not compared: the taps hold different shapes ("
+                + sizes
+                + "), e.g. a module called more than once, of which TorchScript records one call";
+        note = note == null ? s : note + "; " + s;
+      }
+    }
+    return note;
   }
 
   private static String note(Aligner.Row row) {

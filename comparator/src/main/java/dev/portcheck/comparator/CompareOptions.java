@@ -20,6 +20,7 @@ import java.util.Objects;
  *     exactly, so this is tighter than the activation tolerance)
  * @param labels one label file per model, in model order, to check label mappings; empty for none
  * @param labelProbes extra probes run (outputs only) for the label check, after {@code probes}
+ * @param progress told before each model run, for progress displays (never null)
  */
 public record CompareOptions(
     List<Probe> probes,
@@ -29,7 +30,8 @@ public record CompareOptions(
     Map<String, Tolerance> layerTolerances,
     Tolerance weightTolerance,
     List<LabelFile> labels,
-    List<Probe> labelProbes) {
+    List<Probe> labelProbes,
+    ProgressListener progress) {
 
   /** The default probes: all ones, then standard normal with seed 0. */
   public static final List<Probe> DEFAULT_PROBES =
@@ -59,6 +61,7 @@ public record CompareOptions(
     Objects.requireNonNull(weightTolerance, "weightTolerance");
     labels = List.copyOf(labels);
     labelProbes = List.copyOf(labelProbes);
+    progress = progress == null ? ProgressListener.NONE : progress;
   }
 
   /** Defaults everywhere. */
@@ -92,6 +95,7 @@ public record CompareOptions(
     private Tolerance weightTolerance = DEFAULT_WEIGHT_TOLERANCE;
     private List<LabelFile> labels = List.of();
     private List<Probe> labelProbes = DEFAULT_LABEL_PROBES;
+    private ProgressListener progress = ProgressListener.NONE;
 
     private Builder() {}
 
@@ -150,6 +154,12 @@ public record CompareOptions(
       return this;
     }
 
+    /** Receives a call before each model run (e.g. to print progress on stderr). */
+    public Builder progress(ProgressListener progress) {
+      this.progress = progress == null ? ProgressListener.NONE : progress;
+      return this;
+    }
+
     public CompareOptions build() {
       return new CompareOptions(
           probes,
@@ -159,7 +169,8 @@ public record CompareOptions(
           layerTolerances,
           weightTolerance,
           labels,
-          labelProbes);
+          labelProbes,
+          progress);
     }
   }
 }

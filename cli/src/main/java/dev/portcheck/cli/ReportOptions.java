@@ -1,0 +1,64 @@
+package dev.portcheck.cli;
+
+import dev.portcheck.comparator.ComparisonReport;
+import dev.portcheck.comparator.maps.FeatureMaps;
+import dev.portcheck.comparator.output.HtmlRenderer;
+import dev.portcheck.comparator.output.JunitXmlRenderer;
+import dev.portcheck.importers.api.PortcheckException;
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.function.Supplier;
+import picocli.CommandLine.Option;
+
+/** {@code --html FILE} and {@code --junit FILE}, shared by compare and check. */
+public final class ReportOptions {
+  @Option(
+      names = "--html",
+      paramLabel = "FILE",
+      description =
+          "Also write a self-contained HTML report: verdict, per-layer error plot, feature maps of"
+              + " the first diverging layer, layer table.")
+  Path html;
+
+  @Option(
+      names = "--junit",
+      paramLabel = "FILE",
+      description = "Also write JUnit XML, one test case per aligned layer, for CI dashboards.")
+  Path junit;
+
+  /**
+   * Writes the requested files; feature maps are captured only for HTML, and a failure to capture
+   * them is reported on stderr without failing the command.
+   *
+   * @param quiet no "written to" lines on stdout (for {@code --json -})
+   */
+  void write(
+      ComparisonReport report,
+      Supplier<List<FeatureMaps>> maps,
+      String suite,
+      PrintWriter out,
+      PrintWriter err,
+      boolean quiet) {
+    if (html != null) {
+      List<FeatureMaps> m = List.of();
+      if (report.firstDivergence() != null) {
+        try {
+          m = maps.get();
+        } catch (PortcheckException e) {
+          err.println("portcheck: no feature maps in the HTML report: " + e.getMessage());
+        }
+      }
+      Options.write(html, new HtmlRenderer().render(report, m));
+      if (!quiet) {
+        out.println("HTML report written to " + html);
+      }
+    }
+    if (junit != null) {
+      Options.write(junit, new JunitXmlRenderer().render(report, suite));
+      if (!quiet) {
+        out.println("JUnit XML written to " + junit);
+      }
+    }
+  }
+}
