@@ -2,6 +2,7 @@ package dev.portcheck.comparator;
 
 import dev.portcheck.importers.api.DType;
 import dev.portcheck.importers.api.Framework;
+import dev.portcheck.importers.api.InputLimits;
 import dev.portcheck.importers.api.Layout;
 import dev.portcheck.importers.api.ModelView;
 import dev.portcheck.importers.api.Npy;
@@ -296,7 +297,7 @@ public final class Probes {
                 + s.names().get(0)
                 + "=N.");
       }
-      long[] data = new long[Math.toIntExact(Tensor.elementCount(s.shape()))];
+      long[] data = new long[feedable(s)];
       Arrays.fill(data, v);
       return Tensor.ofLongs(s.dtype(), s.shape(), data);
     }
@@ -309,10 +310,28 @@ public final class Probes {
     ProbeSpec.Random r = (ProbeSpec.Random) spec;
     // One stream per input position so that two inputs never get the same values.
     Random rng = new Random(r.seed() + s.position());
-    float[] data = new float[Math.toIntExact(Tensor.elementCount(s.shape()))];
+    float[] data = new float[feedable(s)];
     for (int i = 0; i < data.length; i++) {
       data[i] = (float) rng.nextGaussian();
     }
     return Tensor.wrapFloats(DType.FLOAT32, s.shape(), data);
+  }
+
+  /** The element count of an input, refused cleanly when no engine could take it. */
+  private static int feedable(Slot s) {
+    long n = Tensor.elementCount(s.shape());
+    if (n > InputLimits.MAX_INPUT_ELEMENTS) {
+      throw PortcheckException.usage(
+          "input '"
+              + s.names().get(0)
+              + "' would hold "
+              + n
+              + " elements ("
+              + Arrays.toString(s.shape())
+              + "), more than the "
+              + InputLimits.MAX_INPUT_ELEMENTS
+              + " portcheck feeds; give a smaller shape with --shape.");
+    }
+    return (int) n;
   }
 }

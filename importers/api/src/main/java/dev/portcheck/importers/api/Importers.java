@@ -31,8 +31,20 @@ public final class Importers {
         return importer;
       }
     }
+    if (isEmptyFile(path)) {
+      // Whatever it was meant to be, the answer is the same: nothing arrived.
+      throw PortcheckException.truncated(path, "the file is empty (0 bytes)");
+    }
     throw PortcheckException.unsupportedFormat(
         path, all.stream().map(ModelImporter::formats).toList());
+  }
+
+  private static boolean isEmptyFile(Path path) {
+    try {
+      return Files.isRegularFile(path) && Files.size(path) == 0;
+    } catch (java.io.IOException e) {
+      return false;
+    }
   }
 
   /** Opens {@code path} with the importer that recognises it. */

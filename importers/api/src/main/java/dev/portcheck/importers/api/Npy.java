@@ -44,7 +44,7 @@ public final class Npy {
   /** Parses {@code .npy} bytes; {@code path} only names the source in errors. */
   public static Tensor parse(Path path, byte[] bytes) {
     if (bytes.length < 10 || !startsWith(bytes, MAGIC)) {
-      throw PortcheckException.corrupt(path, "not a .npy file (no \\x93NUMPY magic)", null);
+      throw notNpy(path, "it does not start with the \\x93NUMPY magic");
     }
     int major = bytes[6];
     ByteBuffer buf = ByteBuffer.wrap(bytes).order(ByteOrder.LITTLE_ENDIAN);
@@ -60,7 +60,7 @@ public final class Npy {
       headerLen = buf.getInt(8);
       offset = 12;
     } else {
-      throw PortcheckException.corrupt(path, ".npy format version " + major + " is unknown", null);
+      throw notNpy(path, "its format version " + major + " is unknown");
     }
     if (headerLen < 0 || offset + (long) headerLen > bytes.length) {
       throw PortcheckException.truncated(path, ".npy header says " + headerLen + " bytes");
@@ -74,10 +74,17 @@ public final class Npy {
     long[] shape = parseShape(path, group(path, SHAPE, header, "shape"));
     long count = 1;
     for (long d : shape) {
-      count = Math.multiplyExact(count, d);
-      if (count > MAX_ELEMENTS) {
-        throw PortcheckException.badInput(path, "array of " + count + "+ elements is too large");
+      // Checked before multiplying: (3, 2^63-1) must be "too large", not a long overflow.
+      if (d != 0 && count > MAX_ELEMENTS / d) {
+        throw PortcheckException.badInput(
+            path,
+            "shape "
+                + java.util.Arrays.toString(shape)
+                + " holds more than "
+                + MAX_ELEMENTS
+                + " elements, too large for one array; save a smaller sample");
       }
+      count *= d;
     }
     int n = (int) count;
     int dataStart = offset + headerLen;
@@ -192,6 +199,14 @@ public final class Npy {
     return sb.append(")").toString();
   }
 
+  /** A file given as {@code .npy} that is not one: say so and how to make one. */
+  private static PortcheckException notNpy(Path path, String why) {
+    return PortcheckException.of(
+        PortcheckException.Reason.BAD_INPUT,
+        path + ": not a valid .npy array: " + why + "; save arrays with numpy.save(path, array).",
+        null);
+  }
+
   private static boolean startsWith(byte[] b, byte[] prefix) {
     for (int i = 0; i < prefix.length; i++) {
       if (b[i] != prefix[i]) {
@@ -204,7 +219,7 @@ public final class Npy {
   private static String group(Path path, Pattern p, String header, String key) {
     Matcher m = p.matcher(header);
     if (!m.find()) {
-      throw PortcheckException.corrupt(path, ".npy header has no '" + key + "'", null);
+      throw notNpy(path, "its header has no '" + key + "'");
     }
     return m.group(1);
   }
@@ -219,12 +234,11 @@ public final class Npy {
       try {
         long d = Long.parseLong(p.replace("L", ""));
         if (d < 0) {
-          throw PortcheckException.corrupt(path, ".npy shape has a negative dimension", null);
+          throw notNpy(path, "its shape has a negative dimension");
         }
         dims.add(d);
       } catch (NumberFormatException e) {
-        throw PortcheckException.corrupt(
-            path, ".npy shape '" + s + "' is not a tuple of integers", e);
+        throw notNpy(path, "its shape '" + s + "' is not a tuple of integers");
       }
     }
     return dims.stream().mapToLong(Long::longValue).toArray();

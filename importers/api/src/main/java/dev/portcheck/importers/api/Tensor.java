@@ -58,9 +58,34 @@ public final class Tensor {
     return new Tensor(dtype, shape, null, data.clone());
   }
 
-  /** A FLOAT32 tensor of the given shape filled with {@code value}. */
+  /** The most elements one tensor can hold (a Java array's limit). */
+  public static final long MAX_ELEMENTS = Integer.MAX_VALUE - 8;
+
+  /**
+   * A FLOAT32 tensor of the given shape filled with {@code value}.
+   *
+   * @throws PortcheckException NOT_RUNNABLE when the shape holds more than {@link #MAX_ELEMENTS}
+   */
   public static Tensor filled(long[] shape, float value) {
-    float[] data = new float[Math.toIntExact(elementCount(shape))];
+    long n;
+    try {
+      n = elementCount(shape);
+    } catch (ArithmeticException e) {
+      n = Long.MAX_VALUE;
+    }
+    if (n > MAX_ELEMENTS) {
+      throw PortcheckException.of(
+          PortcheckException.Reason.NOT_RUNNABLE,
+          "an input of shape "
+              + Arrays.toString(shape)
+              + " holds "
+              + (n == Long.MAX_VALUE ? "over 2^63" : Long.toString(n))
+              + " elements, more than the "
+              + MAX_ELEMENTS
+              + " portcheck can feed; give a smaller shape with --shape NAME=DIMS",
+          null);
+    }
+    float[] data = new float[(int) n];
     Arrays.fill(data, value);
     return new Tensor(DType.FLOAT32, shape, data, null);
   }

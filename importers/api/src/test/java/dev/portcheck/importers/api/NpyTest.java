@@ -69,6 +69,26 @@ class NpyTest {
         assertThrows(
             PortcheckException.class,
             () -> Npy.parse(Path.of("r.npy"), new byte[] {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11}));
-    assertEquals(PortcheckException.Reason.CORRUPT, e.reason());
+    assertEquals(PortcheckException.Reason.BAD_INPUT, e.reason());
+    // An input array, not a model: no "not a valid model ... export it again".
+    assertTrue(e.getMessage().startsWith("r.npy: not a valid .npy array"), e.getMessage());
+    assertTrue(e.getMessage().contains("numpy.save"), e.getMessage());
+  }
+
+  /** Found by NpyFuzzTest: (3, 2^63-1) overflowed the element count into an ArithmeticException. */
+  @Test
+  void shapeWhoseElementCountOverflowsIsTooLargeNotACrash() {
+    byte[] header =
+        "{'descr': '<f4', 'fortran_order': False, 'shape': (3, 9223372036854775807), }\n"
+            .getBytes(java.nio.charset.StandardCharsets.ISO_8859_1);
+    byte[] bytes = new byte[10 + header.length];
+    System.arraycopy(new byte[] {(byte) 0x93, 'N', 'U', 'M', 'P', 'Y', 1, 0}, 0, bytes, 0, 8);
+    bytes[8] = (byte) header.length;
+    System.arraycopy(header, 0, bytes, 10, header.length);
+    PortcheckException e =
+        assertThrows(PortcheckException.class, () -> Npy.parse(Path.of("big.npy"), bytes));
+    assertEquals(PortcheckException.Reason.BAD_INPUT, e.reason());
+    assertTrue(e.getMessage().contains("too large"), e.getMessage());
+    assertTrue(e.getMessage().startsWith("big.npy: "), e.getMessage());
   }
 }

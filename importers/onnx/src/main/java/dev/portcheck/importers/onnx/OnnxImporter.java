@@ -54,6 +54,21 @@ public final class OnnxImporter implements ModelImporter {
 
   @Override
   public ModelView open(Path path) {
+    OnnxModelView view = read(path);
+    try {
+      view.validate();
+    } catch (RuntimeException e) {
+      view.close();
+      throw e;
+    }
+    return view;
+  }
+
+  /**
+   * Everything {@link #open} does except loading the model into ONNX Runtime: the file checks, the
+   * protobuf parse and the model view (pure Java; tests and the fuzz tests use it).
+   */
+  static OnnxModelView read(Path path) {
     if (!Files.exists(path)) {
       throw PortcheckException.notFound(path);
     }

@@ -1,6 +1,7 @@
 package dev.portcheck.importers.onnx;
 
 import dev.portcheck.importers.api.Framework;
+import dev.portcheck.importers.api.InputLimits;
 import dev.portcheck.importers.api.Layer;
 import dev.portcheck.importers.api.ModelView;
 import dev.portcheck.importers.api.ParameterInfo;
@@ -57,6 +58,7 @@ public final class OnnxModelView implements ModelView {
       }
     }
     this.inputs = List.copyOf(in);
+    InputLimits.requireFeedable(source, inputs);
     this.outputs = model.getGraph().getOutputList().stream().map(OnnxTypes::tensorInfo).toList();
     OnnxGraphReader.Contents c =
         OnnxGraphReader.read(model.getGraph(), t -> OnnxTensorData.decode(source, t, external));
@@ -204,6 +206,16 @@ public final class OnnxModelView implements ModelView {
           }
         });
     return new RunResult(modelOutputs, layerOutputs, untapped);
+  }
+
+  /** The serialised copy of the model that a run tapping {@code tensors} loads (tests, fuzzing). */
+  byte[] editedForTaps(Set<String> tensors) {
+    return runner.editedModel(tensors);
+  }
+
+  /** Loads the model into ONNX Runtime once, so that an engine refusal surfaces at open. */
+  void validate() {
+    runner.validate();
   }
 
   @Override

@@ -33,8 +33,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 
 /**
  * Runs an ONNX model in ONNX Runtime and returns its outputs plus requested intermediates. ORT only
@@ -45,8 +43,6 @@ import java.util.regex.Pattern;
  */
 final class OnnxRunner implements AutoCloseable {
   private static final int MAX_SESSIONS = 3;
-  private static final Pattern MISSING_KERNEL =
-      Pattern.compile("implementation for (\\w+)\\(\\d+\\) node with name '([^']*)'");
 
   private final Path source;
   private final ModelProto model;
@@ -110,6 +106,7 @@ final class OnnxRunner implements AutoCloseable {
     if (cached != null) {
       return cached;
     }
+    OrtNatives.prepare();
     byte[] bytes = editedModel(extra);
     OrtEnvironment env = OrtEnvironment.getEnvironment(OrtLoggingLevel.ORT_LOGGING_LEVEL_ERROR);
     OrtSession session;
@@ -135,19 +132,23 @@ final class OnnxRunner implements AutoCloseable {
   }
 
   private PortcheckException loadFailure(OrtException e) {
-    String msg = e.getMessage() == null ? "" : e.getMessage();
-    Matcher m = MISSING_KERNEL.matcher(msg);
-    if (m.find()) {
-      return PortcheckException.unsupportedOp(source, m.group(2), m.group(1), e);
+    return OnnxLoadErrors.translate(source, e.getMessage(), e, model.getGraph());
+  }
+
+  /**
+   * Loads the model as it is into ONNX Runtime, so that a model the engine refuses (an unknown op,
+   * a too-new opset, a tensor defined twice) fails when it is opened, with the reason, rather than
+   * halfway through a comparison. The session is the one untapped runs use.
+   */
+  synchronized void validate() {
+    if (closed) {
+      throw PortcheckException.notRunnable(source, "the model view is closed");
     }
-    if (msg.contains("is not a registered function/op") || msg.contains("No opset import")) {
-      return PortcheckException.unsupportedOp(source, "?", "(see engine message)", e);
-    }
-    return PortcheckException.engine(source, "loading the model", e);
+    session(new TreeSet<>());
   }
 
   /** The model with {@code extra} as graph outputs and external data inlined, serialised. */
-  private byte[] editedModel(Set<String> extra) {
+  byte[] editedModel(Set<String> extra) {
     if (extra.isEmpty() && !hasExternalData) {
       return model.toByteArray();
     }

@@ -208,6 +208,114 @@ class OnnxBadInputTest {
     }
   }
 
+  /** {@code y = Relu(x + w)} on float[4], edited by {@code edit}, at {@code opset}. */
+  private Path small(
+      String name, java.util.function.UnaryOperator<GraphProto.Builder> edit, long opset)
+      throws IOException {
+    ModelProto m = addModel("w.bin");
+    GraphProto.Builder g = m.getGraph().toBuilder();
+    g.setInitializer(
+        0,
+        TensorProto.newBuilder()
+            .setName("w")
+            .setDataType(1)
+            .addDims(4)
+            .addAllFloatData(java.util.List.of(1f, 2f, 3f, 4f)));
+    g.setNode(0, g.getNode(0).toBuilder().setName("add").setOutput(0, "s"));
+    g.addNode(
+        NodeProto.newBuilder().setName("relu").setOpType("Relu").addInput("s").addOutput("y"));
+    m =
+        m.toBuilder()
+            .clearOpsetImport()
+            .addOpsetImport(OperatorSetIdProto.newBuilder().setVersion(opset))
+            .setGraph(edit.apply(g))
+            .build();
+    Path p = dir.resolve(name);
+    Files.write(p, m.toByteArray());
+    return p;
+  }
+
+  @Test
+  void smallModelOpensAndRuns() throws IOException {
+    try (ModelView m = importer.open(small("ok.onnx", g -> g, 17))) {
+      RunResult r = m.run(Map.of("x", Tensor.filled(new long[] {4}, -2f)), TapSelection.ALL);
+      assertEquals(Tensor.ofFloats(new long[] {4}, new float[] {0, 0, 1, 2}), r.outputs().get("y"));
+    }
+  }
+
+  /** ONNX Runtime's refusals surface at open (so inspect exits 2) with the node and the fix. */
+  @Test
+  void tensorProducedTwiceIsCorruptNamingBothNodes() throws IOException {
+    Path p =
+        small(
+            "dup.onnx",
+            g ->
+                g.addNode(
+                    NodeProto.newBuilder()
+                        .setName("again")
+                        .setOpType("Relu")
+                        .addInput("x")
+                        .addOutput("s")),
+            17);
+    String msg = openFails(p, Reason.CORRUPT).getMessage();
+    assertTrue(msg.contains("tensor 's' is produced twice (by nodes ['add', 'again'])"), msg);
+    assertTrue(msg.contains("onnx.checker"), msg);
+  }
+
+  @Test
+  void missingInitializerIsCorruptNamingTheNodeAndTensor() throws IOException {
+    String msg =
+        openFails(small("noinit.onnx", GraphProto.Builder::clearInitializer, 17), Reason.CORRUPT)
+            .getMessage();
+    assertTrue(msg.contains("node 'add' reads tensor 'w'"), msg);
+    assertTrue(msg.contains("missing initializer"), msg);
+  }
+
+  @Test
+  void unknownOpIsUnsupportedNamingTheNodeTheOpAndTheOpset() throws IOException {
+    Path p =
+        small("frob.onnx", g -> g.setNode(1, g.getNode(1).toBuilder().setOpType("Frobnicate")), 17);
+    String msg = openFails(p, Reason.UNSUPPORTED_OP).getMessage();
+    assertTrue(msg.contains("node 'relu' uses op Frobnicate"), msg);
+    assertTrue(msg.contains("ai.onnx opset 17"), msg);
+    assertFalse(msg.contains("ORT_"), "no raw engine error code: " + msg);
+  }
+
+  @Test
+  void opsetNewerThanTheRuntimeSaysWhichOpsetToExportWith() throws IOException {
+    String msg = openFails(small("opset99.onnx", g -> g, 99), Reason.UNSUPPORTED_OP).getMessage();
+    assertTrue(msg.contains("declares ai.onnx opset 99"), msg);
+    assertTrue(msg.matches("(?s).*re-export with opset_version=\\d+ or lower.*"), msg);
+    assertFalse(msg.contains("onnxruntime_src"), "no C++ source location: " + msg);
+  }
+
+  @Test
+  void declaredInputOfATrillionElementsIsRefusedAtOpen() throws IOException {
+    TypeProto huge =
+        TypeProto.newBuilder()
+            .setTensorType(
+                TypeProto.Tensor.newBuilder()
+                    .setElemType(1)
+                    .setShape(
+                        TensorShapeProto.newBuilder()
+                            .addDim(TensorShapeProto.Dimension.newBuilder().setDimValue(1_000_000))
+                            .addDim(
+                                TensorShapeProto.Dimension.newBuilder().setDimValue(1_000_000))))
+            .build();
+    Path p = small("huge.onnx", g -> g.setInput(0, g.getInput(0).toBuilder().setType(huge)), 17);
+    String msg = openFails(p, Reason.NOT_RUNNABLE).getMessage();
+    assertTrue(msg.contains("input 'x' declares shape [1000000, 1000000]"), msg);
+  }
+
+  @Test
+  void engineMessagesLoseTheirCodePrefixAndSourceLocation() {
+    assertEquals(
+        "something broke",
+        OnnxLoadErrors.clean(
+            "Error code - ORT_FAIL - message: /onnxruntime_src/x.cc:46 void f(int) something broke"));
+    assertEquals("first line", OnnxLoadErrors.clean("first line\nstack\nmore"));
+  }
+
   /** y = x + w, with w (float[4]) stored externally at {@code location}. */
   static ModelProto addModel(String location) {
     TypeProto vec =

@@ -98,7 +98,7 @@ record PtCheckpointFile(Object root, PtStorages storages, String format) {
     Map<String, ByteBuffer> raw = new HashMap<>();
     int p = keysP.position();
     for (Object k : keyList) {
-      String key = String.valueOf(k);
+      String key = k instanceof String s ? s : PtPickled.brief(k);
       PtPickled.Storage st = seen.get(key);
       if (p + 8 > all.length) {
         throw PortcheckException.truncated(file, "storage '" + key + "' header missing");

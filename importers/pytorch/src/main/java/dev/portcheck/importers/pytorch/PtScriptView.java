@@ -347,7 +347,8 @@ public final class PtScriptView implements ModelView {
   }
 
   /** The archive with rewritten code, as zip bytes (stored, so libtorch can read it directly). */
-  private byte[] rewrittenArchive() {
+  /** The archive with its code rewritten to record submodule outputs (pure Java). */
+  byte[] rewrittenArchive() {
     Map<String, String> changed = new PtRewriter(code).rewrite(rootClass);
     ByteArrayOutputStream bytes = new ByteArrayOutputStream();
     try (ZipOutputStream zip = new ZipOutputStream(bytes)) {

@@ -191,6 +191,126 @@ class PtUnsafeInputTest {
     assertEquals(false, importer.canOpen(p));
   }
 
+  /** A state_dict pickle {'w': tensor of shape [2, 2] at storage offset {@code offset}}. */
+  static byte[] stateDictPickle(int offset) {
+    ByteArrayOutputStream b = new ByteArrayOutputStream();
+    b.writeBytes(new byte[] {(byte) 0x80, 2});
+    b.writeBytes("ccollections\nOrderedDict\n)R".getBytes(StandardCharsets.US_ASCII));
+    b.writeBytes(new byte[] {'X', 1, 0, 0, 0, 'w'});
+    b.writeBytes("ctorch._utils\n_rebuild_tensor_v2\n((".getBytes(StandardCharsets.US_ASCII));
+    b.writeBytes(new byte[] {'X', 7, 0, 0, 0});
+    b.writeBytes("storagectorch\nFloatStorage\n".getBytes(StandardCharsets.US_ASCII));
+    b.writeBytes(new byte[] {'X', 1, 0, 0, 0, '0', 'X', 3, 0, 0, 0, 'c', 'p', 'u', 'K', 4});
+    b.writeBytes(new byte[] {'t', 'Q', 'J'});
+    b.writeBytes(ByteBuffer.allocate(4).order(ByteOrder.LITTLE_ENDIAN).putInt(offset).array());
+    b.writeBytes(new byte[] {'K', 2, 'K', 2, (byte) 0x86, 'K', 2, 'K', 1, (byte) 0x86});
+    b.write(0x89);
+    b.writeBytes("ccollections\nOrderedDict\n)Rt".getBytes(StandardCharsets.US_ASCII));
+    b.writeBytes(new byte[] {'R', 's', '.'});
+    return b.toByteArray();
+  }
+
+  @Test
+  void wellFormedStateDictSeedReadsItsTensor() throws IOException {
+    Path p = dir.resolve("ok.pth");
+    byte[] floats =
+        ByteBuffer.allocate(16)
+            .order(ByteOrder.LITTLE_ENDIAN)
+            .putFloat(1)
+            .putFloat(2)
+            .putFloat(3)
+            .putFloat(4)
+            .array();
+    Files.write(
+        p,
+        zip(
+            new String[] {"archive/data.pkl", "archive/data/0"},
+            new byte[][] {stateDictPickle(0), floats}));
+    try (var v = importer.open(p)) {
+      assertEquals(
+          dev.portcheck.importers.api.Tensor.ofFloats(new long[] {2, 2}, new float[] {1, 2, 3, 4}),
+          v.parameter("w"));
+    }
+  }
+
+  /**
+   * Found by PtParsersFuzzTest: a negative storage offset passed the bounds check and read before
+   * the storage (IndexOutOfBoundsException, an internal error); it is corrupt data.
+   */
+  @Test
+  void negativeStorageOffsetIsCorruptNotAnIndexError() throws IOException {
+    Path p = dir.resolve("negative.pth");
+    Files.write(
+        p,
+        zip(
+            new String[] {"archive/data.pkl", "archive/data/0"},
+            new byte[][] {stateDictPickle(-3), new byte[16]}));
+    PortcheckException e =
+        assertThrows(
+            PortcheckException.class,
+            () -> {
+              try (var v = importer.open(p)) {
+                v.parameter("w");
+              }
+            });
+    assertEquals(PortcheckException.Reason.CORRUPT, e.reason(), e.getMessage());
+    assertTrue(e.getMessage().contains("negative.pth"), e.getMessage());
+    assertTrue(e.getMessage().contains("negative storage offset -3"), e.getMessage());
+  }
+
+  /**
+   * Found by PtParsersFuzzTest (crash-15bc9d57...): EMPTY_LIST, DUP, APPEND builds a list that
+   * contains itself; used as a dict key, hashing it recursed until StackOverflowError. Python
+   * cannot hash lists either: the key is refused as corrupt.
+   */
+  @Test
+  void selfContainingListAsADictKeyIsCorruptNotAStackOverflow() {
+    // } ] 2 a ] s . : {} ; L=[] ; L.append(L) ; {}[L] = [] ; STOP
+    byte[] pkl = {(byte) 0x80, 2, '}', ']', '2', 'a', ']', 's', '.'};
+    PortcheckException e =
+        assertThrows(
+            PortcheckException.class,
+            () ->
+                dev.portcheck.importers.pytorch.pickle.PtUnpickler.load(
+                    Path.of("cyclic.pkl"), "data.pkl", pkl, null));
+    assertEquals(PortcheckException.Reason.CORRUPT, e.reason());
+    assertTrue(e.getMessage().contains("cyclic.pkl"), e.getMessage());
+    assertTrue(e.getMessage().contains("cannot use as a key"), e.getMessage());
+    assertTrue(e.getMessage().length() < 400, e.getMessage());
+  }
+
+  /** A zip64 locator pointing near 2^63 overflowed the bounds check and read an empty buffer. */
+  @Test
+  void zip64LocatorPointingPastTheFileIsCorrupt() throws IOException {
+    ByteBuffer b = ByteBuffer.allocate(4 + 20 + 22).order(ByteOrder.LITTLE_ENDIAN);
+    b.put(new byte[] {'P', 'K', 3, 4});
+    b.putInt(0x07064b50).putInt(0).putLong(Long.MAX_VALUE - 10).putInt(1);
+    b.putInt(0x06054b50).putShort((short) 0).putShort((short) 0);
+    b.putShort((short) 0xffff).putShort((short) 0xffff).putInt(-1).putInt(-1).putShort((short) 0);
+    PortcheckException e = refuse("z64.pt", b.array());
+    assertEquals(PortcheckException.Reason.CORRUPT, e.reason(), e.getMessage());
+    assertTrue(e.getMessage().contains("zip64"), e.getMessage());
+  }
+
+  /** A zip64 extra record longer than its extra field made the reader run off the directory. */
+  @Test
+  void zip64ExtraRecordOverrunningItsFieldIsRefusedNotAnIndexError() throws IOException {
+    byte[] name = "archive/data.pkl".getBytes(StandardCharsets.US_ASCII);
+    ByteBuffer cen = ByteBuffer.allocate(46 + name.length + 4).order(ByteOrder.LITTLE_ENDIAN);
+    cen.putInt(0x02014b50).putShort((short) 20).putShort((short) 20).putShort((short) 0);
+    cen.putShort((short) 0).putInt(0).putInt(0).putInt(-1).putInt(-1); // sizes 0xffffffff
+    cen.putShort((short) name.length).putShort((short) 4).putShort((short) 0);
+    cen.putShort((short) 0).putShort((short) 0).putInt(0).putInt(0).put(name);
+    cen.putShort((short) 1).putShort((short) 16); // zip64 record claims 16 bytes, field has 0
+    ByteBuffer all = ByteBuffer.allocate(4 + cen.capacity() + 22).order(ByteOrder.LITTLE_ENDIAN);
+    all.put(new byte[] {'P', 'K', 3, 4}).put(cen.array());
+    all.putInt(0x06054b50).putShort((short) 0).putShort((short) 0);
+    all.putShort((short) 1).putShort((short) 1).putInt(cen.capacity()).putInt(4);
+    all.putShort((short) 0);
+    PortcheckException e = refuse("z64extra.pt", all.array());
+    assertTrue(e.getMessage().contains("z64extra.pt"), e.getMessage());
+  }
+
   private static int lastCentralRecord(byte[] z) {
     for (int i = z.length - 22; i >= 0; i--) {
       if (z[i] == 'P' && z[i + 1] == 'K' && z[i + 2] == 1 && z[i + 3] == 2) {

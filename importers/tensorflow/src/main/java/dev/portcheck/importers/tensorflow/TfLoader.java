@@ -2,6 +2,7 @@ package dev.portcheck.importers.tensorflow;
 
 import com.google.protobuf.InvalidProtocolBufferException;
 import dev.portcheck.importers.api.DType;
+import dev.portcheck.importers.api.InputLimits;
 import dev.portcheck.importers.api.Layout;
 import dev.portcheck.importers.api.PortcheckException;
 import dev.portcheck.importers.api.TensorInfo;
@@ -204,7 +205,7 @@ final class TfLoader {
     } catch (PortcheckException e) {
       throw e;
     } catch (RuntimeException e) {
-      throw PortcheckException.engine(dir, "loading the SavedModel", e);
+      throw savedModelLoadFailure(dir, e);
     }
     Map<String, String> meta = new LinkedHashMap<>();
     meta.put("format", "savedmodel");
@@ -218,6 +219,39 @@ final class TfLoader {
     meta.put("engine", "TensorFlow Java (TF " + TensorFlow.version() + ")");
     return assemble(
         dir, flat, values, allVariables, inputs, inInfos, outNames, outs, sig, !tfKeras, meta);
+  }
+
+  /**
+   * TensorFlow's checkpoint reader reports a cut or damaged {@code variables.data-*} as "Read less
+   * bytes than requested", "Data loss" or a checksum error: name the folder part to copy again.
+   */
+  static PortcheckException savedModelLoadFailure(Path dir, RuntimeException e) {
+    String m = String.valueOf(e.getMessage());
+    String lower = m.toLowerCase(java.util.Locale.ROOT);
+    if (lower.contains("read less bytes than requested")
+        || lower.contains("truncated")
+        || lower.contains("unexpected end")) {
+      return PortcheckException.truncated(
+          dir,
+          "variables/variables.data-* is shorter than variables/variables.index says (TensorFlow:"
+              + " \""
+              + firstLine(m)
+              + "\"); copy the whole SavedModel folder again");
+    }
+    if (lower.contains("data loss") || lower.contains("checksum") || lower.contains("corrupt")) {
+      return PortcheckException.corrupt(
+          dir,
+          "its variables/ files are damaged (TensorFlow: \""
+              + firstLine(m)
+              + "\"); copy the whole SavedModel folder again",
+          e);
+    }
+    return PortcheckException.engine(dir, "loading the SavedModel", e);
+  }
+
+  private static String firstLine(String m) {
+    int nl = m.indexOf('\n');
+    return (nl > 0 ? m.substring(0, nl) : m).strip();
   }
 
   private static String guessProducer(GraphDef top) {
@@ -247,6 +281,8 @@ final class TfLoader {
       SignatureDef sig,
       boolean maybeKeras3,
       Map<String, String> meta) {
+    // Before any native graph exists: a declared 10^12-element input is refused, not allocated.
+    InputLimits.requireFeedable(source, inInfos);
     GraphDef gd = flat.build(values);
     Graph graph = new Graph();
     Session session = null;

@@ -54,6 +54,23 @@ class TfBadInputTest {
     assertTrue(e.getMessage().contains("variables/variables.index is missing"), e.getMessage());
   }
 
+  /** Before: "the engine failed while loading the SavedModel: Read less bytes than requested". */
+  @Test
+  void truncatedVariablesDataIsReportedAsTruncatedNamingTheVariablesFiles() throws IOException {
+    Path dir = copyOfCnn();
+    try (var s = Files.list(dir.resolve("variables"))) {
+      for (Path p : s.filter(f -> f.getFileName().toString().contains("data")).toList()) {
+        byte[] b = Files.readAllBytes(p);
+        Files.write(p, Arrays.copyOf(b, b.length / 2));
+      }
+    }
+    PortcheckException e = assertThrows(PortcheckException.class, () -> Importers.open(dir));
+    assertEquals(Reason.TRUNCATED, e.reason(), e.getMessage());
+    assertTrue(e.getMessage().contains(dir.toString()), e.getMessage());
+    assertTrue(e.getMessage().contains("variables/variables.data-* is shorter"), e.getMessage());
+    assertTrue(e.getMessage().contains("copy the whole SavedModel folder again"), e.getMessage());
+  }
+
   @Test
   void truncatedSavedModelPbIsReportedAsTruncated() throws IOException {
     Path dir = copyOfCnn();

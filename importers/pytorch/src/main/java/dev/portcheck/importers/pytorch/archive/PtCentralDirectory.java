@@ -56,7 +56,7 @@ final class PtCentralDirectory {
         // Zip64: torch.save switches to it for large checkpoints.
         if (end.getInt(eocd - 20) == EOCD64_LOCATOR_SIG) {
           long eocd64 = end.getLong(eocd - 20 + 8);
-          if (eocd64 < 0 || eocd64 + 56 > len) {
+          if (eocd64 < 0 || eocd64 > len - 56) {
             throw PortcheckException.corrupt(file, "zip64 directory locator points outside", null);
           }
           ByteBuffer z = readAt(ch, eocd64, 56);
@@ -68,7 +68,7 @@ final class PtCentralDirectory {
           cdOffset = z.getLong(48);
         }
       }
-      if (cdOffset < 0 || cdSize < 0 || cdOffset + cdSize > len || cdSize > Integer.MAX_VALUE) {
+      if (cdOffset < 0 || cdSize < 0 || cdOffset > len - cdSize || cdSize > Integer.MAX_VALUE) {
         throw PortcheckException.truncated(
             file, "the zip directory lies beyond the end of the file (" + len + " bytes)");
       }
@@ -115,11 +115,13 @@ final class PtCentralDirectory {
       int sz = Short.toUnsignedInt(cd.getShort(p + 2));
       if (id == 0x0001) {
         int q = p + 4;
-        if (usize == 0xffffffffL && q + 8 <= p + 4 + sz) {
+        // The record's declared size may overrun the extra field; never read past either.
+        int end = Math.min(p + 4 + sz, at + len);
+        if (usize == 0xffffffffL && q + 8 <= end) {
           usize = cd.getLong(q);
           q += 8;
         }
-        if (csize == 0xffffffffL && q + 8 <= p + 4 + sz) {
+        if (csize == 0xffffffffL && q + 8 <= end) {
           csize = cd.getLong(q);
         }
         break;

@@ -141,6 +141,50 @@ public final class PtPickled {
     };
   }
 
+  /**
+   * A short rendering of an unpickled value for messages: bounded in depth and length, because a
+   * hostile pickle can build lists that contain themselves, where {@code toString} never ends.
+   */
+  public static String brief(Object o) {
+    StringBuilder sb = new StringBuilder();
+    brief(o, sb, 0);
+    return sb.length() > 120 ? sb.substring(0, 117) + "..." : sb.toString();
+  }
+
+  private static void brief(Object o, StringBuilder sb, int depth) {
+    if (sb.length() > 120) {
+      return;
+    }
+    if (depth > 3) {
+      sb.append("...");
+    } else if (o instanceof Tuple t) {
+      sb.append('(');
+      items(t.items(), sb, depth);
+      sb.append(')');
+    } else if (o instanceof List<?> l) {
+      sb.append('[');
+      items(l, sb, depth);
+      sb.append(']');
+    } else if (o instanceof Map<?, ?> m) {
+      sb.append("{dict of ").append(m.size()).append('}');
+    } else if (o instanceof String s) {
+      sb.append('\'').append(s.length() > 60 ? s.substring(0, 57) + "..." : s).append('\'');
+    } else if (o instanceof byte[] b) {
+      sb.append("bytes[").append(b.length).append(']');
+    } else {
+      sb.append(o);
+    }
+  }
+
+  private static void items(List<?> items, StringBuilder sb, int depth) {
+    for (int i = 0; i < items.size() && sb.length() <= 120; i++) {
+      if (i > 0) {
+        sb.append(", ");
+      }
+      brief(items.get(i), sb, depth + 1);
+    }
+  }
+
   static Map<Object, Object> newDict() {
     return new LinkedHashMap<>();
   }

@@ -53,11 +53,23 @@ public final class PtStorages {
     if (n > Integer.MAX_VALUE - 8) {
       throw PortcheckException.notRunnable(file, "tensor '" + name + "' is too large to copy");
     }
+    // Offsets and strides come from the file: a negative offset or a product past 2^63 must be
+    // "corrupt", not an index that wraps around and reads outside the storage.
     long maxIndex = ref.offset();
-    for (int i = 0; i < shape.length; i++) {
-      if (shape[i] > 0) {
-        maxIndex += (shape[i] - 1) * stride[i];
+    try {
+      for (int i = 0; i < shape.length; i++) {
+        if (shape[i] > 0) {
+          maxIndex = Math.addExact(maxIndex, Math.multiplyExact(shape[i] - 1, stride[i]));
+        }
       }
+    } catch (ArithmeticException e) {
+      maxIndex = Long.MAX_VALUE;
+    }
+    if (ref.offset() < 0 || maxIndex < 0) {
+      throw PortcheckException.corrupt(
+          file,
+          "tensor '" + name + "' has a negative storage offset " + ref.offset() + " or stride",
+          null);
     }
     if (n > 0 && (maxIndex >= have || maxIndex >= st.numel() && st.numel() > 0)) {
       throw PortcheckException.corrupt(

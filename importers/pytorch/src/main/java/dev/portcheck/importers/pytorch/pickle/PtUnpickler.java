@@ -150,7 +150,7 @@ public final class PtUnpickler {
         case 0x64 -> push(dictOf(popMark(at), at)); // DICT
         case 0x73 -> { // SETITEM
           Object v = pop();
-          Object k = pop();
+          Object k = key(pop(), at);
           asDict(peek(), at).put(k, v);
         }
         case 0x75 -> { // SETITEMS
@@ -160,7 +160,7 @@ public final class PtUnpickler {
             throw corrupt("SETITEMS with an odd item count at byte " + at);
           }
           for (int i = 0; i < kv.size(); i += 2) {
-            d.put(kv.get(i), kv.get(i + 1));
+            d.put(key(kv.get(i), at), kv.get(i + 1));
           }
         }
         case 0x61 -> { // APPEND
@@ -260,7 +260,7 @@ public final class PtUnpickler {
       case "torch.Size":
         return t.size() == 1 && t.get(0) instanceof PtPickled.Tuple inner ? inner : t;
       case "torch.device":
-        return t.size() >= 1 ? String.valueOf(t.get(0)) : "cpu";
+        return t.size() >= 1 ? PtPickled.brief(t.get(0)) : "cpu";
       default:
         if (q.startsWith("torch.jit._pickle.") && t.size() >= 1) {
           return t.get(0);
@@ -309,7 +309,7 @@ public final class PtUnpickler {
         && (g.module().equals("__torch__") || g.module().startsWith("__torch__."))) {
       return new PtPickled.Obj(g.qualified());
     }
-    String name = cls instanceof PtPickled.Global g ? g.qualified() : String.valueOf(cls);
+    String name = cls instanceof PtPickled.Global g ? g.qualified() : PtPickled.brief(cls);
     throw PortcheckException.unsafe(
         file, entry + " asks to instantiate '" + name + "' at byte " + at + ", which is refused");
   }
@@ -338,7 +338,8 @@ public final class PtUnpickler {
         || !(t.get(1) instanceof PtPickled.Global g)
         || !(t.get(2) instanceof String key)
         || !(t.get(4) instanceof Long numel)) {
-      throw PortcheckException.corrupt(file, entry + ": unexpected persistent id " + pid, null);
+      throw PortcheckException.corrupt(
+          file, entry + ": unexpected persistent id " + PtPickled.brief(pid), null);
     }
     DType dt = PtPickled.storageDType(g.name());
     if (dt == null) {
@@ -349,7 +350,7 @@ public final class PtUnpickler {
       throw PortcheckException.corrupt(
           file, entry + ": storage views (pre-1.0 checkpoints) are not supported", null);
     }
-    return new PtPickled.Storage(key, dt, g.name(), numel, String.valueOf(t.get(3)));
+    return new PtPickled.Storage(key, dt, g.name(), numel, PtPickled.brief(t.get(3)));
   }
 
   private PtPickled.Tuple tupleOf(int n) {
@@ -369,9 +370,40 @@ public final class PtUnpickler {
     }
     Map<Object, Object> d = PtPickled.newDict();
     for (int i = 0; i < kv.size(); i += 2) {
-      d.put(kv.get(i), kv.get(i + 1));
+      d.put(key(kv.get(i), at), kv.get(i + 1));
     }
     return d;
+  }
+
+  /**
+   * A dict key, refused unless Python could hash it: lists and dicts are unhashable there, and here
+   * hashing one that contains itself (APPEND after DUP builds such a list) recurses forever.
+   */
+  private Object key(Object k, int at) {
+    if (!hashable(k, 0)) {
+      throw corrupt(
+          "dict key "
+              + PtPickled.brief(k)
+              + " at byte "
+              + at
+              + " is a list, dict or deeply nested tuple, which Python cannot use as a key");
+    }
+    return k;
+  }
+
+  private static boolean hashable(Object k, int depth) {
+    if (k instanceof PtPickled.Tuple t) {
+      if (depth > 32) {
+        return false;
+      }
+      for (Object o : t.items()) {
+        if (!hashable(o, depth + 1)) {
+          return false;
+        }
+      }
+      return true;
+    }
+    return !(k instanceof List<?>) && !(k instanceof Map<?, ?>) && !(k instanceof byte[]);
   }
 
   @SuppressWarnings("unchecked")

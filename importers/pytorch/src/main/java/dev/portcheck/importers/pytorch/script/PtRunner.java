@@ -12,6 +12,7 @@ import ai.djl.pytorch.jni.IValueUtils;
 import ai.djl.pytorch.jni.JniUtils;
 import dev.portcheck.importers.api.DType;
 import dev.portcheck.importers.api.PortcheckException;
+import dev.portcheck.importers.api.TempFiles;
 import dev.portcheck.importers.api.Tensor;
 import java.io.IOException;
 import java.nio.FloatBuffer;
@@ -68,21 +69,17 @@ public final class PtRunner implements AutoCloseable {
       Supplier<byte[]> rewritten, String method, List<Object> args, boolean reset) {
     ensureOpen();
     if (tapped == null) {
+      // libtorch loads modules from files only. The copy lives for the load alone, and is
+      // registered so that Ctrl-C during the write or the load does not leave it behind.
       Path tmp = null;
       try {
-        tmp = Files.createTempFile("portcheck-pt-", ".pt");
+        tmp = TempFiles.create("portcheck-pt-", ".pt");
         Files.write(tmp, rewritten.get());
         tapped = load(tmp, "loading the TorchScript module rewritten to record submodule outputs");
       } catch (IOException e) {
         throw PortcheckException.engine(source, "writing the rewritten module to a temp file", e);
       } finally {
-        if (tmp != null) {
-          try {
-            Files.deleteIfExists(tmp);
-          } catch (IOException e) {
-            tmp.toFile().deleteOnExit();
-          }
-        }
+        TempFiles.delete(tmp);
       }
     }
     return run(tapped, method, args, reset);

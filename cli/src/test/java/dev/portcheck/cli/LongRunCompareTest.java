@@ -1,0 +1,130 @@
+package dev.portcheck.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.portcheck.importers.api.TempFiles;
+import dev.portcheck.importers.api.testing.Fixtures;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Many comparisons in one JVM, as a CI job that checks every model of a zoo would run them: native
+ * memory (RSS) and open file descriptors must stay flat once the engines are warm. CI runs {@value
+ * #CI_ITERATIONS} rounds; {@code -Dportcheck.longrun.iterations=200} runs the full soak (see
+ * docs/FUZZING.md, "Long runs").
+ */
+class LongRunCompareTest {
+  static final int CI_ITERATIONS = 8;
+
+  /** One round: every engine pair, plain and tapped runs, a label check and a static checkpoint. */
+  private static final List<List<String>> PAIRS =
+      List.of(
+          List.of("models/cnn/cnn.torchscript.pt", "models/cnn/cnn.bn.onnx"),
+          List.of("models/cnn/cnn.bn.onnx", "models/cnn/cnn.keras.savedmodel"),
+          List.of("models/cnn/cnn.torchscript.pt", "models/cnn/cnn.eps_bug.keras.savedmodel"),
+          List.of("models/cnn/cnn.keras.frozen.pb", "models/cnn/cnn.keras.tf2onnx.onnx"),
+          List.of("models/cnn/cnn.pth", "models/cnn/cnn.bn.onnx"));
+
+  private static final int[] EXPECTED_EXIT = {0, 0, 1, 0, 0};
+
+  /** Resident set size in KiB, from /proc (Linux). */
+  static long rssKiB() throws IOException {
+    for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
+      if (line.startsWith("VmRSS:")) {
+        return Long.parseLong(line.replaceAll("[^0-9]", ""));
+      }
+    }
+    throw new IllegalStateException("no VmRSS in /proc/self/status");
+  }
+
+  static long openFds() throws IOException {
+    try (Stream<Path> s = Files.list(Path.of("/proc/self/fd"))) {
+      return s.count();
+    }
+  }
+
+  private static void round(int i) {
+    for (int p = 0; p < PAIRS.size(); p++) {
+      List<String> pair = PAIRS.get(p);
+      List<String> args =
+          new java.util.ArrayList<>(
+              List.of(
+                  "compare",
+                  Fixtures.path(pair.get(0)).toString(),
+                  Fixtures.path(pair.get(1)).toString()));
+      if (!pair.get(0).endsWith(".pth")) {
+        // Label checks run the models once more per probe; a bare checkpoint cannot run.
+        String labels = Fixtures.path("models/labels/classes.txt").toString();
+        args.addAll(List.of("--labels", labels, "--labels", labels));
+      }
+      CliRunner.Result r = CliRunner.run(args.toArray(String[]::new));
+      assertEquals(EXPECTED_EXIT[p], r.exitCode(), "round " + i + " " + pair + "\n" + r.err());
+    }
+  }
+
+  private static String snapshot(String when) throws IOException {
+    System.gc();
+    return String.format(
+        "%s: RSS %d MiB, heap used %d MiB, open fds %d, live temp files %d",
+        when,
+        rssKiB() / 1024,
+        (Runtime.getRuntime().totalMemory() - Runtime.getRuntime().freeMemory()) >> 20,
+        openFds(),
+        TempFiles.live());
+  }
+
+  @Test
+  void repeatedComparisonsKeepNativeMemoryAndFileDescriptorsFlat() throws IOException {
+    assertTrue(Files.isDirectory(Path.of("/proc/self/fd")), "needs Linux /proc");
+    int iterations = Integer.getInteger("portcheck.longrun.iterations", CI_ITERATIONS);
+    // Warm-up: engines load their natives, JIT and allocator arenas settle.
+    round(-2);
+    round(-1);
+    System.gc();
+    long rss0 = rssKiB();
+    long fd0 = openFds();
+    System.out.println(snapshot("start (after 2 warm-up rounds)"));
+    long rssHalf = rss0;
+    long start = System.nanoTime();
+    for (int i = 0; i < iterations; i++) {
+      round(i);
+      if (i == iterations / 2 - 1) {
+        System.gc();
+        rssHalf = rssKiB();
+        System.out.println(snapshot("after " + (i + 1) + " rounds"));
+      }
+    }
+    double seconds = (System.nanoTime() - start) / 1e9;
+    System.gc();
+    long rss1 = rssKiB();
+    long fd1 = openFds();
+    System.out.println(snapshot("end, after " + iterations + " rounds"));
+    System.out.printf(
+        "%d rounds x %d compares in %.1f s; RSS %+d MiB overall, %+d MiB in the second half;"
+            + " fds %+d%n",
+        iterations,
+        PAIRS.size(),
+        seconds,
+        (rss1 - rss0) / 1024,
+        (rss1 - rssHalf) / 1024,
+        fd1 - fd0);
+    assertTrue(fd1 - fd0 <= 2, "file descriptors leak: " + fd0 + " -> " + fd1);
+    assertEquals(0, TempFiles.live(), "temporary files left registered");
+    // A leak grows with every round; the allocator's own settling does not continue linearly.
+    long perRoundKiB = (rss1 - rssHalf) / Math.max(1, iterations - iterations / 2);
+    assertTrue(
+        perRoundKiB < 4 * 1024,
+        "RSS grows by "
+            + perRoundKiB
+            + " KiB per round in the second half: "
+            + rssHalf
+            + " -> "
+            + rss1
+            + " KiB");
+  }
+}
