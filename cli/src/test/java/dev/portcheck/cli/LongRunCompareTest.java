@@ -19,7 +19,7 @@ import org.junit.jupiter.api.Test;
  * docs/FUZZING.md, "Long runs").
  */
 class LongRunCompareTest {
-  static final int CI_ITERATIONS = 8;
+  static final int CI_ITERATIONS = 16;
 
   /** One round: every engine pair, plain and tapped runs, a label check and a static checkpoint. */
   private static final List<List<String>> PAIRS =
@@ -90,9 +90,11 @@ class LongRunCompareTest {
     long fd0 = openFds();
     System.out.println(snapshot("start (after 2 warm-up rounds)"));
     long rssHalf = rss0;
+    double[] rss = new double[iterations];
     long start = System.nanoTime();
     for (int i = 0; i < iterations; i++) {
       round(i);
+      rss[i] = rssKiB();
       if (i == iterations / 2 - 1) {
         System.gc();
         rssHalf = rssKiB();
@@ -115,16 +117,27 @@ class LongRunCompareTest {
         fd1 - fd0);
     assertTrue(fd1 - fd0 <= 2, "file descriptors leak: " + fd0 + " -> " + fd1);
     assertEquals(0, TempFiles.live(), "temporary files left registered");
-    // A leak grows with every round; the allocator's own settling does not continue linearly.
-    long perRoundKiB = (rss1 - rssHalf) / Math.max(1, iterations - iterations / 2);
+    // A leak grows with every round; RSS also swings by tens of MiB as the allocator and GC
+    // settle, so the trend is a least-squares slope over the second half, not two end points.
+    int from = iterations / 2;
+    double n = iterations - from;
+    double mx = 0;
+    double my = 0;
+    for (int i = from; i < iterations; i++) {
+      mx += i / n;
+      my += rss[i] / n;
+    }
+    double sxy = 0;
+    double sxx = 0;
+    for (int i = from; i < iterations; i++) {
+      sxy += (i - mx) * (rss[i] - my);
+      sxx += (i - mx) * (i - mx);
+    }
+    double perRoundKiB = sxx == 0 ? 0 : sxy / sxx;
     assertTrue(
-        perRoundKiB < 4 * 1024,
-        "RSS grows by "
-            + perRoundKiB
-            + " KiB per round in the second half: "
-            + rssHalf
-            + " -> "
-            + rss1
-            + " KiB");
+        perRoundKiB < 8 * 1024,
+        String.format(
+            "RSS grows by %.0f KiB per round in the second half (%d -> %d KiB)",
+            perRoundKiB, rssHalf, rss1));
   }
 }
