@@ -8,7 +8,6 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
@@ -22,26 +21,6 @@ import java.util.Set;
  * the end of those ops.
  */
 final class PairAligner {
-  private static final Set<String> ROLE_WORDS =
-      Set.of(
-          "weight",
-          "bias",
-          "kernel",
-          "depthwise_kernel",
-          "gamma",
-          "beta",
-          "running_mean",
-          "running_var",
-          "moving_mean",
-          "moving_variance",
-          "num_batches_tracked",
-          "scale",
-          "offset",
-          "mean",
-          "variance",
-          "read",
-          "readvariableop");
-
   /**
    * A BatchNorm of one model folded into a Conv of the other. Indices are into each model's layer
    * list.
@@ -145,105 +124,22 @@ final class PairAligner {
   }
 
   static boolean compatible(Layer x, Layer y) {
-    OpKind p = x.kind();
-    OpKind q = y.kind();
-    if (p == q) {
-      return p != OpKind.OTHER || x.opType().equalsIgnoreCase(y.opType());
-    }
-    Set<OpKind> dense = Set.of(OpKind.LINEAR, OpKind.MATMUL);
-    Set<OpKind> norm = Set.of(OpKind.LAYER_NORM, OpKind.BATCH_NORM);
-    // Global pooling is spelt AdaptiveAvgPool2d in PyTorch, GlobalAveragePool in ONNX and a Mean
-    // over H and W in TensorFlow.
-    Set<OpKind> average = Set.of(OpKind.AVG_POOL, OpKind.GLOBAL_AVG_POOL, OpKind.REDUCE_MEAN);
-    // TF fuses a LayerNormalization into FusedBatchNormV3 (see the fixtures' notes).
-    return (dense.contains(p) && dense.contains(q))
-        || (norm.contains(p) && norm.contains(q))
-        || (average.contains(p) && average.contains(q));
-  }
-
-  /** Parameter name with its role and framework decorations removed, as tokens. */
-  static List<String> stem(String parameterName) {
-    String n = parameterName.replaceAll(":\\d+$", "");
-    List<String> tokens = new ArrayList<>();
-    for (String t : n.split("[/.:]+")) {
-      if (!t.isEmpty()) {
-        tokens.add(t);
-      }
-    }
-    while (!tokens.isEmpty()
-        && ROLE_WORDS.contains(tokens.get(tokens.size() - 1).toLowerCase(Locale.ROOT))) {
-      tokens.remove(tokens.size() - 1);
-    }
-    return tokens;
-  }
-
-  private static List<String> layerStem(Layer l) {
-    Map<List<String>, Integer> counts = new HashMap<>();
-    List<String> best = List.of();
-    int bestCount = 0;
-    for (String p : l.parameters().values()) {
-      List<String> s = stem(p);
-      int c = counts.merge(s, 1, Integer::sum);
-      if (!s.isEmpty() && c > bestCount) {
-        best = s;
-        bestCount = c;
-      }
-    }
-    return best;
-  }
-
-  /** Distance between stems when one is a token suffix of the other, else -1. */
-  private static int suffixDistance(List<String> x, List<String> y) {
-    List<String> shorter = x.size() <= y.size() ? x : y;
-    List<String> longer = x.size() <= y.size() ? y : x;
-    if (shorter.isEmpty()) {
-      return -1;
-    }
-    List<String> tail = longer.subList(longer.size() - shorter.size(), longer.size());
-    return tail.equals(shorter) ? longer.size() - shorter.size() : -1;
+    return LayerMatching.compatible(x, y);
   }
 
   private void byParameterName() {
-    List<List<String>> sa = a.stream().map(PairAligner::layerStem).toList();
-    List<List<String>> sb = b.stream().map(PairAligner::layerStem).toList();
+    List<List<String>> sa = a.stream().map(LayerMatching::layerStem).toList();
+    List<List<String>> sb = b.stream().map(LayerMatching::layerStem).toList();
     int[] bestForA = new int[a.size()];
     for (int i = 0; i < a.size(); i++) {
-      bestForA[i] = uniqueBest(i, sa, sb, true);
+      bestForA[i] = LayerMatching.uniqueBest(i, sa, sb, a, b);
     }
     for (int i = 0; i < a.size(); i++) {
       int j = bestForA[i];
-      if (j >= 0 && back[j] < 0 && uniqueBest(j, sb, sa, false) == i) {
+      if (j >= 0 && back[j] < 0 && LayerMatching.uniqueBest(j, sb, sa, b, a) == i) {
         pair(i, j, AlignedBy.PARAMETER_NAME);
       }
     }
-  }
-
-  private int uniqueBest(int x, List<List<String>> from, List<List<String>> to, boolean fromA) {
-    if (from.get(x).isEmpty()) {
-      return -1;
-    }
-    int best = -1;
-    int bestDist = Integer.MAX_VALUE;
-    boolean tie = false;
-    for (int y = 0; y < to.size(); y++) {
-      Layer lx = fromA ? a.get(x) : b.get(x);
-      Layer ly = fromA ? b.get(y) : a.get(y);
-      if (!compatible(lx, ly)) {
-        continue;
-      }
-      int d = suffixDistance(from.get(x), to.get(y));
-      if (d < 0) {
-        continue;
-      }
-      if (d < bestDist) {
-        best = y;
-        bestDist = d;
-        tie = false;
-      } else if (d == bestDist) {
-        tie = true;
-      }
-    }
-    return tie ? -1 : best;
   }
 
   private void byFingerprint() {

@@ -1,15 +1,13 @@
 package dev.portcheck.comparator.baseline;
 
 import dev.portcheck.comparator.AlignedBy;
+import dev.portcheck.comparator.LayerMatching;
 import dev.portcheck.importers.api.Layer;
-import dev.portcheck.importers.api.OpKind;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
-import java.util.Set;
 import java.util.function.Function;
 
 /**
@@ -20,26 +18,6 @@ import java.util.function.Function;
  * does not keep; this one works from names and checksums only.
  */
 final class BaselineAligner {
-  private static final Set<String> ROLE_WORDS =
-      Set.of(
-          "weight",
-          "bias",
-          "kernel",
-          "depthwise_kernel",
-          "gamma",
-          "beta",
-          "running_mean",
-          "running_var",
-          "moving_mean",
-          "moving_variance",
-          "num_batches_tracked",
-          "scale",
-          "offset",
-          "mean",
-          "variance",
-          "read",
-          "readvariableop");
-
   /** {@code match[i]}: the model's layer index for baseline layer i, or -1; {@code by[i]}: why. */
   record Result(int[] match, AlignedBy[] by) {}
 
@@ -83,95 +61,18 @@ final class BaselineAligner {
   }
 
   static boolean compatible(Layer x, Layer y) {
-    OpKind p = x.kind();
-    OpKind q = y.kind();
-    if (p == q) {
-      return p != OpKind.OTHER || x.opType().equalsIgnoreCase(y.opType());
-    }
-    Set<OpKind> dense = Set.of(OpKind.LINEAR, OpKind.MATMUL);
-    Set<OpKind> norm = Set.of(OpKind.LAYER_NORM, OpKind.BATCH_NORM);
-    Set<OpKind> average = Set.of(OpKind.AVG_POOL, OpKind.GLOBAL_AVG_POOL, OpKind.REDUCE_MEAN);
-    return (dense.contains(p) && dense.contains(q))
-        || (norm.contains(p) && norm.contains(q))
-        || (average.contains(p) && average.contains(q));
-  }
-
-  static List<String> stem(String parameterName) {
-    List<String> tokens = new ArrayList<>();
-    for (String t : parameterName.replaceAll(":\\d+$", "").split("[/.:]+")) {
-      if (!t.isEmpty()) {
-        tokens.add(t);
-      }
-    }
-    while (!tokens.isEmpty()
-        && ROLE_WORDS.contains(tokens.get(tokens.size() - 1).toLowerCase(Locale.ROOT))) {
-      tokens.remove(tokens.size() - 1);
-    }
-    return tokens;
-  }
-
-  private static List<String> layerStem(Layer l) {
-    Map<List<String>, Integer> counts = new HashMap<>();
-    List<String> best = List.of();
-    int bestCount = 0;
-    for (String p : l.parameters().values()) {
-      List<String> s = stem(p);
-      int c = counts.merge(s, 1, Integer::sum);
-      if (!s.isEmpty() && c > bestCount) {
-        best = s;
-        bestCount = c;
-      }
-    }
-    return best;
-  }
-
-  private static int suffixDistance(List<String> x, List<String> y) {
-    List<String> shorter = x.size() <= y.size() ? x : y;
-    List<String> longer = x.size() <= y.size() ? y : x;
-    if (shorter.isEmpty()) {
-      return -1;
-    }
-    return longer.subList(longer.size() - shorter.size(), longer.size()).equals(shorter)
-        ? longer.size() - shorter.size()
-        : -1;
+    return LayerMatching.compatible(x, y);
   }
 
   private void byParameterName() {
-    List<List<String>> sa = a.stream().map(BaselineAligner::layerStem).toList();
-    List<List<String>> sb = b.stream().map(BaselineAligner::layerStem).toList();
+    List<List<String>> sa = a.stream().map(LayerMatching::layerStem).toList();
+    List<List<String>> sb = b.stream().map(LayerMatching::layerStem).toList();
     for (int i = 0; i < a.size(); i++) {
-      int j = uniqueBest(i, sa, sb, a, b);
-      if (j >= 0 && back[j] < 0 && uniqueBest(j, sb, sa, b, a) == i) {
+      int j = LayerMatching.uniqueBest(i, sa, sb, a, b);
+      if (j >= 0 && back[j] < 0 && LayerMatching.uniqueBest(j, sb, sa, b, a) == i) {
         pair(i, j, AlignedBy.PARAMETER_NAME);
       }
     }
-  }
-
-  private static int uniqueBest(
-      int x, List<List<String>> from, List<List<String>> to, List<Layer> lf, List<Layer> lt) {
-    if (from.get(x).isEmpty()) {
-      return -1;
-    }
-    int best = -1;
-    int bestDist = Integer.MAX_VALUE;
-    boolean tie = false;
-    for (int y = 0; y < to.size(); y++) {
-      if (!compatible(lf.get(x), lt.get(y))) {
-        continue;
-      }
-      int d = suffixDistance(from.get(x), to.get(y));
-      if (d < 0) {
-        continue;
-      }
-      if (d < bestDist) {
-        best = y;
-        bestDist = d;
-        tie = false;
-      } else if (d == bestDist) {
-        tie = true;
-      }
-    }
-    return tie ? -1 : best;
   }
 
   private void byChecksum() {
