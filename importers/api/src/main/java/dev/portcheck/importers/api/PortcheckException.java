@@ -2,6 +2,7 @@ package dev.portcheck.importers.api;
 
 import java.nio.file.Path;
 import java.util.Collection;
+import java.util.List;
 import java.util.Objects;
 
 /**
@@ -111,6 +112,22 @@ public final class PortcheckException extends RuntimeException {
             + describe(cause)
             + ").",
         cause);
+  }
+
+  /** A parameter name the model does not hold, with a few it does (ORT's "expected one of"). */
+  public static PortcheckException unknownParameter(
+      Path path, String name, Collection<String> known) {
+    List<String> some = known.stream().limit(5).toList();
+    return new PortcheckException(
+        Reason.NOT_FOUND,
+        path
+            + ": no parameter named '"
+            + name
+            + "'; expected one of "
+            + some
+            + (known.size() > some.size() ? " (" + known.size() + " in all)" : "")
+            + "; 'portcheck inspect --params' lists them.",
+        null);
   }
 
   public static PortcheckException notRunnable(Path path, String why) {

@@ -143,15 +143,7 @@ public final class OnnxModelView implements ModelView {
   public Tensor parameter(String name) {
     TensorProto t = tensors.get(name);
     if (t == null) {
-      throw PortcheckException.of(
-          PortcheckException.Reason.NOT_FOUND,
-          source
-              + ": no parameter named '"
-              + name
-              + "'; it has "
-              + parameters.size()
-              + " parameters (see parameters()).",
-          null);
+      throw PortcheckException.unknownParameter(source, name, parameters.keySet());
     }
     return OnnxTensorData.decode(source, t, external);
   }

@@ -186,10 +186,7 @@ public final class PtCheckpointView implements ModelView {
     }
     PtPickled.TensorRef r = refs.get(name);
     if (r == null) {
-      throw PortcheckException.of(
-          PortcheckException.Reason.NOT_FOUND,
-          source + ": no parameter '" + name + "' in the state_dict (it has " + refs.size() + ")",
-          null);
+      throw PortcheckException.unknownParameter(source, name, refs.keySet());
     }
     return checkpoint.storages().materialize(name, r);
   }

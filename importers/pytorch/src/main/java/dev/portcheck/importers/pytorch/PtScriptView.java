@@ -245,10 +245,7 @@ public final class PtScriptView implements ModelView {
     ensureOpen();
     PtPickled.TensorRef r = refs.get(name);
     if (r == null) {
-      throw PortcheckException.of(
-          PortcheckException.Reason.NOT_FOUND,
-          source + ": no parameter or buffer '" + name + "' in the TorchScript module",
-          null);
+      throw PortcheckException.unknownParameter(source, name, refs.keySet());
     }
     return data.storages().materialize(name, r);
   }

@@ -103,15 +103,7 @@ public final class TfModelView implements ModelView {
   public Tensor parameter(String name) {
     TensorProto p = values.get(name);
     if (p == null) {
-      throw PortcheckException.of(
-          PortcheckException.Reason.NOT_FOUND,
-          source
-              + ": no parameter '"
-              + name
-              + "'; parameters() lists the "
-              + values.size()
-              + " known ones",
-          null);
+      throw PortcheckException.unknownParameter(source, name, values.keySet());
     }
     return TfTensors.fromProto(p);
   }
