@@ -6,14 +6,10 @@ import dev.portcheck.comparator.Verdict;
 import dev.portcheck.comparator.baseline.Baseline;
 import dev.portcheck.comparator.baseline.BaselineChecker;
 import dev.portcheck.comparator.baseline.BaselineFormat;
-import dev.portcheck.comparator.output.JsonRenderer;
-import dev.portcheck.comparator.output.TextRenderer;
 import dev.portcheck.importers.api.Importers;
 import dev.portcheck.importers.api.ModelView;
 import java.io.PrintWriter;
 import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -45,6 +41,7 @@ import picocli.CommandLine.Spec;
 final class CheckCommand implements Callable<Integer> {
   @Spec CommandSpec spec;
   @Mixin CommonOptions common;
+  @Mixin ToleranceOptions tolerances;
   @Mixin ReportOptions reportOptions;
 
   @Parameters(paramLabel = "MODEL", description = "The model file or SavedModel folder to check.")
@@ -57,63 +54,25 @@ final class CheckCommand implements Callable<Integer> {
       description = "The baseline written by 'portcheck snapshot'.")
   Path baselineFile;
 
-  @Option(
-      names = "--atol",
-      paramLabel = "ATOL",
-      description = "Absolute tolerance for activations (default: ${DEFAULT-VALUE}).")
-  double atol = 1e-4;
-
-  @Option(
-      names = "--rtol",
-      paramLabel = "RTOL",
-      description = "Relative tolerance for activations (default: ${DEFAULT-VALUE}).")
-  double rtol = 1e-3;
-
-  @Option(
-      names = "--layer-tolerance",
-      paramLabel = "LAYER=ATOL[,RTOL]",
-      description = "Tolerance for one layer, named as in the baseline or the model (repeatable).")
-  List<String> layerTolerances = new ArrayList<>();
-
-  @Option(
-      names = "--json",
-      paramLabel = "FILE",
-      description = "Also write the report as JSON to FILE ('-' for standard output only).")
-  String json;
-
   @Override
   public Integer call() {
     // Read the baseline first: a wrong file is reported before a model is loaded.
     Baseline baseline = BaselineFormat.read(baselineFile);
     CompareOptions.Builder options = CompareOptions.builder();
-    options.tolerance(Options.tolerance(atol, rtol, "--atol/--rtol"));
-    for (String lt : layerTolerances) {
-      Options.layerTolerance(lt, options);
-    }
+    tolerances.apply(options);
     options.progress(new StderrProgress(spec.commandLine().getErr()));
     CompareOptions built = options.build();
     PrintWriter out = spec.commandLine().getOut();
     ComparisonReport report;
     try (ModelView view = Importers.open(model)) {
       report = BaselineChecker.check(baseline, baselineFile, view, built);
-      String jsonText = json == null ? null : new JsonRenderer().render(report);
-      if ("-".equals(json)) {
-        out.println(jsonText);
-      } else {
-        out.print(new TextRenderer().render(report));
-        if (json != null) {
-          Options.write(Path.of(json), jsonText);
-          out.println("JSON report written to " + json);
-        }
-      }
       ComparisonReport r = report;
       reportOptions.write(
           report,
           () -> BaselineChecker.featureMaps(baseline, baselineFile, view, r),
           "portcheck check",
           out,
-          spec.commandLine().getErr(),
-          "-".equals(json));
+          spec.commandLine().getErr());
     }
     out.flush();
     return report.verdict() == Verdict.MATCH ? ExitCodes.MATCH : ExitCodes.DIFFERENCE;

@@ -8,8 +8,6 @@ import dev.portcheck.comparator.labels.LabelFile;
 import dev.portcheck.comparator.labels.LabelFiles;
 import dev.portcheck.comparator.labels.LabelVerdict;
 import dev.portcheck.comparator.maps.FeatureMapCapture;
-import dev.portcheck.comparator.output.JsonRenderer;
-import dev.portcheck.comparator.output.TextRenderer;
 import dev.portcheck.importers.api.PortcheckException;
 import java.io.PrintWriter;
 import java.nio.file.Path;
@@ -51,6 +49,7 @@ final class CompareCommand implements Callable<Integer> {
   @Spec CommandSpec spec;
   @Mixin CommonOptions common;
   @Mixin ProbeOptions probeOptions;
+  @Mixin ToleranceOptions tolerances;
   @Mixin ReportOptions reportOptions;
 
   @Parameters(
@@ -60,38 +59,12 @@ final class CompareCommand implements Callable<Integer> {
   List<Path> models;
 
   @Option(
-      names = "--atol",
-      paramLabel = "ATOL",
-      description = "Absolute tolerance for activations (default: ${DEFAULT-VALUE}).")
-  double atol = 1e-4;
-
-  @Option(
-      names = "--rtol",
-      paramLabel = "RTOL",
-      description = "Relative tolerance for activations (default: ${DEFAULT-VALUE}).")
-  double rtol = 1e-3;
-
-  @Option(
-      names = "--layer-tolerance",
-      paramLabel = "LAYER=ATOL[,RTOL]",
-      description =
-          "Tolerance for one layer, named as in any model (repeatable), e.g. "
-              + "--layer-tolerance norm2=1e-3,1e-2.")
-  List<String> layerTolerances = new ArrayList<>();
-
-  @Option(
       names = "--labels",
       paramLabel = "FILE",
       description =
           "A label file per model, in model order (text: one name per line; JSON: a list or "
               + "{index: name}). Adds the label-mapping check.")
   List<Path> labels = new ArrayList<>();
-
-  @Option(
-      names = "--json",
-      paramLabel = "FILE",
-      description = "Also write the report as JSON to FILE ('-' for standard output only).")
-  String json;
 
   @Override
   public Integer call() {
@@ -104,10 +77,7 @@ final class CompareCommand implements Callable<Integer> {
               + " models; give one label file per model, in the same order as the models.");
     }
     CompareOptions.Builder options = probeOptions.apply(CompareOptions.builder());
-    options.tolerance(Options.tolerance(atol, rtol, "--atol/--rtol"));
-    for (String lt : layerTolerances) {
-      Options.layerTolerance(lt, options);
-    }
+    tolerances.apply(options);
     List<LabelFile> labelFiles = new ArrayList<>();
     for (Path p : labels) {
       labelFiles.add(LabelFiles.read(p));
@@ -119,16 +89,6 @@ final class CompareCommand implements Callable<Integer> {
     ComparisonReport report;
     try (OpenModels open = OpenModels.open(models)) {
       report = Comparator.compare(open.views(), built);
-      String jsonText = json == null ? null : new JsonRenderer().render(report);
-      if ("-".equals(json)) {
-        out.println(jsonText);
-      } else {
-        out.print(new TextRenderer().render(report));
-        if (json != null) {
-          Options.write(Path.of(json), jsonText);
-          out.println("JSON report written to " + json);
-        }
-      }
       // Feature maps need the models open: they re-run one probe with the diverging layer tapped.
       ComparisonReport r = report;
       reportOptions.write(
@@ -136,8 +96,7 @@ final class CompareCommand implements Callable<Integer> {
           () -> FeatureMapCapture.forComparison(open.views(), r, built),
           "portcheck compare",
           out,
-          spec.commandLine().getErr(),
-          "-".equals(json));
+          spec.commandLine().getErr());
     }
     out.flush();
     boolean labelProblem =

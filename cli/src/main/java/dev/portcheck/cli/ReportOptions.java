@@ -3,7 +3,9 @@ package dev.portcheck.cli;
 import dev.portcheck.comparator.ComparisonReport;
 import dev.portcheck.comparator.maps.FeatureMaps;
 import dev.portcheck.comparator.output.HtmlRenderer;
+import dev.portcheck.comparator.output.JsonRenderer;
 import dev.portcheck.comparator.output.JunitXmlRenderer;
+import dev.portcheck.comparator.output.TextRenderer;
 import dev.portcheck.importers.api.PortcheckException;
 import java.io.PrintWriter;
 import java.nio.file.Path;
@@ -11,8 +13,17 @@ import java.util.List;
 import java.util.function.Supplier;
 import picocli.CommandLine.Option;
 
-/** {@code --html FILE} and {@code --junit FILE}, shared by compare and check. */
+/**
+ * How a comparison is reported: text (or {@code --json -}) on stdout, and {@code --json FILE},
+ * {@code --html FILE}, {@code --junit FILE}; shared by compare and check.
+ */
 public final class ReportOptions {
+  @Option(
+      names = "--json",
+      paramLabel = "FILE",
+      description = "Also write the report as JSON to FILE ('-' for standard output only).")
+  String json;
+
   @Option(
       names = "--html",
       paramLabel = "FILE",
@@ -28,18 +39,27 @@ public final class ReportOptions {
   Path junit;
 
   /**
-   * Writes the requested files; feature maps are captured only for HTML, and a failure to capture
-   * them is reported on stderr without failing the command.
-   *
-   * @param quiet no "written to" lines on stdout (for {@code --json -})
+   * Prints the report (text, or JSON alone for {@code --json -}) and writes the requested files;
+   * feature maps are captured only for HTML, and a failure to capture them is reported on stderr
+   * without failing the command.
    */
   void write(
       ComparisonReport report,
       Supplier<List<FeatureMaps>> maps,
       String suite,
       PrintWriter out,
-      PrintWriter err,
-      boolean quiet) {
+      PrintWriter err) {
+    // With --json - stdout is the JSON alone: no text, no "written to" lines.
+    boolean quiet = "-".equals(json);
+    if (quiet) {
+      out.println(new JsonRenderer().render(report));
+    } else {
+      out.print(new TextRenderer().render(report));
+      if (json != null) {
+        Options.write(Path.of(json), new JsonRenderer().render(report));
+        out.println("JSON report written to " + json);
+      }
+    }
     if (html != null) {
       List<FeatureMaps> m = List.of();
       if (report.firstDivergence() != null) {
