@@ -197,34 +197,6 @@ public final class JunitXmlRenderer {
 
   /** XML attribute and text escaping; control characters XML 1.0 forbids are dropped. */
   static String esc(String s) {
-    StringBuilder b = new StringBuilder(s.length());
-    for (int i = 0; i < s.length(); i++) {
-      char ch = s.charAt(i);
-      switch (ch) {
-        case '&':
-          b.append("&amp;");
-          break;
-        case '<':
-          b.append("&lt;");
-          break;
-        case '>':
-          b.append("&gt;");
-          break;
-        case '"':
-          b.append("&quot;");
-          break;
-        case '\'':
-          b.append("&#39;");
-          break;
-        case '\n':
-          b.append("&#10;");
-          break;
-        default:
-          if (ch >= 0x20 || ch == '\t' || ch == '\r') {
-            b.append(ch);
-          }
-      }
-    }
-    return b.toString();
+    return Markup.escape(s, true);
   }
 }
