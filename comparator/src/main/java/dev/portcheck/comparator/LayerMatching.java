@@ -3,11 +3,14 @@ package dev.portcheck.comparator;
 import dev.portcheck.importers.api.Layer;
 import dev.portcheck.importers.api.OpKind;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
+import java.util.function.BiConsumer;
+import java.util.function.BiPredicate;
 
 /**
  * How layers of two models may correspond by kind and by parameter names; shared by the aligner of
@@ -102,7 +105,7 @@ public final class LayerMatching {
    * The compatible layer of {@code lt} whose stem is nearest to layer {@code x}'s (suffix
    * distance), or -1 when there is none or a tie.
    */
-  public static int uniqueBest(
+  private static int uniqueBest(
       int x, List<List<String>> from, List<List<String>> to, List<Layer> lf, List<Layer> lt) {
     if (from.get(x).isEmpty()) {
       return -1;
@@ -127,5 +130,59 @@ public final class LayerMatching {
       }
     }
     return tie ? -1 : best;
+  }
+
+  /**
+   * Pairs every layer of {@code a} with the layer of {@code b} whose parameter-name stem is its
+   * unique nearest, when that choice is mutual and the layer of {@code b} is still free.
+   */
+  public static void pairByNames(
+      List<Layer> a, List<Layer> b, int[] back, BiConsumer<Integer, Integer> pair) {
+    List<List<String>> sa = a.stream().map(LayerMatching::layerStem).toList();
+    List<List<String>> sb = b.stream().map(LayerMatching::layerStem).toList();
+    for (int i = 0; i < a.size(); i++) {
+      int j = uniqueBest(i, sa, sb, a, b);
+      if (j >= 0 && back[j] < 0 && uniqueBest(j, sb, sa, b, a) == i) {
+        pair.accept(i, j);
+      }
+    }
+  }
+
+  /**
+   * Pairs each unmatched layer of {@code a} that has parameters with the one free compatible layer
+   * of {@code b} holding the same values, when no other layer of {@code a} claims it too.
+   */
+  public static void pairByUniqueValues(
+      List<Layer> a,
+      List<Layer> b,
+      int[] match,
+      int[] back,
+      BiPredicate<Layer, Layer> same,
+      BiConsumer<Integer, Integer> pair) {
+    int[] cand = new int[a.size()];
+    int[] count = new int[b.size()];
+    Arrays.fill(cand, -1);
+    for (int i = 0; i < a.size(); i++) {
+      if (match[i] >= 0 || a.get(i).parameters().isEmpty()) {
+        continue;
+      }
+      int found = -1;
+      int n = 0;
+      for (int j = 0; j < b.size(); j++) {
+        if (back[j] < 0 && compatible(a.get(i), b.get(j)) && same.test(a.get(i), b.get(j))) {
+          found = j;
+          n++;
+        }
+      }
+      if (n == 1) {
+        cand[i] = found;
+        count[found]++;
+      }
+    }
+    for (int i = 0; i < a.size(); i++) {
+      if (cand[i] >= 0 && count[cand[i]] == 1) {
+        pair.accept(i, cand[i]);
+      }
+    }
   }
 }

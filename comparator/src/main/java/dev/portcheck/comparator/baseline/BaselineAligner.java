@@ -65,42 +65,12 @@ final class BaselineAligner {
   }
 
   private void byParameterName() {
-    List<List<String>> sa = a.stream().map(LayerMatching::layerStem).toList();
-    List<List<String>> sb = b.stream().map(LayerMatching::layerStem).toList();
-    for (int i = 0; i < a.size(); i++) {
-      int j = LayerMatching.uniqueBest(i, sa, sb, a, b);
-      if (j >= 0 && back[j] < 0 && LayerMatching.uniqueBest(j, sb, sa, b, a) == i) {
-        pair(i, j, AlignedBy.PARAMETER_NAME);
-      }
-    }
+    LayerMatching.pairByNames(a, b, back, (i, j) -> pair(i, j, AlignedBy.PARAMETER_NAME));
   }
 
   private void byChecksum() {
-    int[] cand = new int[a.size()];
-    int[] count = new int[b.size()];
-    Arrays.fill(cand, -1);
-    for (int i = 0; i < a.size(); i++) {
-      if (match[i] >= 0 || a.get(i).parameters().isEmpty()) {
-        continue;
-      }
-      int found = -1;
-      int n = 0;
-      for (int j = 0; j < b.size(); j++) {
-        if (back[j] < 0 && compatible(a.get(i), b.get(j)) && sameValues(a.get(i), b.get(j))) {
-          found = j;
-          n++;
-        }
-      }
-      if (n == 1) {
-        cand[i] = found;
-        count[found]++;
-      }
-    }
-    for (int i = 0; i < a.size(); i++) {
-      if (cand[i] >= 0 && count[cand[i]] == 1) {
-        pair(i, cand[i], AlignedBy.PARAMETER_FINGERPRINT);
-      }
-    }
+    LayerMatching.pairByUniqueValues(
+        a, b, match, back, this::sameValues, (i, j) -> pair(i, j, AlignedBy.PARAMETER_FINGERPRINT));
   }
 
   private boolean sameValues(Layer x, Layer y) {
