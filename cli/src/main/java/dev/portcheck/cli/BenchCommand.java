@@ -8,10 +8,12 @@ import dev.portcheck.comparator.ComparisonReport;
 import dev.portcheck.comparator.Probe;
 import dev.portcheck.comparator.ProbeSpec;
 import dev.portcheck.comparator.Probes;
+import dev.portcheck.comparator.ProgressListener;
 import dev.portcheck.comparator.output.JsonRenderer;
 import dev.portcheck.comparator.output.TextRenderer;
 import dev.portcheck.importers.api.Importers;
 import dev.portcheck.importers.api.ModelView;
+import dev.portcheck.importers.api.ParameterInfo;
 import dev.portcheck.importers.api.PortcheckException;
 import dev.portcheck.importers.api.TapSelection;
 import dev.portcheck.importers.api.Tensor;
@@ -111,23 +113,59 @@ final class BenchCommand implements Callable<Integer> {
     result.put("engines", engines);
     result.put("sumPlainMs", plainSum);
     if (models.size() >= 2) {
-      out.printf("%ncompare of %d models (load excluded, warm):%n", models.size());
+      out.printf("%ncompare of %d models (load excluded, warm; phases in ms):%n", models.size());
       out.printf(
-          "%8s %12s %10s %14s %12s%n",
-          "probes", "compare ms", "report ms", "ms per probe", "peak RSS");
+          "%6s %10s %8s %8s %8s %10s %9s %8s %12s %10s%n",
+          "probes",
+          "compare",
+          "align",
+          "static",
+          "run",
+          "summarise",
+          "assemble",
+          "report",
+          "ms per probe",
+          "peak RSS");
       Map<String, Object> compares = compareAll(out);
       result.put("compare", compares);
       @SuppressWarnings("unchecked")
       List<Map<String, Object>> byProbes = (List<Map<String, Object>>) compares.get("byProbes");
       Map<String, Object> one = byProbes.get(0);
-      double perProbe = (double) one.get("compareMs") / (int) one.get("probes");
+      int probes1 = (int) one.get("probes");
+      double compareRatio = (double) one.get("compareMs") / probes1 / plainSum;
+      double runRatio = phase(one, "RUN") / probes1 / plainSum;
+      long weightBytes = (long) compares.get("weightBytes");
+      double budgetMiB = 3 * weightBytes / MIB + 1536;
+      double peak = (double) compares.get("peakRssMiB");
       out.printf(
-          "%nload of %d models: %.0f ms; first (cold) compare: %.0f ms%n",
-          models.size(), compares.get("loadMs"), compares.get("coldCompareMs"));
+          "%nload of %d models: %.0f ms; first (cold) compare: %.0f ms; weights: %.0f MiB%n",
+          models.size(), compares.get("loadMs"), compares.get("coldCompareMs"), weightBytes / MIB);
       out.printf(
-          "ratios: compare per probe (%d probe(s)) / sum of plain inferences = %.2f%n",
-          (int) one.get("probes"), perProbe / plainSum);
-      result.put("compareOverSumPlain", perProbe / plainSum);
+          "ratios: compare (load excluded) per probe, %d probe(s) / sum of plain inferences ="
+              + " %.2f%n",
+          probes1, compareRatio);
+      out.printf(
+          "ratios: compare run phase per probe / sum of plain inferences = %.2f%n", runRatio);
+      if (byProbes.size() > 1) {
+        Map<String, Object> last = byProbes.get(byProbes.size() - 1);
+        int extra = (int) last.get("probes") - probes1;
+        if (extra > 0) {
+          double perExtra =
+              ((double) last.get("compareMs") - (double) one.get("compareMs")) / extra;
+          out.printf(
+              "ratios: each probe beyond the first (%d to %d probes) / sum of plain inferences ="
+                  + " %.2f%n",
+              probes1, (int) last.get("probes"), perExtra / plainSum);
+          result.put("extraProbeOverSumPlain", perExtra / plainSum);
+        }
+      }
+      out.printf(
+          "memory: peak RSS during compare %.0f MiB; budget 3 x weights + 1.5 GiB = %.0f MiB"
+              + " (%s)%n",
+          peak, budgetMiB, peak <= budgetMiB ? "within" : "over");
+      result.put("compareOverSumPlain", compareRatio);
+      result.put("runOverSumPlain", runRatio);
+      result.put("rssBudgetMiB", budgetMiB);
     }
     for (Map<String, Object> e : engines) {
       out.printf(
@@ -176,22 +214,31 @@ final class BenchCommand implements Callable<Integer> {
     return Probes.prepare(List.of(view), o).inputs(0, 0);
   }
 
-  /** Opens the models once, one cold compare, then a warm compare per probe count. */
+  /**
+   * Opens the models once, one cold compare, then a warm compare per probe count. The peak-RSS mark
+   * is reset first (Linux {@code clear_refs}), so it covers this part alone and not the per-engine
+   * runs before it.
+   */
   private Map<String, Object> compareAll(PrintWriter out) {
     Map<String, Object> c = new LinkedHashMap<>();
     List<Map<String, Object>> byProbes = new ArrayList<>();
+    System.gc();
+    c.put("peakRssReset", resetPeakRss());
     long t0 = System.nanoTime();
     try (OpenModels open = OpenModels.open(models)) {
       c.put("loadMs", ms(t0));
+      c.put("weightBytes", weightBytes(open.views()));
       long t1 = System.nanoTime();
-      Comparator.compare(open.views(), options(1));
+      Comparator.compare(open.views(), options(1, new PhaseTimes()));
       c.put("coldCompareMs", ms(t1));
       for (int n : probeCounts) {
         Map<String, Object> row = new LinkedHashMap<>();
         row.put("probes", n);
+        PhaseTimes phases = new PhaseTimes();
         long t2 = System.nanoTime();
-        ComparisonReport r = Comparator.compare(open.views(), options(n));
+        ComparisonReport r = Comparator.compare(open.views(), options(n, phases));
         row.put("compareMs", ms(t2));
+        row.put("phasesMs", phases.ms);
         long t3 = System.nanoTime();
         new TextRenderer().render(r);
         new JsonRenderer().render(r);
@@ -201,9 +248,14 @@ final class BenchCommand implements Callable<Integer> {
         row.put("peakRssMiB", peakRssMiB());
         byProbes.add(row);
         out.printf(
-            "%8d %12.0f %10.0f %14.1f %8.0f MiB%n",
+            "%6d %10.0f %8.0f %8.0f %8.0f %10.0f %9.0f %8.0f %12.1f %6.0f MiB%n",
             n,
             row.get("compareMs"),
+            phase(row, "ALIGN"),
+            phase(row, "STATIC_CHECKS"),
+            phase(row, "RUN"),
+            phase(row, "SUMMARISE"),
+            phase(row, "ASSEMBLE"),
             row.get("reportMs"),
             (double) row.get("compareMs") / n,
             row.get("peakRssMiB"));
@@ -211,11 +263,41 @@ final class BenchCommand implements Callable<Integer> {
       }
     }
     c.put("byProbes", byProbes);
+    c.put("peakRssMiB", peakRssMiB());
     return c;
   }
 
-  private CompareOptions options(int probes) {
-    CompareOptions.Builder b = probeOptions.apply(CompareOptions.builder());
+  /** Collects {@link ProgressListener.Phase} times in milliseconds. */
+  private static final class PhaseTimes implements ProgressListener {
+    final Map<String, Double> ms = new LinkedHashMap<>();
+
+    @Override
+    public void progress(String step, int done, int total) {}
+
+    @Override
+    public void phase(Phase phase, long nanos) {
+      ms.merge(phase.name(), nanos / 1e6, Double::sum);
+    }
+  }
+
+  @SuppressWarnings("unchecked")
+  private static double phase(Map<String, Object> row, String name) {
+    return ((Map<String, Double>) row.get("phasesMs")).getOrDefault(name, 0.0);
+  }
+
+  /** Bytes of every stored parameter of the models, as the engines hold them. */
+  static long weightBytes(List<ModelView> views) {
+    long sum = 0;
+    for (ModelView v : views) {
+      for (ParameterInfo p : v.parameters().values()) {
+        sum += p.elementCount() * Math.max(0, p.dtype().byteSize());
+      }
+    }
+    return sum;
+  }
+
+  private CompareOptions options(int probes, ProgressListener phases) {
+    CompareOptions.Builder b = probeOptions.apply(CompareOptions.builder()).progress(phases);
     for (int i = 0; i < probes; i++) {
       b.probe(Probe.of(new ProbeSpec.Random(i)));
     }
@@ -268,8 +350,20 @@ final class BenchCommand implements Callable<Integer> {
     return n % 2 == 1 ? t[n / 2] : (t[n / 2 - 1] + t[n / 2]) / 2;
   }
 
+  private static final double MIB = 1024.0 * 1024.0;
+
   private static double ms(long since) {
     return (System.nanoTime() - since) / 1e6;
+  }
+
+  /** Resets VmHWM to the current RSS ({@code echo 5 > /proc/self/clear_refs}); false if refused. */
+  static boolean resetPeakRss() {
+    try {
+      Files.writeString(Path.of("/proc/self/clear_refs"), "5");
+      return true;
+    } catch (IOException | UnsupportedOperationException | SecurityException e) {
+      return false; // not Linux, or not allowed: the figure then covers the whole process
+    }
   }
 
   /** VmHWM: the high-water mark of resident memory, native allocations included. */

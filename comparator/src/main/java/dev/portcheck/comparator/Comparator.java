@@ -15,8 +15,10 @@ import java.util.BitSet;
 import java.util.HashMap;
 import java.util.IdentityHashMap;
 import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * Compares two or three models: aligns their layers, feeds identical probes, summarises each
@@ -36,6 +38,7 @@ public final class Comparator {
   private Comparator(List<ModelView> models, CompareOptions options) {
     this.models = List.copyOf(models);
     this.options = options;
+    long t0 = System.nanoTime();
     this.weights = this.models.stream().map(Weights::new).toList();
     List<ModelRef> r = new ArrayList<>();
     for (int m = 0; m < models.size(); m++) {
@@ -47,6 +50,7 @@ public final class Comparator {
     }
     this.refs = List.copyOf(r);
     this.rows = Aligner.align(weights).rows();
+    options.progress().phase(ProgressListener.Phase.ALIGN, System.nanoTime() - t0);
   }
 
   /**
@@ -64,6 +68,7 @@ public final class Comparator {
   }
 
   private ComparisonReport run() {
+    long start = System.nanoTime();
     AttributeComparer ac = new AttributeComparer(weights);
     WeightComparer wc = new WeightComparer(weights, options.weightTolerance());
     for (Aligner.Row row : rows) {
@@ -77,6 +82,7 @@ public final class Comparator {
       rowAttrs.add(attrs);
       rowWeights.add(ws);
     }
+    options.progress().phase(ProgressListener.Phase.STATIC_CHECKS, System.nanoTime() - start);
     int n = models.size();
     int r = rows.size();
     Summary[][] sums = new Summary[r][n];
@@ -129,52 +135,105 @@ public final class Comparator {
               + " models; give one label file per model, in model order.");
     }
     LabelScores labelScores = options.labels().isEmpty() ? null : new LabelScores(models, options);
+    ProgressListener listener = options.progress();
+    long[] spent = new long[2]; // RUN, SUMMARISE
+    List<TapSelection> taps = tapSelections();
     for (int p = 0; runnable && p < probes.probeCount(); p++) {
-      RunResult[] res = new RunResult[n];
-      for (int m = 0; m < n; m++) {
-        options
-            .progress()
-            .progress(
-                "probe " + options.probes().get(p).label() + " on " + ModelRef.idOf(m),
-                p * n + m,
-                probes.probeCount() * n);
-        res[m] = models.get(m).run(probes.inputs(p, m), TapSelection.ALL);
+      // Streaming: the reference's taps are held while each other model runs, is compared and is
+      // dropped, so at most two models' activations for one probe are alive at a time.
+      RunResult[] outputsOnly = new RunResult[n];
+      RunResult ref = run(0, p, probes, taps, spent);
+      long t0 = System.nanoTime();
+      for (int i = 0; i < r; i++) {
+        summarise(rows.get(i), 0, ref, sums[i][0]);
+      }
+      outputsOnly[0] = ref;
+      spent[1] += System.nanoTime() - t0;
+      for (int k = 1; k < n; k++) {
+        RunResult res = run(k, p, probes, taps, spent);
+        long t1 = System.nanoTime();
+        for (int i = 0; i < r; i++) {
+          summarise(rows.get(i), k, res, sums[i][k]);
+          pair(rows.get(i), k, ref, res, pairs[i][k]);
+        }
+        accumulateOutputs(k, ref, res, outs);
+        outputsOnly[k] = new RunResult(res.outputs(), Map.of(), List.of());
+        spent[1] += System.nanoTime() - t1;
       }
       if (labelScores != null) {
-        labelScores.add(options.probes().get(p).label(), res);
+        labelScores.add(options.probes().get(p).label(), outputsOnly);
       }
-      for (int i = 0; i < r; i++) {
-        accumulate(rows.get(i), res, sums[i], pairs[i]);
-      }
-      accumulateOutputs(res, outs);
     }
-    return assemble(
-        sums,
-        pairs,
-        tols,
-        outs,
-        probeReports,
-        notes,
-        labelScores == null ? null : labelScores.check());
+    listener.phase(ProgressListener.Phase.RUN, spent[0]);
+    listener.phase(ProgressListener.Phase.SUMMARISE, spent[1]);
+    long t2 = System.nanoTime();
+    ComparisonReport report =
+        assemble(
+            sums,
+            pairs,
+            tols,
+            outs,
+            probeReports,
+            notes,
+            labelScores == null ? null : labelScores.check());
+    listener.phase(ProgressListener.Phase.ASSEMBLE, System.nanoTime() - t2);
+    return report;
   }
 
-  private void accumulate(
-      Aligner.Row row, RunResult[] res, Summary[] sums, PairAccumulator[] pairs) {
-    for (int m = 0; m < res.length; m++) {
-      Tensor t = row.taps[m] == null ? null : res[m].layerOutputs().get(row.taps[m]);
-      if (t != null) {
-        sums[m].add(t);
+  /**
+   * Per model, the layers whose outputs some row compares: tapping only those keeps engines from
+   * copying out (and holding) every intermediate tensor of the graph.
+   */
+  private List<TapSelection> tapSelections() {
+    List<TapSelection> out = new ArrayList<>();
+    for (int m = 0; m < models.size(); m++) {
+      Set<String> names = new LinkedHashSet<>();
+      for (Aligner.Row row : rows) {
+        if (row.taps[m] != null) {
+          names.add(row.taps[m]);
+        }
+        if (m == 0) {
+          for (String t : row.refTaps) {
+            if (t != null) {
+              names.add(t);
+            }
+          }
+        }
       }
+      out.add(TapSelection.of(names));
     }
-    for (int k = 1; k < res.length; k++) {
-      if (row.layers[k] == null || row.refTaps[k] == null) {
-        continue;
-      }
-      Tensor a = res[0].layerOutputs().get(row.refTaps[k]);
-      Tensor b = res[k].layerOutputs().get(row.taps[k]);
-      if (a != null && b != null) {
-        pairs[k].add(a, layout(0, row.refTaps[k], a), b, layout(k, row.taps[k], b));
-      }
+    return out;
+  }
+
+  private RunResult run(int m, int p, Probes probes, List<TapSelection> taps, long[] spent) {
+    int n = models.size();
+    options
+        .progress()
+        .progress(
+            "probe " + options.probes().get(p).label() + " on " + ModelRef.idOf(m),
+            p * n + m,
+            probes.probeCount() * n);
+    long t0 = System.nanoTime();
+    RunResult res = models.get(m).run(probes.inputs(p, m), taps.get(m));
+    spent[0] += System.nanoTime() - t0;
+    return res;
+  }
+
+  private static void summarise(Aligner.Row row, int m, RunResult res, Summary sum) {
+    Tensor t = row.taps[m] == null ? null : res.layerOutputs().get(row.taps[m]);
+    if (t != null) {
+      sum.add(t);
+    }
+  }
+
+  private void pair(Aligner.Row row, int k, RunResult ref, RunResult res, PairAccumulator pair) {
+    if (row.layers[k] == null || row.refTaps[k] == null) {
+      return;
+    }
+    Tensor a = ref.layerOutputs().get(row.refTaps[k]);
+    Tensor b = res.layerOutputs().get(row.taps[k]);
+    if (a != null && b != null) {
+      pair.add(a, layout(0, row.refTaps[k], a), b, layout(k, row.taps[k], b));
     }
   }
 
@@ -191,16 +250,15 @@ public final class Comparator {
     return declared;
   }
 
-  private void accumulateOutputs(RunResult[] res, List<List<PairAccumulator>> outs) {
+  private void accumulateOutputs(
+      int k, RunResult ref, RunResult res, List<List<PairAccumulator>> outs) {
     List<TensorInfo> refOut = models.get(0).outputs();
-    for (int k = 1; k < res.length; k++) {
-      List<TensorInfo> o = models.get(k).outputs();
-      for (int pos = 0; pos < o.size() && pos < refOut.size(); pos++) {
-        Tensor a = res[0].outputs().get(refOut.get(pos).name());
-        Tensor b = res[k].outputs().get(o.get(pos).name());
-        if (a != null && b != null) {
-          outs.get(k).get(pos).add(a, refOut.get(pos).layout(), b, o.get(pos).layout());
-        }
+    List<TensorInfo> o = models.get(k).outputs();
+    for (int pos = 0; pos < o.size() && pos < refOut.size(); pos++) {
+      Tensor a = ref.outputs().get(refOut.get(pos).name());
+      Tensor b = res.outputs().get(o.get(pos).name());
+      if (a != null && b != null) {
+        outs.get(k).get(pos).add(a, refOut.get(pos).layout(), b, o.get(pos).layout());
       }
     }
   }

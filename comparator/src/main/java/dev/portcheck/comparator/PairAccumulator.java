@@ -2,6 +2,7 @@ package dev.portcheck.comparator;
 
 import dev.portcheck.importers.api.Layout;
 import dev.portcheck.importers.api.Tensor;
+import java.nio.FloatBuffer;
 import java.util.Arrays;
 
 /**
@@ -63,8 +64,8 @@ final class PairAccumulator {
       comparedAs = elementwise ? m.description() : comparedAs;
     }
     Tensor o = m.permutation() == null ? other : other.transpose(m.permutation());
-    float[] a = ref.toFloatArray();
-    float[] b = o.toFloatArray();
+    FloatBuffer a = Summary.values(ref);
+    FloatBuffer b = Summary.values(o);
     double savedAbs = maxAbs;
     double savedRel = maxRel;
     double savedCos = cosine;
@@ -76,14 +77,16 @@ final class PairAccumulator {
       double keepAbs = maxAbs;
       double keepRel = maxRel;
       double keepCos = cosine;
-      float[] sa = a.clone();
-      float[] sb = b.clone();
+      float[] sa = new float[a.limit()];
+      float[] sb = new float[b.limit()];
+      a.get(0, sa);
+      b.get(0, sb);
       Arrays.sort(sa);
       Arrays.sort(sb);
       maxAbs = savedAbs;
       maxRel = savedRel;
       cosine = savedCos;
-      if (compare(sa, sb) == 0) {
+      if (compare(FloatBuffer.wrap(sa), FloatBuffer.wrap(sb)) == 0) {
         multisetUsed = true;
         out = 0;
       } else {
@@ -93,41 +96,27 @@ final class PairAccumulator {
       }
     }
     outside += out;
-    total += a.length;
+    total += a.limit();
   }
 
-  /** Element-wise pass; returns the number outside tolerance and updates maxima and cosine. */
-  private long compare(float[] ref, float[] other) {
-    long out = compareValues(ref, other);
+  /**
+   * One element-wise pass: counts the elements outside tolerance and updates the maxima and the
+   * cosine. Returns the count.
+   */
+  private long compare(FloatBuffer ref, FloatBuffer other) {
+    long out = 0;
     double dot = 0;
     double na = 0;
     double nb = 0;
-    for (int i = 0; i < ref.length; i++) {
-      float x = ref[i];
-      float y = other[i];
-      if (Float.isFinite(x) && Float.isFinite(y)) {
-        dot += (double) x * y;
-        na += (double) x * x;
-        nb += (double) y * y;
-      }
-    }
-    double c;
-    if (na == 0 && nb == 0) {
-      c = 1.0;
-    } else if (na == 0 || nb == 0) {
-      c = 0.0;
-    } else {
-      c = dot / Math.sqrt(na * nb);
-    }
-    cosine = Math.min(cosine, c);
-    return out;
-  }
-
-  private long compareValues(float[] ref, float[] other) {
-    long out = 0;
-    for (int i = 0; i < ref.length; i++) {
-      float x = ref[i];
-      float y = other[i];
+    double atol = tol.atol();
+    double rtol = tol.rtol();
+    double floor = atol > 0 ? atol : Double.MIN_NORMAL;
+    double mAbs = maxAbs;
+    double mRel = maxRel;
+    int len = ref.limit();
+    for (int i = 0; i < len; i++) {
+      float x = ref.get(i);
+      float y = other.get(i);
       if (!Float.isFinite(x) || !Float.isFinite(y)) {
         // NaN == NaN and equal infinities count as agreeing (numpy's equal_nan); anything else
         // is a mismatch that no number describes.
@@ -139,18 +128,34 @@ final class PairAccumulator {
         }
         continue;
       }
+      dot += (double) x * y;
+      na += (double) x * x;
+      nb += (double) y * y;
+      double ax = Math.abs((double) x);
       double d = Math.abs((double) y - x);
-      if (d > maxAbs) {
-        maxAbs = d;
+      if (d > mAbs) {
+        mAbs = d;
       }
-      double rel = d / Math.max(Math.abs(x), tol.atol() > 0 ? tol.atol() : Double.MIN_NORMAL);
-      if (rel > maxRel) {
-        maxRel = rel;
+      double denom = Math.max(ax, floor);
+      // d / denom > mRel without dividing for every element
+      if (d > mRel * denom) {
+        mRel = d / denom;
       }
-      if (d > tol.atol() + tol.rtol() * Math.abs(x)) {
+      if (d > atol + rtol * ax) {
         out++;
       }
     }
+    maxAbs = mAbs;
+    maxRel = mRel;
+    double c;
+    if (na == 0 && nb == 0) {
+      c = 1.0;
+    } else if (na == 0 || nb == 0) {
+      c = 0.0;
+    } else {
+      c = dot / Math.sqrt(na * nb);
+    }
+    cosine = Math.min(cosine, c);
     return out;
   }
 

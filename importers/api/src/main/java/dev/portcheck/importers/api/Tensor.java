@@ -189,15 +189,25 @@ public final class Tensor {
     int n = size();
     float[] f = floats != null ? new float[n] : null;
     long[] l = longs != null ? new long[n] : null;
+    if (n == 0 || r == 0) {
+      return r == 0 ? this : new Tensor(dtype, newShape, f, l);
+    }
+    // The last axis is copied in a tight strided loop; the index carry runs once per row.
+    int inner = newDims[r - 1];
+    int innerStride = srcStride[r - 1];
     int[] idx = new int[r];
     int src = 0;
-    for (int dst = 0; dst < n; dst++) {
+    for (int dst = 0; dst < n; dst += inner) {
       if (f != null) {
-        f[dst] = floats[src];
+        for (int j = 0, k = src; j < inner; j++, k += innerStride) {
+          f[dst + j] = floats[k];
+        }
       } else {
-        l[dst] = longs[src];
+        for (int j = 0, k = src; j < inner; j++, k += innerStride) {
+          l[dst + j] = longs[k];
+        }
       }
-      for (int ax = r - 1; ax >= 0; ax--) {
+      for (int ax = r - 2; ax >= 0; ax--) {
         idx[ax]++;
         src += srcStride[ax];
         if (idx[ax] < newDims[ax]) {

@@ -166,8 +166,16 @@ public final class OnnxModelView implements ModelView {
       }
     }
     Map<String, String> tapOutputs = new LinkedHashMap<>(); // tensor name -> layer name
+    Set<String> sessionOutputs = new LinkedHashSet<>();
+    boolean tapping = taps.all() || !taps.layers().isEmpty();
     List<String> untapped = new ArrayList<>();
     for (Layer l : layers) {
+      // A tapped run always uses the session that exposes every tappable tensor and copies out
+      // only the requested ones: ORT 1.29 crashed (SIGSEGV in session creation) on a tf2onnx
+      // model with some partial output sets, and one session serves every tap set.
+      if (tapping && l.tappable()) {
+        sessionOutputs.add(l.outputs().get(0));
+      }
       if (!taps.includes(l.name())) {
         continue;
       }
@@ -180,7 +188,7 @@ public final class OnnxModelView implements ModelView {
     List<String> outNames = outputs.stream().map(TensorInfo::name).toList();
     Set<String> notCopied = new LinkedHashSet<>();
     Map<String, Tensor> values =
-        runner.run(inputs, given, outNames, tapOutputs.keySet(), notCopied);
+        runner.run(inputs, given, outNames, sessionOutputs, tapOutputs.keySet(), notCopied);
     Map<String, Tensor> modelOutputs = new LinkedHashMap<>();
     for (String o : outNames) {
       if (values.containsKey(o)) {

@@ -58,12 +58,16 @@ final class OnnxRunner implements AutoCloseable {
     this.hasExternalData = hasExternalData;
   }
 
-  /** One ORT pass: declared outputs, then the extra tensors, copied out by name. */
+  /**
+   * One ORT pass of the session whose graph also outputs {@code extra}: declared outputs, then the
+   * {@code copied} tensors (a subset of {@code extra}), copied out by name.
+   */
   synchronized Map<String, Tensor> run(
       List<TensorInfo> inputs,
       Map<String, Tensor> given,
       List<String> outputs,
       Set<String> extra,
+      Set<String> copied,
       Set<String> notCopied) {
     if (closed) {
       throw PortcheckException.notRunnable(source, "the model view is closed");
@@ -77,11 +81,13 @@ final class OnnxRunner implements AutoCloseable {
       for (TensorInfo d : inputs) {
         feeds.put(d.name(), OnnxInputs.create(env, d, given.get(d.name())));
       }
-      Set<String> requested = new LinkedHashSet<>(outputs);
-      requested.addAll(key);
-      try (OrtSession.Result result = session.run(feeds, requested)) {
+      // The session's graph declares every extra tensor as an output (so the graph ORT optimises
+      // is the same for every tap set); the run fetches only the wanted ones.
+      Set<String> wanted = new LinkedHashSet<>(outputs);
+      wanted.addAll(copied);
+      try (OrtSession.Result result = session.run(feeds, wanted)) {
         Map<String, Tensor> out = new LinkedHashMap<>();
-        for (String name : requested) {
+        for (String name : wanted) {
           OnnxValue v = result.get(name).orElse(null);
           Tensor t = v instanceof OnnxTensor ot ? copyOut(ot) : null;
           if (t != null) {
@@ -227,8 +233,14 @@ final class OnnxRunner implements AutoCloseable {
       case FLOAT, FLOAT16, BFLOAT16 -> {
         // ORT widens float16/bfloat16 to float in getFloatBuffer.
         FloatBuffer fb = t.getFloatBuffer();
-        float[] f = new float[fb.remaining()];
-        fb.get(f);
+        float[] f;
+        if (fb.hasArray() && fb.arrayOffset() == 0 && fb.array().length == fb.remaining()) {
+          // getFloatBuffer already copied into a fresh heap buffer: take its array as it is.
+          f = fb.array();
+        } else {
+          f = new float[fb.remaining()];
+          fb.get(f);
+        }
         DType d =
             switch (info.type) {
               case FLOAT16 -> DType.FLOAT16;

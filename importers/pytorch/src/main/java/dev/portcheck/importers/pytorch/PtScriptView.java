@@ -269,7 +269,12 @@ public final class PtScriptView implements ModelView {
     }
     PtRunner.Output out =
         tapping
-            ? runner.runTapped(this::rewrittenArchive, PtRewriter.RUN_METHOD, args, stateful)
+            ? runner.runTapped(
+                this::rewrittenArchive,
+                PtRewriter.RUN_METHOD,
+                args,
+                stateful,
+                key -> taps.all() || taps.layers().contains(layerOfRecord(key)))
             : runner.runPlain(args, stateful);
     Map<String, Tensor> outputs = new LinkedHashMap<>();
     for (int i = 0; i < Math.min(out.outputs().size(), this.outputs.size()); i++) {
@@ -291,6 +296,11 @@ public final class PtScriptView implements ModelView {
       }
     }
     return new RunResult(outputs, layerOutputs, untapped);
+  }
+
+  /** The layer a recording key stands for: records are keyed by module path plus a dot. */
+  private static String layerOfRecord(String key) {
+    return key.endsWith(".") ? key.substring(0, key.length() - 1) : key;
   }
 
   private List<Object> arguments(Map<String, Tensor> given) {

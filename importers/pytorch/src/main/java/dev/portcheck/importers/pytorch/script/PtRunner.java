@@ -15,6 +15,7 @@ import dev.portcheck.importers.api.PortcheckException;
 import dev.portcheck.importers.api.TempFiles;
 import dev.portcheck.importers.api.Tensor;
 import java.io.IOException;
+import java.nio.ByteOrder;
 import java.nio.FloatBuffer;
 import java.nio.LongBuffer;
 import java.nio.file.Files;
@@ -23,6 +24,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Predicate;
 import java.util.function.Supplier;
 
 /**
@@ -61,12 +63,19 @@ public final class PtRunner implements AutoCloseable {
     if (plain == null) {
       plain = load(source, "loading the TorchScript module");
     }
-    return run(plain, null, args, reset);
+    return run(plain, null, args, reset, k -> false);
   }
 
-  /** Runs {@code method} of the rewritten module, loading it from the bytes on first use. */
+  /**
+   * Runs {@code method} of the rewritten module, loading it from the bytes on first use, and copies
+   * out the records whose key {@code keep} accepts (the others stay in libtorch and are freed).
+   */
   public synchronized Output runTapped(
-      Supplier<byte[]> rewritten, String method, List<Object> args, boolean reset) {
+      Supplier<byte[]> rewritten,
+      String method,
+      List<Object> args,
+      boolean reset,
+      Predicate<String> keep) {
     ensureOpen();
     if (tapped == null) {
       // libtorch loads modules from files only. The copy lives for the load alone, and is
@@ -82,7 +91,7 @@ public final class PtRunner implements AutoCloseable {
         TempFiles.delete(tmp);
       }
     }
-    return run(tapped, method, args, reset);
+    return run(tapped, method, args, reset, keep);
   }
 
   private PtSymbolBlock load(Path file, String during) {
@@ -93,7 +102,12 @@ public final class PtRunner implements AutoCloseable {
     }
   }
 
-  private Output run(PtSymbolBlock block, String method, List<Object> args, boolean reset) {
+  private Output run(
+      PtSymbolBlock block,
+      String method,
+      List<Object> args,
+      boolean reset,
+      Predicate<String> keep) {
     List<IValue> owned = new ArrayList<>();
     try (PtNDManager sub = (PtNDManager) manager().newSubManager()) {
       if (reset) {
@@ -117,7 +131,7 @@ public final class PtRunner implements AutoCloseable {
         Map<String, IValue> map = pair[1].toIValueMap();
         owned.addAll(map.values());
         for (Map.Entry<String, IValue> e : map.entrySet()) {
-          if (e.getValue().isTensor()) {
+          if (keep.test(e.getKey()) && e.getValue().isTensor()) {
             records.put(e.getKey(), copy(e.getValue().toTensor(sub)));
           }
         }
@@ -186,7 +200,13 @@ public final class PtRunner implements AutoCloseable {
     DataType dt = a.getDataType();
     switch (dt) {
       case FLOAT32:
-        return Tensor.wrapFloats(DType.FLOAT32, shape, a.toFloatArray());
+        {
+          // A direct view of libtorch's memory, read once into the array; toFloatArray() would
+          // first copy into a byte[] and then convert that.
+          float[] f = new float[Math.toIntExact(a.size())];
+          a.toByteBuffer(true).order(ByteOrder.nativeOrder()).asFloatBuffer().get(f);
+          return Tensor.wrapFloats(DType.FLOAT32, shape, f);
+        }
       case FLOAT64:
       case FLOAT16:
       case BFLOAT16:
