@@ -121,13 +121,8 @@ public final class TfModelView implements ModelView {
     validate(given);
     List<String> fetches = new ArrayList<>(outputTensors.values());
     List<Layer> tapped = new ArrayList<>();
-    boolean tapping = taps.all() || !taps.layers().isEmpty();
     for (Layer l : layers) {
-      // Any tapped run fetches every layer, and copies out only the requested ones: with
-      // TensorFlow's oneDNN rewrites on (the default on x86), some partial fetch sets change what
-      // the graph computes (a transformer's outputs moved by 0.03, its LayerNorm by 0.24), while
-      // fetching none or all of the layers gives the SavedModel's Python results.
-      if (tapping) {
+      if (taps.includes(l.name())) {
         tapped.add(l);
         fetches.add(l.outputs().get(0));
       }
@@ -153,10 +148,7 @@ public final class TfModelView implements ModelView {
           outs.put(name, TfTensors.fromTf(r.get(i++)));
         }
         for (Layer l : tapped) {
-          org.tensorflow.Tensor t = r.get(i++);
-          if (taps.includes(l.name())) {
-            layerOuts.put(l.name(), TfTensors.fromTf(t));
-          }
+          layerOuts.put(l.name(), TfTensors.fromTf(r.get(i++)));
         }
       }
       return new RunResult(outs, layerOuts, List.of());
