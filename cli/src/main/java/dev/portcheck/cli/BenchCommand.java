@@ -190,6 +190,7 @@ final class BenchCommand implements Callable<Integer> {
     Map<String, Object> e = new LinkedHashMap<>();
     e.put("model", p.toString());
     long t0 = System.nanoTime();
+    MemoryBudget.check(List.of(p), common.memoryLimit());
     try (ModelView view = Importers.open(p)) {
       double load = ms(t0);
       e.put("framework", view.framework().id());
@@ -225,7 +226,7 @@ final class BenchCommand implements Callable<Integer> {
     System.gc();
     c.put("peakRssReset", resetPeakRss());
     long t0 = System.nanoTime();
-    try (OpenModels open = OpenModels.open(models)) {
+    try (OpenModels open = OpenModels.open(models, common.memoryLimit())) {
       c.put("loadMs", ms(t0));
       c.put("weightBytes", weightBytes(open.views()));
       long t1 = System.nanoTime();

@@ -10,6 +10,7 @@ import dev.portcheck.importers.api.Importers;
 import dev.portcheck.importers.api.ModelView;
 import java.io.PrintWriter;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -64,6 +65,7 @@ final class CheckCommand implements Callable<Integer> {
     CompareOptions built = options.build();
     PrintWriter out = spec.commandLine().getOut();
     ComparisonReport report;
+    MemoryBudget.check(List.of(model), common.memoryLimit());
     try (ModelView view = Importers.open(model)) {
       report = BaselineChecker.check(baseline, baselineFile, view, built);
       ComparisonReport r = report;

@@ -8,4 +8,17 @@ public final class CommonOptions {
       names = {"-v", "--verbose", "--debug"},
       description = "Show stack traces of errors (for bug reports).")
   boolean verbose;
+
+  @Option(
+      names = "--max-memory",
+      paramLabel = "SIZE",
+      description =
+          "Refuse up front models that need more memory than this (e.g. 8G; default: what the"
+              + " machine or container has available).")
+  String maxMemory;
+
+  /** The --max-memory limit in bytes, or null for the machine's available memory. */
+  Long memoryLimit() {
+    return maxMemory == null ? null : MemoryBudget.parse(maxMemory);
+  }
 }

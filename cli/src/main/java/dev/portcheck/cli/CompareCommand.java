@@ -87,7 +87,7 @@ final class CompareCommand implements Callable<Integer> {
     CompareOptions built = options.build();
     PrintWriter out = spec.commandLine().getOut();
     ComparisonReport report;
-    try (OpenModels open = OpenModels.open(models)) {
+    try (OpenModels open = OpenModels.open(models, common.memoryLimit())) {
       report = Comparator.compare(open.views(), built);
       // Feature maps need the models open: they re-run one probe with the diverging layer tapped.
       ComparisonReport r = report;

@@ -14,8 +14,12 @@ final class OpenModels implements AutoCloseable {
     this.views = views;
   }
 
-  /** Opens every path; if one fails, the ones already open are closed before rethrowing. */
-  static OpenModels open(List<Path> paths) {
+  /**
+   * Opens every path after checking they fit in memory ({@code limit} bytes, or null for what the
+   * machine has available); if one fails, the ones already open are closed before rethrowing.
+   */
+  static OpenModels open(List<Path> paths, Long limit) {
+    MemoryBudget.check(paths, limit);
     OpenModels open = new OpenModels(new ArrayList<>());
     try {
       for (Path p : paths) {

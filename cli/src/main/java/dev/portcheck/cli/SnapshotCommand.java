@@ -9,6 +9,7 @@ import dev.portcheck.importers.api.ModelView;
 import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -57,6 +58,7 @@ final class SnapshotCommand implements Callable<Integer> {
             .build();
     long start = System.nanoTime();
     Baseline b;
+    MemoryBudget.check(List.of(model), common.memoryLimit());
     try (ModelView view = Importers.open(model)) {
       b =
           Snapshotter.snapshot(

@@ -82,6 +82,7 @@ public final class Comparator {
       rowAttrs.add(attrs);
       rowWeights.add(ws);
     }
+    weights.forEach(Weights::release);
     options.progress().phase(ProgressListener.Phase.STATIC_CHECKS, System.nanoTime() - start);
     int n = models.size();
     int r = rows.size();

@@ -1,0 +1,184 @@
+package dev.portcheck.cli;
+
+import dev.portcheck.importers.api.PortcheckException;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Locale;
+import java.util.stream.Stream;
+
+/**
+ * Refuses, before anything is loaded, a set of models that cannot fit in memory here, so that a
+ * too-large comparison ends with a message and exit code 2 instead of an OutOfMemoryError or the
+ * kernel's OOM killer halfway through.
+ *
+ * <p>The estimate is a lower bound taken from the benchmark ({@code portcheck bench}, ResNet-50 and
+ * ViT-B/16 three ways): each engine holds its weights about twice (ONNX Runtime's plain and tapped
+ * sessions, libtorch's module and its recording rewrite), the comparator reads them once more into
+ * the Java heap, and the engines, JVM and one probe's activations need about a gigabyte besides.
+ */
+final class MemoryBudget {
+  /** Native bytes per byte of weights on disk: engine copies plus the comparator's heap copy. */
+  static final double PER_WEIGHT_BYTE = 3.0;
+
+  /** Engines' code and arenas, the JVM and one probe's activations, for a mid-sized CNN. */
+  static final long BASE_BYTES = 1L << 30;
+
+  private MemoryBudget() {}
+
+  /**
+   * Throws NOT_RUNNABLE when the models' estimated need exceeds {@code limit} (bytes; null for the
+   * memory this machine or container has available) or the Java heap cannot hold their weights.
+   */
+  static void check(List<Path> models, Long limit) {
+    long weights = 0;
+    for (Path p : models) {
+      weights += diskBytes(p);
+    }
+    long need = estimate(weights);
+    long available = limit != null ? limit : available();
+    if (available > 0 && need > available) {
+      throw PortcheckException.of(
+          PortcheckException.Reason.NOT_RUNNABLE,
+          String.format(
+              Locale.ROOT,
+              "these %d model(s) hold %s of weights and need at least %s of memory to compare"
+                  + " (engines keep their own copies, plus one probe's activations); %s %s."
+                  + " Compare fewer models at a time, free memory, or raise the limit with"
+                  + " --max-memory.",
+              models.size(),
+              human(weights),
+              human(need),
+              limit != null ? "--max-memory allows" : "this machine has",
+              human(available) + (limit != null ? "" : " available")),
+          null);
+    }
+    long heap = Runtime.getRuntime().maxMemory();
+    // The comparator reads every parameter into the heap (one copy, plus a transposed one for
+    // channels-last kernels); activations of one probe come on top.
+    long heapNeed = weights + weights / 2;
+    if (heap != Long.MAX_VALUE && heapNeed > heap) {
+      throw PortcheckException.of(
+          PortcheckException.Reason.NOT_RUNNABLE,
+          String.format(
+              Locale.ROOT,
+              "the Java heap (%s) cannot hold these models' %s of weights; start portcheck with a"
+                  + " larger heap, e.g. PORTCHECK_JAVA_OPTS=-Xmx%dg ./portcheck ...",
+              human(heap),
+              human(weights),
+              Math.max(2, (long) Math.ceil(2.0 * heapNeed / (1L << 30)))),
+          null);
+    }
+  }
+
+  /** The lower bound of peak memory for models holding {@code weightBytes} in all. */
+  static long estimate(long weightBytes) {
+    return (long) (PER_WEIGHT_BYTE * weightBytes) + BASE_BYTES;
+  }
+
+  /** Bytes of a model file, or of every regular file under a model folder (links not followed). */
+  static long diskBytes(Path p) {
+    try {
+      if (Files.isDirectory(p, LinkOption.NOFOLLOW_LINKS)) {
+        try (Stream<Path> all = Files.walk(p)) {
+          return all.filter(f -> Files.isRegularFile(f, LinkOption.NOFOLLOW_LINKS))
+              .mapToLong(MemoryBudget::sizeOrZero)
+              .sum();
+        }
+      }
+      return Files.isRegularFile(p) ? Files.size(p) : 0;
+    } catch (IOException | RuntimeException e) {
+      return 0; // the importer reports unreadable models with a better message
+    }
+  }
+
+  private static long sizeOrZero(Path f) {
+    try {
+      return Files.size(f);
+    } catch (IOException e) {
+      return 0;
+    }
+  }
+
+  /**
+   * Memory this process may still use: MemAvailable from {@code /proc/meminfo}, capped by a cgroup
+   * (container) limit when one is set; 0 when neither can be read (no refusal then).
+   */
+  static long available() {
+    long avail = meminfo("MemAvailable:");
+    long cgroup = cgroupRemaining();
+    if (cgroup > 0 && (avail <= 0 || cgroup < avail)) {
+      return cgroup;
+    }
+    return Math.max(avail, 0);
+  }
+
+  private static long meminfo(String key) {
+    try {
+      for (String line : Files.readAllLines(Path.of("/proc/meminfo"))) {
+        if (line.startsWith(key)) {
+          return Long.parseLong(line.replaceAll("[^0-9]", "")) * 1024;
+        }
+      }
+    } catch (IOException | RuntimeException e) {
+      // not Linux
+    }
+    return 0;
+  }
+
+  private static long cgroupRemaining() {
+    try {
+      Path max = Path.of("/sys/fs/cgroup/memory.max");
+      Path current = Path.of("/sys/fs/cgroup/memory.current");
+      if (Files.isReadable(max) && Files.isReadable(current)) {
+        String m = Files.readString(max).trim();
+        if (m.equals("max")) {
+          return 0;
+        }
+        return Long.parseLong(m) - Long.parseLong(Files.readString(current).trim());
+      }
+    } catch (IOException | RuntimeException e) {
+      // cgroup v1 or no cgroup: MemAvailable decides
+    }
+    return 0;
+  }
+
+  /** 1.5 GiB, 300 MiB, 12 KiB. */
+  static String human(long bytes) {
+    if (bytes >= (1L << 30)) {
+      return String.format(Locale.ROOT, "%.1f GiB", bytes / (double) (1L << 30));
+    }
+    if (bytes >= (1L << 20)) {
+      return String.format(Locale.ROOT, "%.0f MiB", bytes / (double) (1L << 20));
+    }
+    return String.format(Locale.ROOT, "%.0f KiB", bytes / 1024.0);
+  }
+
+  /** Parses {@code 512M}, {@code 8G}, {@code 1.5g}, {@code 1000000} (bytes). */
+  static long parse(String text) {
+    String t = text.trim().toUpperCase(Locale.ROOT).replaceAll("I?B$", "");
+    long unit = 1;
+    if (t.endsWith("K")) {
+      unit = 1L << 10;
+    } else if (t.endsWith("M")) {
+      unit = 1L << 20;
+    } else if (t.endsWith("G")) {
+      unit = 1L << 30;
+    } else if (t.endsWith("T")) {
+      unit = 1L << 40;
+    }
+    String num = unit == 1 ? t : t.substring(0, t.length() - 1);
+    try {
+      double v = Double.parseDouble(num);
+      if (!(v > 0) || v * unit > Long.MAX_VALUE) {
+        throw new NumberFormatException();
+      }
+      return (long) (v * unit);
+    } catch (NumberFormatException e) {
+      throw PortcheckException.usage(
+          "--max-memory takes a size such as 512M, 8G or 1.5G (got '" + text + "').");
+    }
+  }
+}
