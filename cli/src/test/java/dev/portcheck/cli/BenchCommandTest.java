@@ -1,0 +1,96 @@
+package dev.portcheck.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.portcheck.importers.api.testing.Fixtures;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * {@code bench} on the small cnn fixture, three engines: every figure the README promises is
+ * present and consistent (no timing is asserted; the numbers depend on the machine).
+ */
+class BenchCommandTest {
+  private static final String DIR = "models/cnn/";
+
+  @Test
+  void benchReportsPerEngineRatiosComparePhasesAndPeakMemory(@TempDir Path tmp) throws Exception {
+    Path json = tmp.resolve("bench.json");
+    CliRunner.Result r =
+        CliRunner.run(
+            "bench",
+            Fixtures.path(DIR + "cnn.torchscript.pt").toString(),
+            Fixtures.path(DIR + "cnn.bn.onnx").toString(),
+            Fixtures.path(DIR + "cnn.keras.savedmodel").toString(),
+            "--shape",
+            "x=1,3,32,32",
+            "--runs",
+            "2",
+            "--probe-counts",
+            "1,2",
+            "--json",
+            json.toString());
+    assertEquals(0, r.exitCode(), r.err());
+    assertTrue(r.out().contains("ratios: pytorch tapped / plain = "), r.out());
+    assertTrue(r.out().contains("ratios: onnx tapped / plain = "), r.out());
+    assertTrue(r.out().contains("ratios: tensorflow tapped / plain = "), r.out());
+    assertTrue(r.out().contains("budget 3 x weights + 1.5 GiB"), r.out());
+
+    JsonNode b = new ObjectMapper().readTree(Files.readString(json));
+    assertEquals(1, b.path("schemaVersion").asInt());
+    assertEquals(3, b.path("engines").size());
+    for (JsonNode e : b.path("engines")) {
+      assertTrue(e.path("plainMs").asDouble() > 0, e.toString());
+      assertTrue(e.path("tappedMs").asDouble() > 0, e.toString());
+      assertEquals(
+          e.path("tappedMs").asDouble() / e.path("plainMs").asDouble(),
+          e.path("tappedOverPlain").asDouble(),
+          1e-9);
+    }
+    JsonNode c = b.path("compare");
+    assertTrue(c.path("weightBytes").asLong() > 0);
+    List<JsonNode> rows = List.of(c.path("byProbes").get(0), c.path("byProbes").get(1));
+    assertEquals(1, rows.get(0).path("probes").asInt());
+    assertEquals(2, rows.get(1).path("probes").asInt());
+    for (JsonNode row : rows) {
+      // the clean cnn exports agree, whatever the probe count
+      assertEquals("MATCH", row.path("verdict").asText(), row.toString());
+      Set<String> phases = new HashSet<>();
+      row.path("phasesMs").fieldNames().forEachRemaining(phases::add);
+      assertEquals(Set.of("ALIGN", "STATIC_CHECKS", "RUN", "SUMMARISE", "ASSEMBLE"), phases);
+      double sum = 0;
+      for (JsonNode ms : row.path("phasesMs")) {
+        sum += ms.asDouble();
+      }
+      assertTrue(sum <= row.path("compareMs").asDouble() + 1, "phases fit in the compare time");
+      assertTrue(row.path("peakRssMiB").asDouble() > 0);
+    }
+    assertTrue(b.path("compareOverSumPlain").asDouble() > 0);
+    assertTrue(b.path("runOverSumPlain").asDouble() > 0);
+  }
+
+  @Test
+  void modelsThatCannotFitAreRefusedBeforeLoading() {
+    CliRunner.Result r =
+        CliRunner.run(
+            "compare",
+            Fixtures.path(DIR + "cnn.torchscript.pt").toString(),
+            Fixtures.path(DIR + "cnn.bn.onnx").toString(),
+            "--max-memory",
+            "200M");
+    assertEquals(2, r.exitCode());
+    assertTrue(
+        r.err().contains("need at least 1.0 GiB of memory to compare")
+            && r.err().contains("--max-memory allows 200 MiB"),
+        r.err());
+    assertTrue(!r.err().contains("at dev.portcheck"), "no stack trace: " + r.err());
+  }
+}
