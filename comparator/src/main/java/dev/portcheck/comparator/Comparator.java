@@ -19,6 +19,7 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.stream.IntStream;
 
 /**
  * Compares two or three models: aligns their layers, feeds identical probes, summarises each
@@ -145,18 +146,21 @@ public final class Comparator {
       RunResult[] outputsOnly = new RunResult[n];
       RunResult ref = run(0, p, probes, taps, spent);
       long t0 = System.nanoTime();
-      for (int i = 0; i < r; i++) {
-        summarise(rows.get(i), 0, ref, sums[i][0]);
-      }
+      // Rows own their accumulators, so they are summarised in parallel (memory-bound passes).
+      IntStream.range(0, r).parallel().forEach(i -> summarise(rows.get(i), 0, ref, sums[i][0]));
       outputsOnly[0] = ref;
       spent[1] += System.nanoTime() - t0;
       for (int k = 1; k < n; k++) {
         RunResult res = run(k, p, probes, taps, spent);
         long t1 = System.nanoTime();
-        for (int i = 0; i < r; i++) {
-          summarise(rows.get(i), k, res, sums[i][k]);
-          pair(rows.get(i), k, ref, res, pairs[i][k]);
-        }
+        int model = k;
+        IntStream.range(0, r)
+            .parallel()
+            .forEach(
+                i -> {
+                  summarise(rows.get(i), model, res, sums[i][model]);
+                  pair(rows.get(i), model, ref, res, pairs[i][model]);
+                });
         accumulateOutputs(k, ref, res, outs);
         outputsOnly[k] = new RunResult(res.outputs(), Map.of(), List.of());
         spent[1] += System.nanoTime() - t1;
