@@ -45,7 +45,7 @@ import picocli.CommandLine.Spec;
     header = "Measures load, plain and all-layers-tapped inference, and compare, in one run.",
     description = {
       "For each model: load time, warm plain inference and warm all-layers-tapped inference"
-          + " (medians of --runs). Then compare of all the models (2 or 3) with 1, 4 and 16"
+          + " (medians over 3 alternating rounds of --runs each). Then compare of all the models (2 or 3) with 1, 4 and 16"
           + " probes (--probe-counts): wall time split into load, compare (align, run, summarise)"
           + " and report, and the process's peak RSS. Prints a table, the ratios that matter"
           + " (tapped / plain per engine; compare / sum of plain inferences) and, with --json,"
@@ -65,7 +65,14 @@ final class BenchCommand implements Callable<Integer> {
   @Parameters(paramLabel = "MODEL", arity = "1..3", description = "One to three models.")
   List<Path> models;
 
-  @Option(names = "--runs", description = "Timed runs per measurement (default: ${DEFAULT-VALUE}).")
+  /** Rounds of plain-then-tapped runs per engine; the medians are taken over all of them. */
+  static final int ROUNDS = 3;
+
+  @Option(
+      names = "--runs",
+      description =
+          "Timed runs of each kind per round, in 3 rounds that alternate plain and tapped runs"
+              + " (default: ${DEFAULT-VALUE}).")
   int runs = 5;
 
   @Option(
@@ -200,10 +207,19 @@ final class BenchCommand implements Callable<Integer> {
         throw PortcheckException.usage(p + " cannot be run (weights only); bench runnable models.");
       }
       Map<String, Tensor> inputs = inputs(view);
-      view.run(inputs, TapSelection.NONE); // warm-up: sessions, JIT, allocator
-      view.run(inputs, TapSelection.ALL);
-      e.put("plainMs", median(runs, () -> view.run(inputs, TapSelection.NONE)));
-      e.put("tappedMs", median(runs, () -> view.run(inputs, TapSelection.ALL)));
+      // Plain and tapped runs alternate in rounds, so that a slow spell of the machine hits both
+      // sides of the ratio. Each round starts with an untimed run of each kind: an importer keeps
+      // one engine session (plain or tapped) at a time, and that run reloads it.
+      double[] plain = new double[ROUNDS * runs];
+      double[] tapped = new double[ROUNDS * runs];
+      for (int round = 0; round < ROUNDS; round++) {
+        view.run(inputs, TapSelection.NONE);
+        time(plain, round * runs, runs, () -> view.run(inputs, TapSelection.NONE));
+        view.run(inputs, TapSelection.ALL);
+        time(tapped, round * runs, runs, () -> view.run(inputs, TapSelection.ALL));
+      }
+      e.put("plainMs", median(plain));
+      e.put("tappedMs", median(tapped));
       e.put("tappedOverPlain", (double) e.get("tappedMs") / (double) e.get("plainMs"));
     }
     return e;
@@ -340,15 +356,19 @@ final class BenchCommand implements Callable<Integer> {
     }
   }
 
-  private static double median(int n, Runnable r) {
-    double[] t = new double[n];
+  private static void time(double[] into, int from, int n, Runnable r) {
     for (int i = 0; i < n; i++) {
       long t0 = System.nanoTime();
       r.run();
-      t[i] = ms(t0);
+      into[from + i] = ms(t0);
     }
-    Arrays.sort(t);
-    return n % 2 == 1 ? t[n / 2] : (t[n / 2 - 1] + t[n / 2]) / 2;
+  }
+
+  private static double median(double[] t) {
+    double[] s = t.clone();
+    Arrays.sort(s);
+    int n = s.length;
+    return n % 2 == 1 ? s[n / 2] : (s[n / 2 - 1] + s[n / 2]) / 2;
   }
 
   private static final double MIB = 1024.0 * 1024.0;

@@ -38,11 +38,12 @@ import java.util.TreeSet;
  * Runs an ONNX model in ONNX Runtime and returns its outputs plus requested intermediates. ORT only
  * returns graph outputs, so each tap set gets one edited copy of the model whose graph lists the
  * tapped tensors as extra outputs (a name-only {@code ValueInfoProto} is enough; ORT infers the
- * type). Sessions are cached per tap set because a comparison runs several probes with the same
- * taps; a few sets are kept, the least recently used one is closed.
+ * type). Every tapped run uses one model that exposes every tappable tensor, so there are two
+ * sessions at most: plain and tapped. Only one is kept: each holds its own copy of the weights and
+ * an arena sized for its outputs, and a comparison runs many probes on one of them.
  */
 final class OnnxRunner implements AutoCloseable {
-  private static final int MAX_SESSIONS = 3;
+  private static final int MAX_SESSIONS = 1;
 
   private final Path source;
   private final ModelProto model;
@@ -112,6 +113,12 @@ final class OnnxRunner implements AutoCloseable {
     if (cached != null) {
       return cached;
     }
+    // Close the sessions to be evicted first, so that two copies of the weights never coexist.
+    while (sessions.size() >= MAX_SESSIONS) {
+      Iterator<Map.Entry<Set<String>, OrtSession>> it = sessions.entrySet().iterator();
+      closeQuietly(it.next().getValue());
+      it.remove();
+    }
     OrtNatives.prepare();
     byte[] bytes = editedModel(extra);
     OrtEnvironment env = OrtEnvironment.getEnvironment(OrtLoggingLevel.ORT_LOGGING_LEVEL_ERROR);
@@ -129,11 +136,6 @@ final class OnnxRunner implements AutoCloseable {
       throw loadFailure(e);
     }
     sessions.put(extra, session);
-    while (sessions.size() > MAX_SESSIONS) {
-      Iterator<Map.Entry<Set<String>, OrtSession>> it = sessions.entrySet().iterator();
-      closeQuietly(it.next().getValue());
-      it.remove();
-    }
     return session;
   }
 

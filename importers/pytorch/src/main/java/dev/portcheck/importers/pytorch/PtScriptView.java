@@ -353,7 +353,6 @@ public final class PtScriptView implements ModelView {
     return t;
   }
 
-  /** The archive with rewritten code, as zip bytes (stored, so libtorch can read it directly). */
   /** The archive with its code rewritten to record submodule outputs (pure Java). */
   byte[] rewrittenArchive() {
     Map<String, String> changed = new PtRewriter(code).rewrite(rootClass);

@@ -30,7 +30,9 @@ import java.util.function.Supplier;
 /**
  * Loads TorchScript modules into libtorch through DJL and runs them, copying every result out as
  * primitive arrays before the per-run NDManager closes. Holds at most two modules: the file as it
- * is (plain runs) and its recording rewrite (tapped runs), each loaded on first use.
+ * is (plain runs) and its recording rewrite (tapped runs), each loaded on first use. Only one is
+ * loaded at a time: each holds its own copy of the weights, and a comparison runs every probe on
+ * the same one.
  */
 public final class PtRunner implements AutoCloseable {
   /** A run's results: the model outputs and the recorded module outputs by prefix key. */
@@ -61,6 +63,7 @@ public final class PtRunner implements AutoCloseable {
   public synchronized Output runPlain(List<Object> args, boolean reset) {
     ensureOpen();
     if (plain == null) {
+      tapped = closeQuietly(tapped);
       plain = load(source, "loading the TorchScript module");
     }
     return run(plain, null, args, reset, k -> false);
@@ -78,6 +81,7 @@ public final class PtRunner implements AutoCloseable {
       Predicate<String> keep) {
     ensureOpen();
     if (tapped == null) {
+      plain = closeQuietly(plain);
       // libtorch loads modules from files only. The copy lives for the load alone, and is
       // registered so that Ctrl-C during the write or the load does not leave it behind.
       Path tmp = null;
@@ -233,6 +237,17 @@ public final class PtRunner implements AutoCloseable {
           return Tensor.ofLongs(DType.INT64, shape, l.toLongArray());
         }
     }
+  }
+
+  private static PtSymbolBlock closeQuietly(PtSymbolBlock block) {
+    if (block != null) {
+      try {
+        block.close();
+      } catch (RuntimeException e) {
+        // A failed native release cannot be retried; the module is dropped either way.
+      }
+    }
+    return null;
   }
 
   private void ensureOpen() {
