@@ -442,14 +442,38 @@ final class PairAligner {
       for (int i = 0; i < a.size(); i++) {
         int j = match[i];
         if (j >= 0) {
-          changed |= pairByOutput(ga.dataProducer(i), gb.dataProducer(j));
+          changed |= pairProducers(ga.dataProducer(i), gb.dataProducer(j));
         }
       }
       int outs = Math.min(ga.model.outputs().size(), gb.model.outputs().size());
       for (int pos = 0; pos < outs; pos++) {
-        changed |= pairByOutput(ga.outputProducer(pos), gb.outputProducer(pos));
+        changed |= pairProducers(ga.outputProducer(pos), gb.outputProducer(pos));
       }
     }
+  }
+
+  /**
+   * Pairs the producers of two corresponding tensors, looking through an inference no-op (Dropout,
+   * Identity) that only one side has: torchvision's ViT runs its MLP's GELU through a Dropout
+   * module, which the ONNX export drops, and pairing that Dropout with the GELU's last Mul had
+   * paired the GELU with the Mul before it (x * (1 + erf), twice the GELU).
+   */
+  private boolean pairProducers(int x, int y) {
+    x = throughNoOp(ga, a, x, y < 0 ? null : b.get(y));
+    y = throughNoOp(gb, b, y, x < 0 ? null : a.get(x));
+    return pairByOutput(x, y);
+  }
+
+  private static int throughNoOp(Graph g, List<Layer> side, int x, Layer other) {
+    for (int hops = 0; x >= 0 && hops < MAX_CHAIN; hops++) {
+      Layer l = side.get(x);
+      boolean noOp = l.kind() == OpKind.DROPOUT || l.kind() == OpKind.IDENTITY;
+      if (!noOp || other == null || other.kind() == l.kind()) {
+        return x;
+      }
+      x = g.dataProducer(x);
+    }
+    return x;
   }
 
   private boolean pairByOutput(int x, int y) {

@@ -218,6 +218,83 @@ class DataflowAlignmentTest {
     assertFalse(conv.note != null && conv.note.contains("compared at"));
   }
 
+  /**
+   * torchvision's ViT MLP: Linear, GELU, Dropout, Linear. The ONNX export has no Dropout and spells
+   * the GELU out, ending in Mul (x * (1 + erf(x / sqrt 2)), twice the GELU) and Mul_1 (times 0.5).
+   */
+  @Test
+  void geluIsPairedWithItsLastMulThroughADropoutTheExportDropped() {
+    Random r = new Random(23);
+    Tensor w1 = Cnn.randn(r, 0.1, 6, 108); // the fake models take [1, 3, 6, 6]
+    Tensor b1 = Cnn.randn(r, 0.1, 6);
+    Tensor w2 = Cnn.randn(r, 0.5, 5, 6);
+    Tensor b2 = Cnn.randn(r, 0.1, 5);
+    UnaryOperator<Tensor> gelu = x -> map(x, 1.0);
+    GraphModel.Builder t = new GraphModel.Builder(Framework.PYTORCH, false);
+    t.layer("fc1", "torch.nn.Linear", OpKind.LINEAR, x -> Ops.linear(flat(x), w1, b1))
+        .param("weight", "fc1.weight", w1, WeightLayout.OI)
+        .param("bias", "fc1.bias", b1, WeightLayout.VECTOR);
+    t.layer("gelu", "torch.nn.GELU", OpKind.GELU, gelu);
+    t.layer("drop", "torch.nn.Dropout", OpKind.DROPOUT, x -> x);
+    t.layer("fc2", "torch.nn.Linear", OpKind.LINEAR, x -> Ops.linear(x, w2, b2))
+        .param("weight", "fc2.weight", w2, WeightLayout.OI)
+        .param("bias", "fc2.bias", b2, WeightLayout.VECTOR);
+    GraphModel.Builder o = new GraphModel.Builder(Framework.ONNX, true);
+    o.layer("/fc1/Gemm", "Gemm", OpKind.LINEAR, x -> Ops.linear(flat(x), w1, b1))
+        .param("weight", "fc1.weight", w1, WeightLayout.OI)
+        .param("bias", "fc1.bias", b1, WeightLayout.VECTOR);
+    o.layer("/gelu/Mul", "Mul", OpKind.MUL, x -> map(x, 2.0));
+    o.layer("/gelu/Mul_1", "Mul", OpKind.MUL, x -> scaled(x, 0.5f));
+    o.layer("/fc2/Gemm", "Gemm", OpKind.LINEAR, x -> Ops.linear(x, w2, b2))
+        .param("weight", "fc2.weight", w2, WeightLayout.OI)
+        .param("bias", "fc2.bias", b2, WeightLayout.VECTOR);
+    Aligner.Alignment al = Aligner.align(List.of(weights(t.build()), weights(o.build())));
+    Aligner.Row g = row(al, "gelu");
+    assertEquals("/gelu/Mul_1", g.layers[1].name());
+    assertEquals(AlignedBy.OUTPUT, g.evidence[1]);
+    assertNull(row(al, "drop").layers[1], "the Dropout has no counterpart");
+
+    ComparisonReport rep = compare(t.build(), o.build());
+    assertEquals(Verdict.MATCH, rep.verdict(), () -> String.valueOf(rep.firstDivergence()));
+    assertEquals(LayerStatus.MATCH, layer(rep, "gelu").status());
+  }
+
+  /** {@code k} times the exact GELU of every element. */
+  private static Tensor map(Tensor x, double k) {
+    float[] v = x.toFloatArray();
+    for (int i = 0; i < v.length; i++) {
+      double z = v[i];
+      v[i] = (float) (k * 0.5 * z * (1 + erf(z / Math.sqrt(2))));
+    }
+    return Tensor.ofFloats(x.shape(), v);
+  }
+
+  private static Tensor scaled(Tensor x, float k) {
+    float[] v = x.toFloatArray();
+    for (int i = 0; i < v.length; i++) {
+      v[i] *= k;
+    }
+    return Tensor.ofFloats(x.shape(), v);
+  }
+
+  /** [N, C, H, W] -> [N, C*H*W], so the MLP can take the fixtures' image input. */
+  private static Tensor flat(Tensor x) {
+    long[] s = x.shape();
+    return x.reshape(new long[] {s[0], x.size() / s[0]});
+  }
+
+  /** Abramowitz-Stegun 7.1.26 (|error| < 1.5e-7): the same function on both sides. */
+  private static double erf(double z) {
+    double t = 1 / (1 + 0.3275911 * Math.abs(z));
+    double y =
+        1
+            - (((((1.061405429 * t - 1.453152027) * t) + 1.421413741) * t - 0.284496736) * t
+                    + 0.254829592)
+                * t
+                * Math.exp(-z * z);
+    return z >= 0 ? y : -y;
+  }
+
   // ---- helpers ----
 
   private static ComparisonReport compare(ModelView... models) {
