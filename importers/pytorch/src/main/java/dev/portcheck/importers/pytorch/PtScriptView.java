@@ -22,6 +22,7 @@ import dev.portcheck.importers.pytorch.script.PtRewriter;
 import dev.portcheck.importers.pytorch.script.PtRunner;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
+import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -270,7 +271,7 @@ public final class PtScriptView implements ModelView {
     PtRunner.Output out =
         tapping
             ? runner.runTapped(
-                this::rewrittenArchive,
+                this::writeRewrittenArchive,
                 PtRewriter.RUN_METHOD,
                 args,
                 stateful,
@@ -353,37 +354,48 @@ public final class PtScriptView implements ModelView {
     return t;
   }
 
-  /** The archive with its code rewritten to record submodule outputs (pure Java). */
+  /** The archive with its code rewritten to record submodule outputs (pure Java), as bytes. */
   byte[] rewrittenArchive() {
-    Map<String, String> changed = new PtRewriter(code).rewrite(rootClass);
     ByteArrayOutputStream bytes = new ByteArrayOutputStream();
-    try (ZipOutputStream zip = new ZipOutputStream(bytes)) {
-      for (String name : archive.names()) {
-        if (name.endsWith(".debug_pkl")
-            && changed.containsKey(name.substring(0, name.length() - 10))) {
-          // Debug info maps offsets of the original text; stale ranges are worse than none.
-          continue;
-        }
-        byte[] content =
-            changed.containsKey(name)
-                ? changed.get(name).getBytes(StandardCharsets.UTF_8)
-                : archive.readEntry(name);
-        ZipEntry e = new ZipEntry(name);
-        e.setMethod(ZipEntry.STORED);
-        e.setSize(content.length);
-        e.setCompressedSize(content.length);
-        CRC32 crc = new CRC32();
-        crc.update(content);
-        e.setCrc(crc.getValue());
-        e.setTime(0);
-        zip.putNextEntry(e);
-        zip.write(content);
-        zip.closeEntry();
-      }
+    try {
+      writeRewrittenArchive(bytes);
     } catch (IOException e) {
       throw PortcheckException.engine(source, "assembling the rewritten archive", e);
     }
     return bytes.toByteArray();
+  }
+
+  /**
+   * Writes the rewritten archive entry by entry: streamed to the temp file libtorch loads, a
+   * ViT-B/16 archive (330 MB) is never held whole in the heap.
+   */
+  void writeRewrittenArchive(OutputStream out) throws IOException {
+    Map<String, String> changed = new PtRewriter(code).rewrite(rootClass);
+    // Not closed: closing the zip would close the caller's stream; finish() writes the end.
+    ZipOutputStream zip = new ZipOutputStream(out);
+    for (String name : archive.names()) {
+      if (name.endsWith(".debug_pkl")
+          && changed.containsKey(name.substring(0, name.length() - 10))) {
+        // Debug info maps offsets of the original text; stale ranges are worse than none.
+        continue;
+      }
+      byte[] content =
+          changed.containsKey(name)
+              ? changed.get(name).getBytes(StandardCharsets.UTF_8)
+              : archive.readEntry(name);
+      ZipEntry e = new ZipEntry(name);
+      e.setMethod(ZipEntry.STORED);
+      e.setSize(content.length);
+      e.setCompressedSize(content.length);
+      CRC32 crc = new CRC32();
+      crc.update(content);
+      e.setCrc(crc.getValue());
+      e.setTime(0);
+      zip.putNextEntry(e);
+      zip.write(content);
+      zip.closeEntry();
+    }
+    zip.finish();
   }
 
   private void ensureOpen() {

@@ -14,7 +14,9 @@ import dev.portcheck.importers.api.DType;
 import dev.portcheck.importers.api.PortcheckException;
 import dev.portcheck.importers.api.TempFiles;
 import dev.portcheck.importers.api.Tensor;
+import java.io.BufferedOutputStream;
 import java.io.IOException;
+import java.io.OutputStream;
 import java.nio.ByteOrder;
 import java.nio.FloatBuffer;
 import java.nio.LongBuffer;
@@ -25,7 +27,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.function.Predicate;
-import java.util.function.Supplier;
 
 /**
  * Loads TorchScript modules into libtorch through DJL and runs them, copying every result out as
@@ -35,6 +36,13 @@ import java.util.function.Supplier;
  * the same one.
  */
 public final class PtRunner implements AutoCloseable {
+  /** Writes a TorchScript archive (the recording rewrite) to a stream. */
+  @FunctionalInterface
+  public interface ArchiveWriter {
+    /** Writes the whole archive; does not close {@code out}. */
+    void writeTo(OutputStream out) throws IOException;
+  }
+
   /** A run's results: the model outputs and the recorded module outputs by prefix key. */
   public record Output(List<Tensor> outputs, Map<String, Tensor> records) {}
 
@@ -74,7 +82,7 @@ public final class PtRunner implements AutoCloseable {
    * out the records whose key {@code keep} accepts (the others stay in libtorch and are freed).
    */
   public synchronized Output runTapped(
-      Supplier<byte[]> rewritten,
+      ArchiveWriter rewritten,
       String method,
       List<Object> args,
       boolean reset,
@@ -87,7 +95,9 @@ public final class PtRunner implements AutoCloseable {
       Path tmp = null;
       try {
         tmp = TempFiles.create("portcheck-pt-", ".pt");
-        Files.write(tmp, rewritten.get());
+        try (OutputStream out = new BufferedOutputStream(Files.newOutputStream(tmp), 1 << 16)) {
+          rewritten.writeTo(out);
+        }
         tapped = load(tmp, "loading the TorchScript module rewritten to record submodule outputs");
       } catch (IOException e) {
         throw PortcheckException.engine(source, "writing the rewritten module to a temp file", e);
