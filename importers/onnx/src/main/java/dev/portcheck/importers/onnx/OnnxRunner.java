@@ -29,9 +29,7 @@ import java.nio.LongBuffer;
 import java.nio.ShortBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.HashSet;
-import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -48,13 +46,15 @@ import java.util.TreeSet;
  * an arena sized for its outputs, and a comparison runs many probes on one of them.
  */
 final class OnnxRunner implements AutoCloseable {
-  private static final int MAX_SESSIONS = 1;
-
   private final Path source;
   private final ModelProto model;
   private final OnnxExternalData external;
   private final boolean hasExternalData;
-  private final Map<Set<String>, OrtSession> sessions = new LinkedHashMap<>(4, 0.75f, true);
+
+  /** The extra outputs of the one open session, and that session (null before the first run). */
+  private Set<String> currentKey;
+
+  private OrtSession current;
   private boolean closed;
 
   OnnxRunner(Path source, ModelProto model, OnnxExternalData external, boolean hasExternalData) {
@@ -114,19 +114,17 @@ final class OnnxRunner implements AutoCloseable {
   }
 
   private OrtSession session(Set<String> extra) {
-    OrtSession cached = sessions.get(extra);
-    if (cached != null) {
-      return cached;
+    if (current != null && extra.equals(currentKey)) {
+      return current;
     }
-    // Close the sessions to be evicted first, so that two copies of the weights never coexist.
-    while (sessions.size() >= MAX_SESSIONS) {
-      Iterator<Map.Entry<Set<String>, OrtSession>> it = sessions.entrySet().iterator();
-      closeQuietly(it.next().getValue());
-      it.remove();
+    // Closed before the next is created, so that two copies of the weights never coexist.
+    if (current != null) {
+      closeQuietly(current);
+      current = null;
     }
     OrtNatives.prepare();
     OrtEnvironment env = OrtEnvironment.getEnvironment(OrtLoggingLevel.ORT_LOGGING_LEVEL_ERROR);
-    OrtSession session;
+    OrtSession created;
     try (OrtSession.SessionOptions opts = new OrtSession.SessionOptions()) {
       opts.setInterOpNumThreads(1);
       opts.setIntraOpNumThreads(2);
@@ -135,12 +133,13 @@ final class OnnxRunner implements AutoCloseable {
       // output, and skipping the extended fusions keeps each tapped tensor what its node computes.
       opts.setOptimizationLevel(OrtSession.SessionOptions.OptLevel.BASIC_OPT);
       opts.setSessionLogLevel(OrtLoggingLevel.ORT_LOGGING_LEVEL_ERROR);
-      session = create(env, extra, opts);
+      created = create(env, extra, opts);
     } catch (OrtException e) {
       throw loadFailure(e);
     }
-    sessions.put(extra, session);
-    return session;
+    current = created;
+    currentKey = extra;
+    return created;
   }
 
   private PortcheckException loadFailure(OrtException e) {
@@ -342,10 +341,9 @@ final class OnnxRunner implements AutoCloseable {
       return;
     }
     closed = true;
-    List<OrtSession> all = new ArrayList<>(sessions.values());
-    sessions.clear();
-    for (OrtSession s : all) {
-      closeQuietly(s);
+    if (current != null) {
+      closeQuietly(current);
+      current = null;
     }
   }
 
@@ -353,7 +351,7 @@ final class OnnxRunner implements AutoCloseable {
     try {
       s.close();
     } catch (OrtException | RuntimeException e) {
-      // Keep closing the others; a failed native release cannot be retried anyway.
+      // A failed native release cannot be retried; the session is dropped either way.
     }
   }
 }
