@@ -399,16 +399,8 @@ final class BenchCommand implements Callable<Integer> {
 
   /** VmHWM: the high-water mark of resident memory, native allocations included. */
   static double peakRssMiB() {
-    try {
-      for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
-        if (line.startsWith("VmHWM:")) {
-          return Long.parseLong(line.replaceAll("[^0-9]", "")) / 1024.0;
-        }
-      }
-    } catch (IOException | NumberFormatException e) {
-      // not Linux: no figure rather than a wrong one
-    }
-    return Double.NaN;
+    long bytes = MemoryBudget.procBytes(Path.of("/proc/self/status"), "VmHWM:");
+    return bytes < 0 ? Double.NaN : bytes / MIB;
   }
 
   private static String clip(String s, int w) {

@@ -117,16 +117,24 @@ final class MemoryBudget {
   }
 
   private static long meminfo(String key) {
+    return Math.max(0, procBytes(Path.of("/proc/meminfo"), key));
+  }
+
+  /**
+   * A "Key: N kB" field of a Linux /proc file (meminfo, self/status) in bytes, or -1 when the file
+   * or the field cannot be read (not Linux).
+   */
+  static long procBytes(Path file, String key) {
     try {
-      for (String line : Files.readAllLines(Path.of("/proc/meminfo"))) {
+      for (String line : Files.readAllLines(file)) {
         if (line.startsWith(key)) {
           return Long.parseLong(line.replaceAll("[^0-9]", "")) * 1024;
         }
       }
     } catch (IOException | RuntimeException e) {
-      // not Linux
+      // not Linux: no figure rather than a wrong one
     }
-    return 0;
+    return -1;
   }
 
   private static long cgroupRemaining() {
