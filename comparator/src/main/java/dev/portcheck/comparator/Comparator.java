@@ -50,6 +50,7 @@ public final class Comparator {
       byName.add(names);
     }
     this.refs = List.copyOf(r);
+    this.weights.parallelStream().forEach(Weights::prefetch);
     this.rows = Aligner.align(weights).rows();
     options.progress().phase(ProgressListener.Phase.ALIGN, System.nanoTime() - t0);
   }

@@ -175,59 +175,26 @@ public final class Tensor {
       throw new IllegalArgumentException(
           "permutation " + Arrays.toString(perm) + " does not fit rank " + r);
     }
+    boolean[] seen = new boolean[r];
     long[] newShape = new long[r];
     for (int i = 0; i < r; i++) {
+      if (perm[i] < 0 || perm[i] >= r || seen[perm[i]]) {
+        throw new IllegalArgumentException(
+            "permutation " + Arrays.toString(perm) + " is not a permutation of 0.." + (r - 1));
+      }
+      seen[perm[i]] = true;
       newShape[i] = shape[perm[i]];
     }
-    int[] oldStrides = strides(shape);
-    int[] newDims = new int[r];
-    int[] srcStride = new int[r];
-    for (int i = 0; i < r; i++) {
-      newDims[i] = (int) newShape[i];
-      srcStride[i] = oldStrides[perm[i]];
+    if (r == 0) {
+      return this;
     }
     int n = size();
     float[] f = floats != null ? new float[n] : null;
     long[] l = longs != null ? new long[n] : null;
-    if (n == 0 || r == 0) {
-      return r == 0 ? this : new Tensor(dtype, newShape, f, l);
-    }
-    // The last axis is copied in a tight strided loop; the index carry runs once per row.
-    int inner = newDims[r - 1];
-    int innerStride = srcStride[r - 1];
-    int[] idx = new int[r];
-    int src = 0;
-    for (int dst = 0; dst < n; dst += inner) {
-      if (f != null) {
-        for (int j = 0, k = src; j < inner; j++, k += innerStride) {
-          f[dst + j] = floats[k];
-        }
-      } else {
-        for (int j = 0, k = src; j < inner; j++, k += innerStride) {
-          l[dst + j] = longs[k];
-        }
-      }
-      for (int ax = r - 2; ax >= 0; ax--) {
-        idx[ax]++;
-        src += srcStride[ax];
-        if (idx[ax] < newDims[ax]) {
-          break;
-        }
-        src -= srcStride[ax] * newDims[ax];
-        idx[ax] = 0;
-      }
+    if (n > 0) {
+      Transposition.of(shape, perm).copy(floats, f, longs, l);
     }
     return new Tensor(dtype, newShape, f, l);
-  }
-
-  private static int[] strides(long[] shape) {
-    int[] s = new int[shape.length];
-    int acc = 1;
-    for (int i = shape.length - 1; i >= 0; i--) {
-      s[i] = acc;
-      acc *= (int) shape[i];
-    }
-    return s;
   }
 
   @Override

@@ -86,6 +86,13 @@ public final class PtStorages {
     }
     int count = (int) n;
     int base = buf.position();
+    if (count > 0 && dt == DType.FLOAT32 && rowMajor(shape, stride)) {
+      // The usual case (every parameter torch.save writes from a contiguous module): one bulk copy
+      // instead of an indexed read per element.
+      float[] f = new float[count];
+      buf.position(base + (int) (ref.offset() * es)).asFloatBuffer().get(f);
+      return Tensor.wrapFloats(dt, shape, f);
+    }
     int rank = shape.length;
     int[] idx = new int[rank];
     long src = ref.offset();
@@ -122,5 +129,17 @@ public final class PtStorages {
       }
     }
     return f != null ? Tensor.wrapFloats(dt, shape, f) : Tensor.ofLongs(dt, shape, l);
+  }
+
+  /** Whether {@code stride} is the row-major layout of {@code shape} (unit axes may have any). */
+  private static boolean rowMajor(long[] shape, long[] stride) {
+    long expected = 1;
+    for (int ax = shape.length - 1; ax >= 0; ax--) {
+      if (shape[ax] != 1 && stride[ax] != expected) {
+        return false;
+      }
+      expected *= shape[ax];
+    }
+    return true;
   }
 }
