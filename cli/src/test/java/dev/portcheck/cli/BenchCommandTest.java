@@ -54,6 +54,11 @@ class BenchCommandTest {
           e.path("tappedMs").asDouble() / e.path("plainMs").asDouble(),
           e.path("tappedOverPlain").asDouble(),
           1e-9);
+      assertTrue(e.path("tappedCopiedMs").asDouble() > 0, e.toString());
+      assertEquals(
+          e.path("tappedCopiedMs").asDouble() / e.path("plainMs").asDouble(),
+          e.path("tappedCopiedOverPlain").asDouble(),
+          1e-9);
     }
     JsonNode c = b.path("compare");
     assertTrue(c.path("weightBytes").asLong() > 0);

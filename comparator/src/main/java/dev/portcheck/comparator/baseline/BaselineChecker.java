@@ -516,7 +516,7 @@ public final class BaselineChecker {
       int n = probes.probeCount();
       for (int p = 0; p < n; p++) {
         options.progress().progress("probe " + probeList.get(p).label() + " on m1", p, n);
-        RunResult res = live.run(probes.inputs(p, 1), TapSelection.of(taps));
+        RunResult res = live.runInPlace(probes.inputs(p, 1), TapSelection.of(taps));
         for (Row r : rows) {
           if (r.live != null && taps.contains(r.live.name())) {
             Tensor t = res.layerOutputs().get(r.live.name());

@@ -69,7 +69,7 @@ public final class Snapshotter {
     for (int p = 0; p < total; p++) {
       String label = reports.get(p).label();
       options.progress().progress("probe " + label, p, total);
-      RunResult res = model.run(probes.inputs(p, 0), TapSelection.ALL);
+      RunResult res = model.runInPlace(probes.inputs(p, 0), TapSelection.ALL);
       for (int i = 0; i < layers.size(); i++) {
         Tensor t = res.layerOutputs().get(layers.get(i).name());
         if (t != null) {

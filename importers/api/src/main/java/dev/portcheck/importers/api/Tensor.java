@@ -8,20 +8,30 @@ import java.util.Objects;
  * A dense tensor copied out of an engine into the Java heap, so that no native handle outlives the
  * call that produced it. Floating types are held as {@code float}, integer and boolean types as
  * {@code long}. Instances are immutable: the arrays are copied in and never handed out.
+ *
+ * <p>The exception is a {@linkplain #isView() view}: float values read in place from a buffer an
+ * engine writes into, returned only by {@link ModelView#runInPlace}. Its values change when that
+ * model runs again; {@link #detached()} copies one that must be kept.
  */
 public final class Tensor {
   private final DType dtype;
   private final long[] shape;
   private final float[] floats;
   private final long[] longs;
+  private final FloatBuffer view;
 
   private Tensor(DType dtype, long[] shape, float[] floats, long[] longs) {
+    this(dtype, shape, floats, longs, null);
+  }
+
+  private Tensor(DType dtype, long[] shape, float[] floats, long[] longs, FloatBuffer view) {
     this.dtype = Objects.requireNonNull(dtype, "dtype");
     this.shape = shape.clone();
     this.floats = floats;
     this.longs = longs;
+    this.view = view;
     long n = elementCount(this.shape);
-    long have = floats != null ? floats.length : longs.length;
+    long have = floats != null ? floats.length : longs != null ? longs.length : view.limit();
     if (n != have) {
       throw new IllegalArgumentException(
           "shape "
@@ -48,6 +58,31 @@ public final class Tensor {
       throw new IllegalArgumentException(dtype + " is not a floating type");
     }
     return new Tensor(dtype, shape, data, null);
+  }
+
+  /**
+   * A floating tensor read in place from {@code data} (positions 0 to its limit), without copying:
+   * for importers whose engine writes a run's outputs into buffers they reuse. The caller promises
+   * that the buffer stays readable as long as the tensor may be used; its values may change.
+   */
+  public static Tensor view(DType dtype, long[] shape, FloatBuffer data) {
+    if (!dtype.isFloating()) {
+      throw new IllegalArgumentException(dtype + " is not a floating type");
+    }
+    FloatBuffer v = data.duplicate().position(0).asReadOnlyBuffer();
+    return new Tensor(dtype, shape, null, null, v);
+  }
+
+  /** Whether the values are read in place from an engine's buffer ({@link #view}). */
+  public boolean isView() {
+    return view != null;
+  }
+
+  /**
+   * This tensor with its values in the Java heap: itself unless it is a {@linkplain #isView view}.
+   */
+  public Tensor detached() {
+    return view == null ? this : new Tensor(dtype, shape, toFloatArray(), null);
   }
 
   /** An integer or boolean tensor; {@code data} is copied. */
@@ -116,21 +151,24 @@ public final class Tensor {
   }
 
   public int size() {
-    return floats != null ? floats.length : longs.length;
+    return floats != null ? floats.length : longs != null ? longs.length : view.limit();
   }
 
   /** Element {@code i} in row-major order, as a float. */
   public float getFloat(int i) {
-    return floats != null ? floats[i] : longs[i];
+    return floats != null ? floats[i] : longs != null ? longs[i] : view.get(i);
   }
 
   /** Element {@code i} in row-major order, as a long (floating values are truncated). */
   public long getLong(int i) {
-    return longs != null ? longs[i] : (long) floats[i];
+    return longs != null ? longs[i] : (long) getFloat(i);
   }
 
   /** A read-only view of floating data, for fast sequential reads; throws for integer tensors. */
   public FloatBuffer floatBuffer() {
+    if (view != null) {
+      return view.duplicate();
+    }
     if (floats == null) {
       throw new IllegalStateException(dtype + " tensor has no float data");
     }
@@ -141,6 +179,11 @@ public final class Tensor {
   public float[] toFloatArray() {
     if (floats != null) {
       return floats.clone();
+    }
+    if (view != null) {
+      float[] out = new float[view.limit()];
+      view.get(0, out);
+      return out;
     }
     float[] out = new float[longs.length];
     for (int i = 0; i < out.length; i++) {
@@ -154,16 +197,16 @@ public final class Tensor {
     if (longs != null) {
       return longs.clone();
     }
-    long[] out = new long[floats.length];
+    long[] out = new long[size()];
     for (int i = 0; i < out.length; i++) {
-      out[i] = (long) floats[i];
+      out[i] = (long) getFloat(i);
     }
     return out;
   }
 
   /** The same values viewed with another shape of equal element count. */
   public Tensor reshape(long[] newShape) {
-    return new Tensor(dtype, newShape, floats, longs);
+    return new Tensor(dtype, newShape, floats, longs, view);
   }
 
   /**
@@ -188,6 +231,9 @@ public final class Tensor {
     if (r == 0) {
       return this;
     }
+    if (view != null) {
+      return detached().transpose(perm);
+    }
     int n = size();
     float[] f = floats != null ? new float[n] : null;
     long[] l = longs != null ? new long[n] : null;
@@ -202,14 +248,21 @@ public final class Tensor {
     return o instanceof Tensor t
         && dtype == t.dtype
         && Arrays.equals(shape, t.shape)
-        && Arrays.equals(floats, t.floats)
+        && Arrays.equals(floatsForEquality(), t.floatsForEquality())
         && Arrays.equals(longs, t.longs);
+  }
+
+  private float[] floatsForEquality() {
+    return view != null ? toFloatArray() : floats;
   }
 
   @Override
   public int hashCode() {
     return Objects.hash(
-        dtype, Arrays.hashCode(shape), Arrays.hashCode(floats), Arrays.hashCode(longs));
+        dtype,
+        Arrays.hashCode(shape),
+        Arrays.hashCode(floatsForEquality()),
+        Arrays.hashCode(longs));
   }
 
   @Override

@@ -155,6 +155,16 @@ public final class OnnxModelView implements ModelView {
 
   @Override
   public RunResult run(Map<String, Tensor> given, TapSelection taps) {
+    return run(given, taps, false);
+  }
+
+  /** Float outputs are written by ORT into buffers kept for the next runs (pinned outputs). */
+  @Override
+  public RunResult runInPlace(Map<String, Tensor> given, TapSelection taps) {
+    return run(given, taps, true);
+  }
+
+  private RunResult run(Map<String, Tensor> given, TapSelection taps, boolean inPlace) {
     OnnxInputs.validate(source, inputs, given);
     Set<String> names = new HashSet<>();
     layers.forEach(l -> names.add(l.name()));
@@ -188,7 +198,8 @@ public final class OnnxModelView implements ModelView {
     List<String> outNames = outputs.stream().map(TensorInfo::name).toList();
     Set<String> notCopied = new LinkedHashSet<>();
     Map<String, Tensor> values =
-        runner.run(inputs, given, outNames, sessionOutputs, tapOutputs.keySet(), notCopied);
+        runner.run(
+            inputs, given, outNames, sessionOutputs, tapOutputs.keySet(), notCopied, inPlace);
     Map<String, Tensor> modelOutputs = new LinkedHashMap<>();
     for (String o : outNames) {
       if (values.containsKey(o)) {

@@ -1,5 +1,6 @@
 package dev.portcheck.importers.onnx;
 
+import ai.onnxruntime.OnnxJavaType;
 import ai.onnxruntime.OnnxTensor;
 import ai.onnxruntime.OnnxValue;
 import ai.onnxruntime.OrtEnvironment;
@@ -22,6 +23,7 @@ import java.io.BufferedOutputStream;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.nio.DoubleBuffer;
 import java.nio.FloatBuffer;
 import java.nio.IntBuffer;
@@ -29,6 +31,8 @@ import java.nio.LongBuffer;
 import java.nio.ShortBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
@@ -57,6 +61,17 @@ final class OnnxRunner implements AutoCloseable {
   private OrtSession current;
   private boolean closed;
 
+  /**
+   * A float output that ORT writes into a direct buffer of this runner (a pinned output), so that a
+   * run in place copies nothing: the run's tensors are views of {@code values}.
+   */
+  private record Pinned(OnnxTensor tensor, FloatBuffer values, long[] shape) {}
+
+  /** Pinned outputs of the current session, by tensor name, for inputs of shapes pinnedFor. */
+  private final Map<String, Pinned> pinned = new HashMap<>();
+
+  private List<List<Long>> pinnedFor;
+
   OnnxRunner(Path source, ModelProto model, OnnxExternalData external, boolean hasExternalData) {
     this.source = source;
     this.model = model;
@@ -74,7 +89,8 @@ final class OnnxRunner implements AutoCloseable {
       List<String> outputs,
       Set<String> extra,
       Set<String> copied,
-      Set<String> notCopied) {
+      Set<String> notCopied,
+      boolean inPlace) {
     if (closed) {
       throw PortcheckException.notRunnable(source, "the model view is closed");
     }
@@ -91,13 +107,41 @@ final class OnnxRunner implements AutoCloseable {
       // is the same for every tap set); the run fetches only the wanted ones.
       Set<String> wanted = new LinkedHashSet<>(outputs);
       wanted.addAll(copied);
-      try (OrtSession.Result result = session.run(feeds, wanted)) {
+      List<List<Long>> shapes =
+          inputs.stream()
+              .map(d -> given.get(d.name()))
+              .map(t -> t == null ? List.<Long>of() : Arrays.stream(t.shape()).boxed().toList())
+              .toList();
+      if (inPlace && !shapes.equals(pinnedFor)) {
+        releasePinned();
+        pinnedFor = shapes;
+      }
+      Map<String, OnnxTensor> pins = new LinkedHashMap<>();
+      Set<String> requested = new LinkedHashSet<>();
+      for (String name : wanted) {
+        Pinned p = inPlace ? pinned.get(name) : null;
+        if (p != null) {
+          pins.put(name, p.tensor());
+        } else {
+          requested.add(name);
+        }
+      }
+      try (OrtSession.Result result =
+          pins.isEmpty() ? session.run(feeds, requested) : session.run(feeds, requested, pins)) {
         Map<String, Tensor> out = new LinkedHashMap<>();
         for (String name : wanted) {
+          if (pins.containsKey(name)) {
+            Pinned p = pinned.get(name);
+            out.put(name, Tensor.view(DType.FLOAT32, p.shape(), p.values()));
+            continue;
+          }
           OnnxValue v = result.get(name).orElse(null);
           Tensor t = v instanceof OnnxTensor ot ? copyOut(ot) : null;
           if (t != null) {
             out.put(name, t);
+            if (inPlace) {
+              pin(env, name, (OnnxTensor) v);
+            }
           } else {
             notCopied.add(name);
           }
@@ -113,10 +157,38 @@ final class OnnxRunner implements AutoCloseable {
     }
   }
 
+  /**
+   * Gives {@code name} a buffer for ORT to write into from the next run in place on: after a first
+   * run has shown its shape, because an ORT output shape may depend on the input.
+   */
+  private void pin(OrtEnvironment env, String name, OnnxTensor example) throws OrtException {
+    ai.onnxruntime.TensorInfo info = example.getInfo();
+    long[] shape = info.getShape();
+    long n = info.getNumElements();
+    if (info.type != OnnxJavaType.FLOAT || n <= 0 || n > Integer.MAX_VALUE / 4) {
+      return;
+    }
+    FloatBuffer values =
+        ByteBuffer.allocateDirect((int) n * 4).order(ByteOrder.nativeOrder()).asFloatBuffer();
+    pinned.put(name, new Pinned(OnnxTensor.createTensor(env, values, shape), values, shape));
+  }
+
+  /**
+   * Drops the pinned outputs; their buffers stay readable (views of them go stale, not invalid).
+   */
+  private void releasePinned() {
+    for (Pinned p : pinned.values()) {
+      p.tensor().close();
+    }
+    pinned.clear();
+    pinnedFor = null;
+  }
+
   private OrtSession session(Set<String> extra) {
     if (current != null && extra.equals(currentKey)) {
       return current;
     }
+    releasePinned();
     // Closed before the next is created, so that two copies of the weights never coexist.
     if (current != null) {
       closeQuietly(current);
@@ -341,6 +413,7 @@ final class OnnxRunner implements AutoCloseable {
       return;
     }
     closed = true;
+    releasePinned();
     if (current != null) {
       closeQuietly(current);
       current = null;

@@ -1,7 +1,10 @@
 package dev.portcheck.importers.onnx;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.portcheck.importers.api.ModelView;
 import dev.portcheck.importers.api.PortcheckException;
@@ -50,6 +53,31 @@ class OnnxNativeHygieneTest {
         maxDiff = Math.max(maxDiff, Math.abs(x[i] - y[i]));
       }
       assertEquals(0f, maxDiff, 1e-6f, "tapping does not change the model output");
+    }
+  }
+
+  @Test
+  void runInPlaceWritesIntoReusedBuffersWithTheCopiedRunsValues() {
+    try (ModelView m = importer.open(Fixtures.realModel("version-RFB-320_simplified.onnx"))) {
+      Map<String, Tensor> ones = Map.of("input", Tensor.filled(new long[] {1, 3, 240, 320}, 1f));
+      Map<String, Tensor> halves =
+          Map.of("input", Tensor.filled(new long[] {1, 3, 240, 320}, 0.5f));
+      RunResult copied = m.run(ones, TapSelection.ALL);
+      // The first run in place learns the output shapes (and copies); later ones are views.
+      RunResult first = m.runInPlace(ones, TapSelection.ALL);
+      RunResult second = m.runInPlace(ones, TapSelection.ALL);
+      assertFalse(first.layerOutputs().get("Conv_0").isView());
+      assertTrue(second.layerOutputs().get("Conv_0").isView());
+      assertTrue(second.outputs().get("scores").isView());
+      assertEquals(copied.outputs(), second.outputs());
+      assertEquals(copied.layerOutputs(), second.layerOutputs());
+      Tensor kept = second.layerOutputs().get("Conv_0").detached();
+      RunResult third = m.runInPlace(halves, TapSelection.ALL);
+      // The contract: a view shows the latest run; what was detached keeps its values.
+      assertEquals(third.layerOutputs().get("Conv_0"), second.layerOutputs().get("Conv_0"));
+      assertNotEquals(kept, third.layerOutputs().get("Conv_0"));
+      assertEquals(copied.layerOutputs().get("Conv_0"), kept);
+      assertEquals(m.run(halves, TapSelection.ALL).layerOutputs(), third.layerOutputs());
     }
   }
 

@@ -257,7 +257,18 @@ public final class PtScriptView implements ModelView {
   }
 
   @Override
-  public synchronized RunResult run(Map<String, Tensor> given, TapSelection taps) {
+  public RunResult run(Map<String, Tensor> given, TapSelection taps) {
+    return run(given, taps, false);
+  }
+
+  /** Float results are copied into direct buffers this view reuses on its next run. */
+  @Override
+  public RunResult runInPlace(Map<String, Tensor> given, TapSelection taps) {
+    return run(given, taps, true);
+  }
+
+  private synchronized RunResult run(
+      Map<String, Tensor> given, TapSelection taps, boolean inPlace) {
     ensureOpen();
     List<Object> args = arguments(given);
     boolean tapping = taps.all() || !taps.layers().isEmpty();
@@ -275,8 +286,9 @@ public final class PtScriptView implements ModelView {
                 PtRewriter.RUN_METHOD,
                 args,
                 stateful,
-                key -> taps.all() || taps.layers().contains(layerOfRecord(key)))
-            : runner.runPlain(args, stateful);
+                key -> taps.all() || taps.layers().contains(layerOfRecord(key)),
+                inPlace)
+            : runner.runPlain(args, stateful, inPlace);
     Map<String, Tensor> outputs = new LinkedHashMap<>();
     for (int i = 0; i < Math.min(out.outputs().size(), this.outputs.size()); i++) {
       outputs.put(this.outputs.get(i).name(), out.outputs().get(i));

@@ -1,7 +1,10 @@
 package dev.portcheck.importers.pytorch;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.portcheck.importers.api.Importers;
 import dev.portcheck.importers.api.ModelView;
@@ -29,6 +32,28 @@ class PtNativeHygieneTest {
       }
       v.close();
       assertThrows(IllegalStateException.class, () -> v.run(Map.of("x", ones), TapSelection.NONE));
+    }
+  }
+
+  @Test
+  void runInPlaceFillsReusedBuffersWithTheCopiedRunsValues() {
+    Tensor ones = Tensor.filled(new long[] {1, 3, 32, 32}, 1f);
+    Tensor halves = Tensor.filled(new long[] {1, 3, 32, 32}, 0.5f);
+    try (ModelView v = Importers.open(Fixtures.path("models/cnn/cnn.torchscript.pt"))) {
+      RunResult copied = v.run(Map.of("x", ones), TapSelection.ALL);
+      RunResult inPlace = v.runInPlace(Map.of("x", ones), TapSelection.ALL);
+      assertTrue(inPlace.layerOutputs().get("bn1").isView());
+      assertFalse(copied.layerOutputs().get("bn1").isView());
+      assertEquals(copied.outputs(), inPlace.outputs());
+      assertEquals(copied.layerOutputs(), inPlace.layerOutputs());
+      Tensor kept = inPlace.layerOutputs().get("bn1").detached();
+      RunResult next = v.runInPlace(Map.of("x", halves), TapSelection.ALL);
+      // A view shows the latest run; the detached copy keeps the first run's values.
+      assertEquals(next.layerOutputs().get("bn1"), inPlace.layerOutputs().get("bn1"));
+      assertEquals(copied.layerOutputs().get("bn1"), kept);
+      assertNotEquals(kept, next.layerOutputs().get("bn1"));
+      assertEquals(
+          v.run(Map.of("x", halves), TapSelection.ALL).layerOutputs(), next.layerOutputs());
     }
   }
 }

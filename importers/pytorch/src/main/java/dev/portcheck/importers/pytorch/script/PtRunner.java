@@ -17,12 +17,14 @@ import dev.portcheck.importers.api.Tensor;
 import java.io.BufferedOutputStream;
 import java.io.IOException;
 import java.io.OutputStream;
+import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.FloatBuffer;
 import java.nio.LongBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -52,6 +54,13 @@ public final class PtRunner implements AutoCloseable {
   private PtSymbolBlock tapped;
   private boolean closed;
 
+  /**
+   * Direct buffers that runs in place copy float results into, by record key (outputs by position),
+   * reused run after run: one memcpy out of libtorch and no new heap array to zero and collect for
+   * each of a probe's activations.
+   */
+  private final Map<String, FloatBuffer> reuse = new HashMap<>();
+
   public PtRunner(Path source) {
     this.source = source;
   }
@@ -68,13 +77,13 @@ public final class PtRunner implements AutoCloseable {
   }
 
   /** Runs the unmodified module's {@code forward}. */
-  public synchronized Output runPlain(List<Object> args, boolean reset) {
+  public synchronized Output runPlain(List<Object> args, boolean reset, boolean inPlace) {
     ensureOpen();
     if (plain == null) {
       tapped = closeQuietly(tapped);
       plain = load(source, "loading the TorchScript module");
     }
-    return run(plain, null, args, reset, k -> false);
+    return run(plain, null, args, reset, k -> false, inPlace);
   }
 
   /**
@@ -86,7 +95,8 @@ public final class PtRunner implements AutoCloseable {
       String method,
       List<Object> args,
       boolean reset,
-      Predicate<String> keep) {
+      Predicate<String> keep,
+      boolean inPlace) {
     ensureOpen();
     if (tapped == null) {
       plain = closeQuietly(plain);
@@ -105,7 +115,7 @@ public final class PtRunner implements AutoCloseable {
         TempFiles.delete(tmp);
       }
     }
-    return run(tapped, method, args, reset, keep);
+    return run(tapped, method, args, reset, keep, inPlace);
   }
 
   private PtSymbolBlock load(Path file, String during) {
@@ -121,8 +131,10 @@ public final class PtRunner implements AutoCloseable {
       String method,
       List<Object> args,
       boolean reset,
-      Predicate<String> keep) {
+      Predicate<String> keep,
+      boolean inPlace) {
     List<IValue> owned = new ArrayList<>();
+    Map<String, FloatBuffer> into = inPlace ? reuse : null;
     try (PtNDManager sub = (PtNDManager) manager().newSubManager()) {
       if (reset) {
         // Stateful modules (Silero keeps its LSTM state and audio context) must start fresh.
@@ -146,11 +158,11 @@ public final class PtRunner implements AutoCloseable {
         owned.addAll(map.values());
         for (Map.Entry<String, IValue> e : map.entrySet()) {
           if (keep.test(e.getKey()) && e.getValue().isTensor()) {
-            records.put(e.getKey(), copy(e.getValue().toTensor(sub)));
+            records.put(e.getKey(), copy(e.getValue().toTensor(sub), e.getKey(), into));
           }
         }
       }
-      collect(sub, out, outputs, owned, 0);
+      collect(sub, out, outputs, owned, 0, into);
       return new Output(outputs, records);
     } catch (PortcheckException e) {
       throw e;
@@ -167,17 +179,24 @@ public final class PtRunner implements AutoCloseable {
     }
   }
 
-  private void collect(PtNDManager sub, IValue v, List<Tensor> out, List<IValue> owned, int depth) {
+  private void collect(
+      PtNDManager sub,
+      IValue v,
+      List<Tensor> out,
+      List<IValue> owned,
+      int depth,
+      Map<String, FloatBuffer> into) {
     if (depth > 8) {
       return;
     }
     if (v.isTensor()) {
-      out.add(copy(v.toTensor(sub)));
+      // Record keys are module paths; no module path starts with '#'.
+      out.add(copy(v.toTensor(sub), "#output" + out.size(), into));
     } else if (v.isTuple() || v.isList()) {
       IValue[] items = v.isTuple() ? v.toIValueTuple() : v.toIValueArray();
       owned.addAll(List.of(items));
       for (IValue i : items) {
-        collect(sub, i, out, owned, depth + 1);
+        collect(sub, i, out, owned, depth + 1, into);
       }
     }
   }
@@ -209,12 +228,30 @@ public final class PtRunner implements AutoCloseable {
     throw new IllegalArgumentException("unsupported argument " + arg);
   }
 
-  private static Tensor copy(NDArray a) {
+  /**
+   * Copies {@code a} out of libtorch: into the heap, or with {@code into} into the buffer kept
+   * there under {@code key}, returned as a {@linkplain Tensor#view view} of it.
+   */
+  private static Tensor copy(NDArray a, String key, Map<String, FloatBuffer> into) {
     long[] shape = a.getShape().getShape();
     DataType dt = a.getDataType();
     switch (dt) {
       case FLOAT32:
         {
+          int n = Math.toIntExact(a.size());
+          if (into != null && n > 0) {
+            FloatBuffer target = into.get(key);
+            if (target == null || target.capacity() != n) {
+              target =
+                  ByteBuffer.allocateDirect(Math.multiplyExact(n, 4))
+                      .order(ByteOrder.nativeOrder())
+                      .asFloatBuffer();
+              into.put(key, target);
+            }
+            target.clear();
+            target.put(a.toByteBuffer(true).order(ByteOrder.nativeOrder()).asFloatBuffer());
+            return Tensor.view(DType.FLOAT32, shape, target);
+          }
           // A direct view of libtorch's memory, read once into the array; toFloatArray() would
           // first copy into a byte[] and then convert that.
           float[] f = new float[Math.toIntExact(a.size())];
@@ -284,5 +321,6 @@ public final class PtRunner implements AutoCloseable {
     tapped = null;
     plain = null;
     manager = null;
+    reuse.clear();
   }
 }
