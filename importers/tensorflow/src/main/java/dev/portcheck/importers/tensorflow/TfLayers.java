@@ -36,7 +36,7 @@ final class TfLayers {
   record Result(
       List<Layer> layers,
       Map<String, ParameterInfo> parameters,
-      Map<String, TensorProto> values,
+      Map<String, String> constNodes,
       Map<String, String> layerOfNode) {}
 
   /** What the layer builder needs to know about the flat graph. */
@@ -118,7 +118,7 @@ final class TfLayers {
       layers.add(describe(name, ops, allByKey.getOrDefault(e.getKey(), ops), members, params));
     }
     params.addUnassignedVariables();
-    return new Result(layers, params.infos(), params.values(), layerOfNode);
+    return new Result(layers, params.infos(), params.constNodes(), layerOfNode);
   }
 
   private Layer describe(

@@ -201,14 +201,21 @@ final class TfLoader {
     outNames.forEach(k -> outTensors.add(sig.getOutputsOrThrow(k).getName()));
     TfFlattener flat = new TfFlattener(dir, top);
     List<Ref> outs = flat.resolve(outTensors);
-    Map<String, org.tensorflow.proto.TensorProto> values;
+    Map<String, org.tensorflow.proto.TensorProto> values = Map.of();
     String[] tags = mg.getMetaInfoDef().getTagsList().toArray(new String[0]);
-    try (SavedModelBundle bundle = SavedModelBundle.loader(dir.toString()).withTags(tags).load()) {
-      values = TfVariables.read(dir, bundle, top, new HashSet<>(flat.variableConsts().values()));
-    } catch (PortcheckException e) {
-      throw e;
-    } catch (RuntimeException e) {
-      throw savedModelLoadFailure(dir, e);
+    Set<String> variables = new HashSet<>(flat.variableConsts().values());
+    // Only variables need TensorFlow's own loader (to restore them). A graph that holds its
+    // weights as constants (onnx2tf writes those) is not loaded twice: that second copy of
+    // ResNet-50's graph in TensorFlow cost 1 GB of peak memory.
+    if (!variables.isEmpty()) {
+      try (SavedModelBundle bundle =
+          SavedModelBundle.loader(dir.toString()).withTags(tags).load()) {
+        values = TfVariables.read(dir, bundle, top, variables);
+      } catch (PortcheckException e) {
+        throw e;
+      } catch (RuntimeException e) {
+        throw savedModelLoadFailure(dir, e);
+      }
     }
     Map<String, String> meta = new LinkedHashMap<>();
     meta.put("format", "savedmodel");

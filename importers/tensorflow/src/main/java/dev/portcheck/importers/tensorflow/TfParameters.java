@@ -39,7 +39,9 @@ final class TfParameters {
   private final TfLayers.Input in;
   private final boolean keras3;
   private final Map<String, ParameterInfo> infos = new LinkedHashMap<>();
-  private final Map<String, TensorProto> values = new LinkedHashMap<>();
+
+  /** The Const node holding each parameter's value, by parameter name. */
+  private final Map<String, String> constNodes = new LinkedHashMap<>();
 
   TfParameters(TfLayers graph, TfLayers.Input in, boolean keras3) {
     this.graph = graph;
@@ -51,8 +53,8 @@ final class TfParameters {
     return infos;
   }
 
-  Map<String, TensorProto> values() {
-    return values;
+  Map<String, String> constNodes() {
+    return constNodes;
   }
 
   /** The Const node a tensor comes from through constant-only reshapes and casts, or null. */
@@ -266,7 +268,7 @@ final class TfParameters {
       dims.add(s);
     }
     infos.put(name, new ParameterInfo(name, TfLayers.dtypeOf(p), dims, layout));
-    values.put(name, p);
+    constNodes.put(name, constNode);
     return true;
   }
 

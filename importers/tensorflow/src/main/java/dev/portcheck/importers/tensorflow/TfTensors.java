@@ -6,8 +6,10 @@ import dev.portcheck.importers.api.Half;
 import dev.portcheck.importers.api.Tensor;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import java.nio.FloatBuffer;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import org.tensorflow.RawTensor;
 import org.tensorflow.ndarray.Shape;
 import org.tensorflow.ndarray.buffer.ByteDataBuffer;
@@ -52,6 +54,25 @@ final class TfTensors {
       out.add(d.getSize() < 0 ? -1L : d.getSize());
     }
     return out;
+  }
+
+  /**
+   * As {@link #fromTf(org.tensorflow.Tensor)}, but with {@code into} a float32 tensor is read into
+   * the array kept there under {@code key} (replaced when its size changes) and returned as a
+   * {@linkplain Tensor#view view} of it.
+   */
+  static Tensor fromTf(org.tensorflow.Tensor t, Map<String, float[]> into, String key) {
+    if (into == null || t.dataType() != DataType.DT_FLOAT) {
+      return fromTf(t);
+    }
+    int n = Math.toIntExact(t.shape().size());
+    float[] f = into.get(key);
+    if (f == null || f.length != n) {
+      f = new float[n];
+      into.put(key, f);
+    }
+    t.asRawTensor().data().asFloats().read(f);
+    return Tensor.view(DType.FLOAT32, t.shape().asArray(), FloatBuffer.wrap(f));
   }
 
   /** Copies a TF tensor out in one bulk read per tensor (no per-element boxing). */

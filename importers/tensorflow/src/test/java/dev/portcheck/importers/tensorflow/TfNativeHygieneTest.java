@@ -2,7 +2,10 @@ package dev.portcheck.importers.tensorflow;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.portcheck.importers.api.Importers;
 import dev.portcheck.importers.api.ModelView;
@@ -41,6 +44,27 @@ class TfNativeHygieneTest {
       RunResult a = v.run(Map.of("input", x), TapSelection.of("bn2"));
       RunResult b = v.run(Map.of("input", x), TapSelection.of("bn2"));
       assertEquals(a.layerOutputs().get("bn2"), b.layerOutputs().get("bn2"));
+    }
+  }
+
+  @Test
+  void runInPlaceReadsIntoReusedArraysWithTheCopiedRunsValues() {
+    Map<String, Tensor> ones = Map.of("input", Tensor.filled(new long[] {1, 32, 32, 3}, 1f));
+    Map<String, Tensor> halves = Map.of("input", Tensor.filled(new long[] {1, 32, 32, 3}, 0.5f));
+    try (ModelView v = Importers.open(Fixtures.path(CNN))) {
+      RunResult copied = v.run(ones, TapSelection.ALL);
+      RunResult inPlace = v.runInPlace(ones, TapSelection.ALL);
+      assertTrue(inPlace.layerOutputs().get("bn2").isView());
+      assertFalse(copied.layerOutputs().get("bn2").isView());
+      assertEquals(copied.outputs(), inPlace.outputs());
+      assertEquals(copied.layerOutputs(), inPlace.layerOutputs());
+      Tensor kept = inPlace.layerOutputs().get("bn2").detached();
+      RunResult next = v.runInPlace(halves, TapSelection.ALL);
+      // A view shows the latest run; the detached copy keeps the first run's values.
+      assertEquals(next.layerOutputs().get("bn2"), inPlace.layerOutputs().get("bn2"));
+      assertEquals(copied.layerOutputs().get("bn2"), kept);
+      assertNotEquals(kept, next.layerOutputs().get("bn2"));
+      assertEquals(v.run(halves, TapSelection.ALL).layerOutputs(), next.layerOutputs());
     }
   }
 

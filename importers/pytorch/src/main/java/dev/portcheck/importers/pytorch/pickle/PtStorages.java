@@ -7,8 +7,6 @@ import dev.portcheck.importers.api.Tensor;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.file.Path;
-import java.util.HashMap;
-import java.util.Map;
 import java.util.function.Function;
 
 /**
@@ -20,7 +18,15 @@ import java.util.function.Function;
 public final class PtStorages {
   private final Path file;
   private final Function<PtPickled.Storage, ByteBuffer> reader;
-  private final Map<String, ByteBuffer> cache = new HashMap<>();
+
+  /**
+   * The last storage read: tensors that share a storage (views, a fused projection split in three)
+   * are usually read one after another. Holding every storage instead kept a second copy of all the
+   * weights in the heap for as long as the model stayed open.
+   */
+  private String lastKey;
+
+  private ByteBuffer last;
 
   /**
    * @param file the model file, for messages
@@ -32,13 +38,13 @@ public final class PtStorages {
   }
 
   /** Copies the tensor a reference describes. */
-  public Tensor materialize(String name, PtPickled.TensorRef ref) {
+  public synchronized Tensor materialize(String name, PtPickled.TensorRef ref) {
     PtPickled.Storage st = ref.storage();
-    ByteBuffer buf =
-        cache
-            .computeIfAbsent(st.key(), k -> reader.apply(st))
-            .duplicate()
-            .order(ByteOrder.LITTLE_ENDIAN);
+    if (!st.key().equals(lastKey)) {
+      last = reader.apply(st);
+      lastKey = st.key();
+    }
+    ByteBuffer buf = last.duplicate().order(ByteOrder.LITTLE_ENDIAN);
     DType dt = st.dtype();
     int es = dt.byteSize();
     long have = buf.remaining() / es;
