@@ -46,11 +46,12 @@ final class OnnxTensorData {
               + ", which portcheck cannot read as numbers.",
           null);
     }
-    byte[] raw = null;
+    ByteBuffer raw = null;
     if (OnnxExternalData.isExternal(t)) {
-      raw = external.read(t);
+      raw = ByteBuffer.wrap(external.read(t));
     } else if (t.hasRawData()) {
-      raw = t.getRawData().toByteArray();
+      // A view of the proto's bytes, not toByteArray(): one copy of the weights fewer.
+      raw = t.getRawData().asReadOnlyByteBuffer().slice();
     }
     if (raw != null) {
       return fromRaw(model, t, dtype, shape, n, raw);
@@ -59,19 +60,19 @@ final class OnnxTensorData {
   }
 
   private static Tensor fromRaw(
-      Path model, TensorProto t, DType dtype, long[] shape, int n, byte[] raw) {
-    if ((long) n * dtype.byteSize() != raw.length) {
+      Path model, TensorProto t, DType dtype, long[] shape, int n, ByteBuffer raw) {
+    if ((long) n * dtype.byteSize() != raw.remaining()) {
       throw PortcheckException.corrupt(
           model,
           "tensor '"
               + t.getName()
               + "' holds "
-              + raw.length
+              + raw.remaining()
               + " bytes but its shape and type need "
               + (long) n * dtype.byteSize(),
           null);
     }
-    ByteBuffer b = ByteBuffer.wrap(raw).order(ByteOrder.LITTLE_ENDIAN);
+    ByteBuffer b = raw.order(ByteOrder.LITTLE_ENDIAN);
     switch (dtype) {
       case FLOAT32 -> {
         float[] f = new float[n];

@@ -19,6 +19,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import org.tensorflow.Graph;
+import org.tensorflow.GraphOperation;
 import org.tensorflow.Result;
 import org.tensorflow.Session;
 
@@ -117,8 +118,14 @@ public final class TfModelView implements ModelView {
     if (closed) {
       throw PortcheckException.notRunnable(source, "the model view is closed");
     }
-    try (Result r = session.runner().fetch(node).run()) {
-      return TfTensors.fromTf(r.get(0));
+    // The Const op's attribute, not a session run: a run that fetches constants builds (and the
+    // session caches) an executor whose kernels hold one more copy of every weight fetched.
+    GraphOperation op = graph.operation(node);
+    if (op == null) {
+      throw PortcheckException.unknownParameter(source, name, constNodes.keySet());
+    }
+    try (org.tensorflow.Tensor t = op.attributes().getAttrTensor("value")) {
+      return TfTensors.fromTf(t);
     } catch (RuntimeException e) {
       throw PortcheckException.engine(source, "reading parameter '" + name + "'", e);
     }

@@ -35,6 +35,9 @@ public final class PtArchive implements AutoCloseable {
   private final long maxEntry;
   private final Map<String, PtCentralDirectory.Entry> entries;
 
+  /** The file's length when opened: no stored entry can hold more. */
+  private final long fileBytes;
+
   private PtArchive(
       Path file, ZipFile zip, String root, long maxEntry, Map<String, PtCentralDirectory.Entry> e) {
     this.file = file;
@@ -42,6 +45,7 @@ public final class PtArchive implements AutoCloseable {
     this.root = root;
     this.maxEntry = maxEntry;
     this.entries = e;
+    this.fileBytes = file.toFile().length();
   }
 
   /** Opens with the default size limits. */
@@ -197,7 +201,19 @@ public final class PtArchive implements AutoCloseable {
     }
     long limit = Math.min(declared.size(), maxEntry);
     try (InputStream in = zip.getInputStream(ze)) {
-      byte[] data = in.readNBytes((int) limit);
+      byte[] data;
+      if (ze.getMethod() == ZipEntry.STORED
+          && ze.getCompressedSize() == declared.size()
+          && limit <= fileBytes) {
+        // Stored bytes lie in the file as they are, so an array of the declared size (which the
+        // file's length bounds) can be allocated up front and filled in one read; readNBytes(n)
+        // gathers 8 KB chunks and copies them again, the slowest part of reading the weights.
+        byte[] buf = new byte[(int) limit];
+        int got = in.readNBytes(buf, 0, buf.length);
+        data = got == buf.length ? buf : java.util.Arrays.copyOf(buf, got);
+      } else {
+        data = in.readNBytes((int) limit);
+      }
       if (data.length < declared.size()) {
         throw PortcheckException.truncated(
             file,
