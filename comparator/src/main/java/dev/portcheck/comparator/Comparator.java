@@ -159,8 +159,9 @@ public final class Comparator {
             .parallel()
             .forEach(
                 i -> {
-                  summarise(rows.get(i), model, res, sums[i][model]);
-                  pair(rows.get(i), model, ref, res, pairs[i][model]);
+                  if (!pair(rows.get(i), model, ref, res, pairs[i][model], sums[i][model])) {
+                    summarise(rows.get(i), model, res, sums[i][model]);
+                  }
                 });
         accumulateOutputs(k, ref, res, outs);
         outputsOnly[k] = new RunResult(res.outputs(), Map.of(), List.of());
@@ -232,15 +233,21 @@ public final class Comparator {
     }
   }
 
-  private void pair(Aligner.Row row, int k, RunResult ref, RunResult res, PairAccumulator pair) {
-    if (row.layers[k] == null || row.refTaps[k] == null) {
-      return;
+  /**
+   * Compares the row's tap of model {@code k} with the reference's; returns whether that also added
+   * the tap to {@code sum} (one pass over it instead of two).
+   */
+  private boolean pair(
+      Aligner.Row row, int k, RunResult ref, RunResult res, PairAccumulator pair, Summary sum) {
+    if (row.layers[k] == null || row.refTaps[k] == null || row.taps[k] == null) {
+      return false;
     }
     Tensor a = ref.layerOutputs().get(row.refTaps[k]);
     Tensor b = res.layerOutputs().get(row.taps[k]);
-    if (a != null && b != null) {
-      pair.add(a, layout(0, row.refTaps[k], a), b, layout(k, row.taps[k], b));
+    if (a == null || b == null) {
+      return false;
     }
+    return pair.add(a, layout(0, row.refTaps[k], a), b, layout(k, row.taps[k], b), sum);
   }
 
   private Layout layout(int model, String layer, Tensor value) {

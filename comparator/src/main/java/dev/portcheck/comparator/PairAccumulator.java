@@ -46,19 +46,30 @@ final class PairAccumulator {
   }
 
   void add(Tensor ref, Layout refLayout, Tensor other, Layout otherLayout) {
+    add(ref, refLayout, other, otherLayout, null);
+  }
+
+  /**
+   * As {@link #add(Tensor, Layout, Tensor, Layout)}, and adds {@code other} to {@code otherSummary}
+   * in the same pass when the two are compared element by element in stored order.
+   *
+   * @return whether {@code otherSummary} got {@code other}; if not, the caller summarises it
+   */
+  boolean add(
+      Tensor ref, Layout refLayout, Tensor other, Layout otherLayout, Summary otherSummary) {
     LayoutMatch m = LayoutMatch.find(ref.shape(), refLayout, other.shape(), otherLayout);
     if (m == null && layerTap) {
       // Shapes no transpose or squeeze reconciles are no numeric finding: the two taps are
       // different tensors (a module called several times, of which TorchScript records one call).
       sizeMismatch = Arrays.toString(ref.shape()) + " vs " + Arrays.toString(other.shape());
-      return;
+      return false;
     }
     if (m == null) {
       elementwise = false;
       comparedAs = "statistics";
       refStats.add(ref);
       otherStats.add(other);
-      return;
+      return false;
     }
     if (comparedAs == null || !elementwise) {
       comparedAs = elementwise ? m.description() : comparedAs;
@@ -70,7 +81,10 @@ final class PairAccumulator {
     double savedRel = maxRel;
     double savedCos = cosine;
     long savedNan = nanMismatch;
-    long out = compare(a, b);
+    // Only in stored order: a transposed copy would sum in another order and move the statistics
+    // in their last bits.
+    Summary fused = m.permutation() == null ? otherSummary : null;
+    long out = compare(a, b, fused, other.shape());
     // Only a flattened tensor can be legitimately reordered (NHWC vs NCHW flatten); trying the
     // sorted comparison on every diverging feature map would cost a sort per layer.
     if (out > 0 && allowMultiset && nanMismatch == savedNan && ref.rank() <= 2) {
@@ -86,7 +100,7 @@ final class PairAccumulator {
       maxAbs = savedAbs;
       maxRel = savedRel;
       cosine = savedCos;
-      if (compare(FloatBuffer.wrap(sa), FloatBuffer.wrap(sb)) == 0) {
+      if (compare(FloatBuffer.wrap(sa), FloatBuffer.wrap(sb), null, null) == 0) {
         multisetUsed = true;
         out = 0;
       } else {
@@ -97,14 +111,79 @@ final class PairAccumulator {
     }
     outside += out;
     total += a.limit();
+    return fused != null;
   }
 
   /**
    * One element-wise pass: counts the elements outside tolerance and updates the maxima and the
    * cosine. Returns the count.
    */
-  private long compare(FloatBuffer ref, FloatBuffer other) {
+  private long compare(FloatBuffer ref, FloatBuffer other, Summary otherSum, long[] otherShape) {
+    // The common case first: no test for NaN or infinity per element, and the count taken
+    // without a branch (near the tolerance it is taken at random). A NaN or infinity on either
+    // side makes a sum of squares non-finite; then the careful pass redoes the tensor.
+    boolean summarise = otherSum != null && other.limit() > 0;
+    double shift = summarise ? other.get(0) : 0;
+    double s1 = 0;
+    double s2 = 0;
+    float lo = Float.POSITIVE_INFINITY;
+    float hi = Float.NEGATIVE_INFINITY;
+    double dot = 0;
+    double na = 0;
+    double nb = 0;
+    double atol = tol.atol();
+    double rtol = tol.rtol();
+    double floor = atol > 0 ? atol : Double.MIN_NORMAL;
+    double mAbs = maxAbs;
+    double mRel = maxRel;
     long out = 0;
+    int len = ref.limit();
+    for (int i = 0; i < len; i++) {
+      float x = ref.get(i);
+      float y = other.get(i);
+      if (summarise) {
+        double dy = y - shift;
+        s1 += dy;
+        s2 += dy * dy;
+        lo = Math.min(lo, y);
+        hi = Math.max(hi, y);
+      }
+      dot += (double) x * y;
+      na += (double) x * x;
+      nb += (double) y * y;
+      double ax = Math.abs((double) x);
+      double d = Math.abs((double) y - x);
+      mAbs = Math.max(mAbs, d);
+      double denom = Math.max(ax, floor);
+      // d / denom > mRel without dividing for every element
+      if (d > mRel * denom) {
+        mRel = d / denom;
+      }
+      out += d > atol + rtol * ax ? 1 : 0;
+    }
+    if (!Double.isFinite(na) || !Double.isFinite(nb)) {
+      return compareCarefully(ref, other, otherSum, otherShape);
+    }
+    maxAbs = mAbs;
+    maxRel = mRel;
+    if (otherSum != null) {
+      otherSum.addPass(otherShape, other, s1, s2, lo, hi);
+    }
+    updateCosine(dot, na, nb);
+    return out;
+  }
+
+  /** The element-wise pass with NaN and infinity handled element by element. */
+  private long compareCarefully(
+      FloatBuffer ref, FloatBuffer other, Summary otherSum, long[] otherShape) {
+    long out = 0;
+    // The other tensor's statistics, as Summary.add computes them (same shift, same order).
+    boolean summarise = otherSum != null && other.limit() > 0;
+    double shift = summarise ? other.get(0) : 0;
+    double s1 = 0;
+    double s2 = 0;
+    float lo = Float.POSITIVE_INFINITY;
+    float hi = Float.NEGATIVE_INFINITY;
     double dot = 0;
     double na = 0;
     double nb = 0;
@@ -117,6 +196,13 @@ final class PairAccumulator {
     for (int i = 0; i < len; i++) {
       float x = ref.get(i);
       float y = other.get(i);
+      if (summarise) {
+        double dy = y - shift;
+        s1 += dy;
+        s2 += dy * dy;
+        lo = Math.min(lo, y);
+        hi = Math.max(hi, y);
+      }
       if (!Float.isFinite(x) || !Float.isFinite(y)) {
         // NaN == NaN and equal infinities count as agreeing (numpy's equal_nan); anything else
         // is a mismatch that no number describes.
@@ -147,6 +233,15 @@ final class PairAccumulator {
     }
     maxAbs = mAbs;
     maxRel = mRel;
+    if (otherSum != null) {
+      otherSum.addPass(otherShape, other, s1, s2, lo, hi);
+    }
+    updateCosine(dot, na, nb);
+    return out;
+  }
+
+  /** Folds one tensor's cosine similarity into the running minimum. */
+  private void updateCosine(double dot, double na, double nb) {
     double c;
     if (na == 0 && nb == 0) {
       c = 1.0;
@@ -156,7 +251,6 @@ final class PairAccumulator {
       c = dot / Math.sqrt(na * nb);
     }
     cosine = Math.min(cosine, c);
-    return out;
   }
 
   /** The two shapes when the tensors had different sizes, else null. */

@@ -45,6 +45,25 @@ final class Summary {
       lo = Math.min(lo, x);
       hi = Math.max(hi, x);
     }
+    addPass(v, len, shift, s1, s2, lo, hi);
+  }
+
+  /**
+   * Merges the sums of a pass over {@code v} made elsewhere, in {@link #add}'s order and with its
+   * shift ({@code v.get(0)}): PairAccumulator makes that pass while it compares, so that the other
+   * model's tensor is read once rather than twice.
+   */
+  void addPass(long[] tensorShape, FloatBuffer v, double s1, double s2, float lo, float hi) {
+    shape = Arrays.stream(tensorShape).boxed().toList();
+    int len = v.limit();
+    count += len;
+    if (len > 0) {
+      addPass(v, len, v.get(0), s1, s2, lo, hi);
+    }
+  }
+
+  private void addPass(
+      FloatBuffer v, int len, double shift, double s1, double s2, float lo, float hi) {
     if (Double.isFinite(s1) && Double.isFinite(s2)) {
       merge(len, shift + s1 / len, Math.max(0, s2 - s1 * s1 / len), lo, hi);
     } else {

@@ -1,0 +1,93 @@
+package dev.portcheck.comparator;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.portcheck.importers.api.DType;
+import dev.portcheck.importers.api.Layout;
+import dev.portcheck.importers.api.Tensor;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.FloatBuffer;
+import java.util.Random;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The per-layer statistics of the other model are computed inside the comparison pass when the two
+ * tensors are compared in stored order: they must be exactly what a separate pass gives, on views
+ * of engine buffers as on heap tensors, with NaNs as without.
+ */
+class StreamingStatisticsTest {
+  private static float[] values(int n, long seed, boolean withNan) {
+    Random r = new Random(seed);
+    float[] f = new float[n];
+    for (int i = 0; i < n; i++) {
+      f[i] = (float) (3 + r.nextGaussian() * 1e-3);
+    }
+    if (withNan) {
+      f[n / 3] = Float.NaN;
+      f[n / 2] = Float.POSITIVE_INFINITY;
+    }
+    return f;
+  }
+
+  private static Tensor view(long[] shape, float[] data) {
+    FloatBuffer b =
+        ByteBuffer.allocateDirect(data.length * 4).order(ByteOrder.nativeOrder()).asFloatBuffer();
+    b.put(data);
+    return Tensor.view(DType.FLOAT32, shape, b);
+  }
+
+  @Test
+  void statisticsFromTheComparisonPassEqualASeparatePassBitForBit() {
+    long[] shape = {1, 8, 33, 17};
+    for (boolean withNan : new boolean[] {false, true}) {
+      float[] x = values(8 * 33 * 17, 1, false);
+      float[] y = values(8 * 33 * 17, 2, withNan);
+      Tensor ref = Tensor.ofFloats(shape, x);
+      Tensor other = view(shape, y);
+      Summary separate = new Summary();
+      separate.add(other);
+      separate.add(Tensor.ofFloats(shape, x)); // a second probe merges the same way
+      Summary fused = new Summary();
+      PairAccumulator pair = new PairAccumulator(Tolerance.DEFAULT, false, true);
+      assertTrue(pair.add(ref, Layout.NCHW, other, Layout.NCHW, fused));
+      fused.add(Tensor.ofFloats(shape, x));
+      assertEquals(separate.toStats(), fused.toStats(), "with NaN: " + withNan);
+      assertEquals(withNan ? 1 : 0, fused.toStats().nanCount());
+    }
+  }
+
+  @Test
+  void aTransposedComparisonLeavesTheStatisticsToTheCaller() {
+    Tensor ref = Tensor.ofFloats(new long[] {1, 2, 3, 4}, values(24, 3, false));
+    Tensor nhwc = ref.transpose(0, 2, 3, 1);
+    Summary sum = new Summary();
+    PairAccumulator pair = new PairAccumulator(Tolerance.DEFAULT, false, true);
+    assertFalse(pair.add(ref, Layout.NCHW, nhwc, Layout.NHWC, sum));
+    assertTrue(sum.isEmpty());
+    assertTrue(pair.toMetrics().withinTolerance());
+    assertEquals(0.0, pair.toMetrics().maxAbsDiff());
+  }
+
+  @Test
+  void nanOnOneSideIsAMismatchAndOnBothSidesAnAgreement() {
+    long[] shape = {1, 4, 8, 8};
+    float[] x = values(256, 4, false);
+    float[] y = x.clone();
+    x[10] = Float.NaN;
+    y[10] = Float.NaN;
+    y[20] = Float.NaN;
+    PairAccumulator pair = new PairAccumulator(Tolerance.DEFAULT, false, true);
+    pair.add(Tensor.ofFloats(shape, x), Layout.NCHW, view(shape, y), Layout.NCHW, new Summary());
+    PairMetrics m = pair.toMetrics();
+    assertEquals(1, m.nanMismatches());
+    assertEquals(1.0 / 256, m.fractionOutside());
+    assertFalse(m.withinTolerance());
+    PairAccumulator same = new PairAccumulator(Tolerance.DEFAULT, false, true);
+    same.add(Tensor.ofFloats(shape, x), Layout.NCHW, Tensor.ofFloats(shape, x), Layout.NCHW);
+    assertTrue(same.toMetrics().withinTolerance());
+    assertEquals(0.0, same.toMetrics().maxAbsDiff());
+  }
+}
