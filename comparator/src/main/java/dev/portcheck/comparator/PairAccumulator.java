@@ -114,69 +114,21 @@ final class PairAccumulator {
     return fused != null;
   }
 
-  /**
-   * One element-wise pass: counts the elements outside tolerance and updates the maxima and the
-   * cosine. Returns the count.
-   */
+  /** Compares element by element; returns the count outside tolerance. */
   private long compare(FloatBuffer ref, FloatBuffer other, Summary otherSum, long[] otherShape) {
-    // The common case first: no test for NaN or infinity per element, and the count taken
-    // without a branch (near the tolerance it is taken at random). A NaN or infinity on either
+    // The common case first: no test for NaN or infinity per element. A NaN or infinity on either
     // side makes a sum of squares non-finite; then the careful pass redoes the tensor.
-    boolean summarise = otherSum != null && other.limit() > 0;
-    double shift = summarise ? other.get(0) : 0;
-    double s1 = 0;
-    double s2 = 0;
-    float lo = Float.POSITIVE_INFINITY;
-    float hi = Float.NEGATIVE_INFINITY;
-    double dot = 0;
-    double na = 0;
-    double nb = 0;
-    double atol = tol.atol();
-    double rtol = tol.rtol();
-    double floor = atol > 0 ? atol : Double.MIN_NORMAL;
-    double mAbs = maxAbs;
-    double mRel = maxRel;
-    long out = 0;
-    int len = ref.limit();
-    for (int i = 0; i < len; i++) {
-      float x = ref.get(i);
-      float y = other.get(i);
-      if (summarise) {
-        double dy = y - shift;
-        s1 += dy;
-        s2 += dy * dy;
-        lo = Math.min(lo, y);
-        hi = Math.max(hi, y);
-      }
-      dot += (double) x * y;
-      na += (double) x * x;
-      nb += (double) y * y;
-      double ax = Math.abs((double) x);
-      double d = Math.abs((double) y - x);
-      mAbs = Math.max(mAbs, d);
-      double denom = Math.max(ax, floor);
-      // d / denom > mRel without dividing for every element
-      if (d > mRel * denom) {
-        mRel = d / denom;
-      }
-      out += d > atol + rtol * ax ? 1 : 0;
-    }
-    if (!Double.isFinite(na) || !Double.isFinite(nb)) {
-      return compareCarefully(ref, other, otherSum, otherShape);
-    }
-    maxAbs = mAbs;
-    maxRel = mRel;
-    if (otherSum != null) {
-      otherSum.addPass(otherShape, other, s1, s2, lo, hi);
-    }
-    updateCosine(dot, na, nb);
-    return out;
+    long out = pass(ref, other, otherSum, otherShape, false);
+    return out >= 0 ? out : pass(ref, other, otherSum, otherShape, true);
   }
 
-  /** The element-wise pass with NaN and infinity handled element by element. */
-  private long compareCarefully(
-      FloatBuffer ref, FloatBuffer other, Summary otherSum, long[] otherShape) {
-    long out = 0;
+  /**
+   * One element-wise pass: counts the elements outside tolerance (without a branch: near the
+   * tolerance the outcome is random) and updates the maxima, the cosine and {@code otherSum}.
+   * Without {@code careful} it returns -1, changing nothing, when it meets a NaN or infinity.
+   */
+  private long pass(
+      FloatBuffer ref, FloatBuffer other, Summary otherSum, long[] otherShape, boolean careful) {
     // The other tensor's statistics, as Summary.add computes them (same shift, same order).
     boolean summarise = otherSum != null && other.limit() > 0;
     double shift = summarise ? other.get(0) : 0;
@@ -192,6 +144,7 @@ final class PairAccumulator {
     double floor = atol > 0 ? atol : Double.MIN_NORMAL;
     double mAbs = maxAbs;
     double mRel = maxRel;
+    long out = 0;
     int len = ref.limit();
     for (int i = 0; i < len; i++) {
       float x = ref.get(i);
@@ -203,7 +156,7 @@ final class PairAccumulator {
         lo = Math.min(lo, y);
         hi = Math.max(hi, y);
       }
-      if (!Float.isFinite(x) || !Float.isFinite(y)) {
+      if (careful && (!Float.isFinite(x) || !Float.isFinite(y))) {
         // NaN == NaN and equal infinities count as agreeing (numpy's equal_nan); anything else
         // is a mismatch that no number describes.
         boolean same = (Float.isNaN(x) && Float.isNaN(y)) || x == y;
@@ -219,17 +172,16 @@ final class PairAccumulator {
       nb += (double) y * y;
       double ax = Math.abs((double) x);
       double d = Math.abs((double) y - x);
-      if (d > mAbs) {
-        mAbs = d;
-      }
+      mAbs = Math.max(mAbs, d);
       double denom = Math.max(ax, floor);
       // d / denom > mRel without dividing for every element
       if (d > mRel * denom) {
         mRel = d / denom;
       }
-      if (d > atol + rtol * ax) {
-        out++;
-      }
+      out += d > atol + rtol * ax ? 1 : 0;
+    }
+    if (!careful && !(Double.isFinite(na) && Double.isFinite(nb))) {
+      return -1;
     }
     maxAbs = mAbs;
     maxRel = mRel;
