@@ -72,6 +72,9 @@ final class OnnxRunner implements AutoCloseable {
 
   private List<List<Long>> pinnedFor;
 
+  /** Set when a pinned run failed: the session's outputs are copied, as by a plain run. */
+  private boolean pinningOff;
+
   OnnxRunner(Path source, ModelProto model, OnnxExternalData external, boolean hasExternalData) {
     this.source = source;
     this.model = model;
@@ -126,8 +129,24 @@ final class OnnxRunner implements AutoCloseable {
           requested.add(name);
         }
       }
-      try (OrtSession.Result result =
-          pins.isEmpty() ? session.run(feeds, requested) : session.run(feeds, requested, pins)) {
+      OrtSession.Result run;
+      if (pins.isEmpty()) {
+        run = session.run(feeds, requested);
+      } else {
+        // A failure is handled below; ORT would also log it as an error on stderr.
+        try (OrtSession.RunOptions quiet = new OrtSession.RunOptions()) {
+          quiet.setLogLevel(OrtLoggingLevel.ORT_LOGGING_LEVEL_FATAL);
+          run = session.run(feeds, requested, pins, quiet);
+        } catch (OrtException e) {
+          // An output whose shape follows the values (NonZero, non-max suppression) no longer
+          // fits the buffer its first run sized: copy this session's outputs from now on.
+          releasePinned();
+          pinningOff = true;
+          pins.clear();
+          run = session.run(feeds, wanted);
+        }
+      }
+      try (OrtSession.Result result = run) {
         Map<String, Tensor> out = new LinkedHashMap<>();
         for (String name : wanted) {
           if (pins.containsKey(name)) {
@@ -139,7 +158,7 @@ final class OnnxRunner implements AutoCloseable {
           Tensor t = v instanceof OnnxTensor ot ? copyOut(ot) : null;
           if (t != null) {
             out.put(name, t);
-            if (inPlace) {
+            if (inPlace && !pinningOff) {
               pin(env, name, (OnnxTensor) v);
             }
           } else {
@@ -189,6 +208,7 @@ final class OnnxRunner implements AutoCloseable {
       return current;
     }
     releasePinned();
+    pinningOff = false;
     // Closed before the next is created, so that two copies of the weights never coexist.
     if (current != null) {
       closeQuietly(current);
