@@ -39,8 +39,8 @@ public final class TfModelView implements ModelView {
   private final Map<String, ParameterInfo> parameters;
 
   /**
-   * The Const op of each parameter: values are read from the session when asked for, rather than
-   * kept as protos in the heap for the life of the view (ResNet-50: 100 MB).
+   * The Const op of each parameter: values are read from the graph when asked for, rather than kept
+   * as protos in the heap for the life of the view (ResNet-50: 100 MB).
    */
   private final Map<String, String> constNodes;
 
