@@ -22,17 +22,12 @@ final class Summary {
 
   /** Adds every element of {@code t}, merged into the running figures with Chan's formula. */
   void add(Tensor t) {
-    shape = Arrays.stream(t.shape()).boxed().toList();
     FloatBuffer v = values(t);
     int len = v.limit();
-    count += len;
-    if (len == 0) {
-      return;
-    }
     // One branch-free pass, shifted by the first value so that the sums stay small next to the
     // spread (a low-variance LayerNorm input keeps its precision). A NaN or infinity anywhere
     // makes the sums non-finite, and only then the slower pass that skips them runs.
-    double shift = v.get(0);
+    double shift = len == 0 ? 0 : v.get(0);
     double s1 = 0;
     double s2 = 0;
     float lo = Float.POSITIVE_INFINITY;
@@ -45,27 +40,23 @@ final class Summary {
       lo = Math.min(lo, x);
       hi = Math.max(hi, x);
     }
-    addPass(v, len, shift, s1, s2, lo, hi);
+    addPass(t.shape(), v, s1, s2, lo, hi);
   }
 
   /**
-   * Merges the sums of a pass over {@code v} made elsewhere, in {@link #add}'s order and with its
-   * shift ({@code v.get(0)}): PairAccumulator makes that pass while it compares, so that the other
+   * Merges the sums of a pass over {@code v}, made in {@link #add}'s order and with its shift
+   * ({@code v.get(0)}): by {@link #add}, or by PairAccumulator while it compares, so that the other
    * model's tensor is read once rather than twice.
    */
   void addPass(long[] tensorShape, FloatBuffer v, double s1, double s2, float lo, float hi) {
     shape = Arrays.stream(tensorShape).boxed().toList();
     int len = v.limit();
     count += len;
-    if (len > 0) {
-      addPass(v, len, v.get(0), s1, s2, lo, hi);
+    if (len == 0) {
+      return;
     }
-  }
-
-  private void addPass(
-      FloatBuffer v, int len, double shift, double s1, double s2, float lo, float hi) {
     if (Double.isFinite(s1) && Double.isFinite(s2)) {
-      merge(len, shift + s1 / len, Math.max(0, s2 - s1 * s1 / len), lo, hi);
+      merge(len, v.get(0) + s1 / len, Math.max(0, s2 - s1 * s1 / len), lo, hi);
     } else {
       addSkippingNonFinite(v, len);
     }
