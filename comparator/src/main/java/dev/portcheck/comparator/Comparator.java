@@ -1,10 +1,12 @@
 package dev.portcheck.comparator;
 
 import dev.portcheck.comparator.labels.LabelReport;
+import dev.portcheck.importers.api.AttributeValue;
 import dev.portcheck.importers.api.Framework;
 import dev.portcheck.importers.api.Layer;
 import dev.portcheck.importers.api.Layout;
 import dev.portcheck.importers.api.ModelView;
+import dev.portcheck.importers.api.OpKind;
 import dev.portcheck.importers.api.PortcheckException;
 import dev.portcheck.importers.api.RunResult;
 import dev.portcheck.importers.api.TapSelection;
@@ -451,87 +453,65 @@ public final class Comparator {
 
   private Divergence divergence(int i, LayerMetrics metrics, Tolerance tol) {
     Aligner.Row row = rows.get(i);
-    Explanations ex = new Explanations(refs);
     String layer = layerName(row);
-    String[] text;
-    Cause cause;
-    String other;
+    Finding finding;
     if (!rowAttrs.get(i).isEmpty()) {
-      AttributeMismatch m = rowAttrs.get(i).get(0);
-      cause = Cause.ATTRIBUTE;
-      other = Explanations.differingModel(m);
-      text = ex.attribute(layer, row.first().kind(), m);
+      finding = attributeFinding(layer, row.first().kind(), rowAttrs.get(i).get(0));
     } else if (!rowWeights.get(i).isEmpty()) {
-      WeightMismatch w = rowWeights.get(i).get(0);
-      cause = Cause.WEIGHTS;
-      other = w.modelId();
-      text = ex.weights(layer, w);
+      finding = new WeightFinding(layer, rowWeights.get(i).get(0));
     } else {
-      cause = Cause.ACTIVATION;
-      other = null;
-      PairMetrics worst = null;
-      for (Map.Entry<String, PairMetrics> e : metrics.vsReference().entrySet()) {
-        if (!e.getValue().withinTolerance() && other == null) {
-          other = e.getKey();
-          worst = e.getValue();
-        }
-      }
-      text = ex.activation(layer, other, worst, tol);
+      Map.Entry<String, PairMetrics> worst =
+          metrics.vsReference().entrySet().stream()
+              .filter(e -> !e.getValue().withinTolerance())
+              .findFirst()
+              .orElseThrow();
+      finding = new ActivationFinding(layer, worst.getKey(), worst.getValue(), tol);
     }
-    return new Divergence(
-        names(row), row.first().opType(), other, cause, text[0], text[1], metrics);
+    return new Divergence(names(row), row.first().opType(), finding, metrics);
+  }
+
+  /** The mismatch as a finding between its first value and the first value that differs. */
+  static AttributeFinding attributeFinding(String layer, OpKind kind, AttributeMismatch m) {
+    Map.Entry<String, AttributeValue> ref = m.values().entrySet().iterator().next();
+    Map.Entry<String, AttributeValue> other = ref;
+    for (Map.Entry<String, AttributeValue> e : m.values().entrySet()) {
+      if (other == ref && !AttributeComparer.same(m.attribute(), ref.getValue(), e.getValue())) {
+        other = e;
+      }
+    }
+    return new AttributeFinding(
+        layer,
+        kind,
+        ref.getKey(),
+        other.getKey(),
+        m.attribute(),
+        ref.getValue(),
+        other.getValue(),
+        m.inferredBy() != null);
   }
 
   private Divergence outputDivergence(List<OutputComparison> outputs) {
     OutputComparison o =
         outputs.stream().filter(x -> !x.metrics().withinTolerance()).findFirst().orElseThrow();
-    Explanations ex = new Explanations(refs);
     Map<String, String> names = new LinkedHashMap<>();
     names.put("m0", o.referenceName());
     names.put(o.modelId(), o.name());
-    String[] text =
-        ex.activation("output " + o.referenceName(), o.modelId(), o.metrics(), options.tolerance());
     int k = Integer.parseInt(o.modelId().substring(1));
-    List<Layer> onlyRef = unalignedFeeding(0, o.referenceName());
-    List<Layer> onlyOther = unalignedFeeding(k, o.name());
-    String sentence;
-    if (onlyRef.isEmpty() && onlyOther.isEmpty()) {
-      sentence =
-          text[0].replace(
-              "although attributes and weights agree",
-              "while every tapped layer agrees (the difference is in layers no engine exposed)");
-    } else {
-      // Typically post-processing (box decoding, softmax) exported into one model only.
-      sentence =
-          text[0].substring(0, text[0].indexOf(" although"))
-              + " while every aligned layer agrees; the output is computed by layers with no"
-              + " counterpart in the other model"
-              + describeExtra("m0", onlyRef)
-              + describeExtra(o.modelId(), onlyOther)
-              + ". One model carries post-processing the other lacks (e.g. box decoding or"
-              + " softmax): export both with the same output head, or compare the outputs"
-              + " before it.";
-    }
-    return new Divergence(names, "output", o.modelId(), Cause.ACTIVATION, sentence, text[1], null);
-  }
-
-  private static String describeExtra(String id, List<Layer> layers) {
-    if (layers.isEmpty()) {
-      return "";
-    }
-    List<String> ops = layers.stream().map(Layer::opType).distinct().limit(6).toList();
-    return ": "
-        + id
-        + " has "
-        + layers.size()
-        + " of them ("
-        + String.join(", ", ops)
-        + (layers.size() > ops.size() ? ", ..." : "")
-        + ")";
+    Finding finding =
+        new OutputFinding(
+            o.referenceName(),
+            o.modelId(),
+            o.name(),
+            o.metrics(),
+            options.tolerance(),
+            false,
+            unalignedFeeding(0, o.referenceName()),
+            unalignedFeeding(k, o.name()));
+    return new Divergence(names, "output", finding, null);
   }
 
   /** Layers of {@code model} on the path to {@code output} whose rows hold no other model. */
-  private List<Layer> unalignedFeeding(int model, String output) {
+  private List<OutputFinding.LayerRef> unalignedFeeding(int model, String output) {
     Map<String, Layer> producer = new HashMap<>();
     for (Layer l : models.get(model).layers()) {
       l.outputs().forEach(t -> producer.putIfAbsent(t, l));
@@ -542,7 +522,7 @@ public final class Comparator {
         rowOf.put(row.layers[model], row);
       }
     }
-    List<Layer> found = new ArrayList<>();
+    List<OutputFinding.LayerRef> found = new ArrayList<>();
     java.util.Set<Layer> seen = java.util.Collections.newSetFromMap(new IdentityHashMap<>());
     java.util.ArrayDeque<String> todo = new java.util.ArrayDeque<>(List.of(output));
     while (!todo.isEmpty()) {
@@ -555,7 +535,7 @@ public final class Comparator {
         continue; // an aligned layer: what feeds it was compared already
       }
       if (!l.opType().equals("Constant")) {
-        found.add(l);
+        found.add(new OutputFinding.LayerRef(l.name(), l.opType()));
       }
       todo.addAll(l.inputs());
     }

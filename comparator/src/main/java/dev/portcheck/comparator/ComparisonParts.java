@@ -5,7 +5,6 @@ import dev.portcheck.importers.api.Framework;
 import dev.portcheck.importers.api.Layer;
 import dev.portcheck.importers.api.Layout;
 import dev.portcheck.importers.api.ModelView;
-import dev.portcheck.importers.api.OpKind;
 import dev.portcheck.importers.api.Tensor;
 import dev.portcheck.importers.api.WeightLayout;
 import java.util.List;
@@ -35,31 +34,15 @@ public final class ComparisonParts {
     return AttributeComparer.spatial(values, layout);
   }
 
-  /** {@code [explanation, failureText]} of an attribute finding, as {@code compare} words it. */
-  public static String[] attributeFinding(
-      List<ModelRef> models, String layer, OpKind kind, AttributeMismatch m) {
-    return new Explanations(models).attribute(layer, kind, m);
-  }
-
-  /** {@code [explanation, failureText]} of a weight finding, as {@code compare} words it. */
-  public static String[] weightFinding(List<ModelRef> models, String layer, WeightMismatch w) {
-    return new Explanations(models).weights(layer, w);
-  }
-
-  /** {@code [explanation, failureText]} of an activation finding, as {@code compare} words it. */
-  public static String[] activationFinding(
-      List<ModelRef> models, String layer, String otherId, PairMetrics p, Tolerance t) {
-    return new Explanations(models).activation(layer, otherId, p, t);
-  }
-
-  /** The detail text of a kernel whose H and W axes are swapped. */
-  public static String hwSlipDetail() {
-    return WeightComparer.HW_SLIP;
-  }
-
   /** A parameter in the canonical (PyTorch) layout: OIHW kernels, OI matrices. */
   public static Tensor canonicalParameter(Tensor t, WeightLayout layout) {
     return Weights.toCanonical(t, layout);
+  }
+
+  /** An attribute mismatch as the finding {@code compare} reports for it. */
+  public static AttributeFinding attributeFinding(
+      String layer, dev.portcheck.importers.api.OpKind kind, AttributeMismatch m) {
+    return Comparator.attributeFinding(layer, kind, m);
   }
 
   /** A layer's parameters by normalised role ({@code weight}, {@code scale}, {@code mean}...). */

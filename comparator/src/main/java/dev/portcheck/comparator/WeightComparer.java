@@ -15,8 +15,6 @@ import java.util.Map;
  * the other model's BatchNorm.
  */
 final class WeightComparer {
-  static final String HW_SLIP = "kernel equals the reference transposed (H<->W): a HWIO/OIHW slip";
-
   private final List<Weights> models;
   private final Tolerance tol;
 
@@ -46,8 +44,8 @@ final class WeightComparer {
         }
         Tensor a = models.get(0).canonical(e.getValue());
         Tensor b = models.get(k).canonical(pk);
-        String detail = diagnose(a, b);
-        if (detail != null) {
+        WeightKind kind = diagnose(a, b);
+        if (kind != null) {
           Map<String, String> names = new LinkedHashMap<>();
           names.put("m0", ref.name());
           names.put(ModelRef.idOf(k), l.name());
@@ -55,7 +53,9 @@ final class WeightComparer {
           params.put("m0", e.getValue());
           params.put(ModelRef.idOf(k), pk);
           double d = Arrays.equals(a.shape(), b.shape()) ? maxAbs(a, b) : Double.NaN;
-          out.add(new WeightMismatch(names, e.getKey(), params, ModelRef.idOf(k), d, detail));
+          out.add(
+              new WeightMismatch(
+                  names, e.getKey(), params, ModelRef.idOf(k), kind, d, shape(a), shape(b), null));
         }
       }
     }
@@ -66,8 +66,12 @@ final class WeightComparer {
     return row.folds.stream().anyMatch(f -> f.bnModel() == k || f.foldedModel() == k);
   }
 
+  private static List<Long> shape(Tensor t) {
+    return Arrays.stream(t.shape()).boxed().toList();
+  }
+
   /** Null when equal within tolerance, else what the difference looks like. */
-  String diagnose(Tensor ref, Tensor other) {
+  WeightKind diagnose(Tensor ref, Tensor other) {
     long[] s = ref.shape();
     long[] o = other.shape();
     if (Arrays.equals(s, o) && close(ref, other)) {
@@ -76,32 +80,23 @@ final class WeightComparer {
     if (s.length == 4) {
       Tensor hw = ref.transpose(0, 1, 3, 2);
       if (Arrays.equals(hw.shape(), o) && close(hw, other)) {
-        return HW_SLIP;
+        return WeightKind.HW_SLIP;
       }
       Tensor io = ref.transpose(1, 0, 2, 3);
       if (Arrays.equals(io.shape(), o) && close(io, other)) {
-        return "kernel equals the reference with input and output channels swapped: "
-            + "an OIHW/IOHW slip";
+        return WeightKind.IO_SLIP;
       }
       if (Arrays.equals(s, o) && s[1] > 1 && close(reverseAxis1(ref), other)) {
-        return "kernel equals the reference with its input channels reversed (RGB vs BGR)";
+        return WeightKind.CHANNELS_REVERSED;
       }
     }
     if (s.length == 2) {
       Tensor t = ref.transpose(1, 0);
       if (Arrays.equals(t.shape(), o) && close(t, other)) {
-        return "matrix equals the reference transposed: a Dense [in, out] vs Linear [out, in]"
-            + " slip";
+        return WeightKind.LINEAR_NOT_TRANSPOSED;
       }
     }
-    if (!Arrays.equals(s, o)) {
-      return "shape "
-          + Arrays.toString(o)
-          + " vs reference "
-          + Arrays.toString(s)
-          + " (canonical layout)";
-    }
-    return "values differ: max abs diff " + Numbers.format(maxAbs(ref, other));
+    return Arrays.equals(s, o) ? WeightKind.VALUES_DIFFER : WeightKind.SHAPE_DIFFERS;
   }
 
   /**
@@ -154,17 +149,7 @@ final class WeightComparer {
       values.put(bnId, AttributeValue.of(eps));
       values.put(foldId, AttributeValue.of(Numbers.round(f.inferredEpsilon(), 3)));
       Map<String, String> ordered = orderById(names);
-      attrs.add(
-          new AttributeMismatch(
-              ordered,
-              "epsilon",
-              orderById(values),
-              foldId
-                  + " folds '"
-                  + bn.name()
-                  + "' into '"
-                  + folded.name()
-                  + "'; its epsilon is inferred from the folded weights"));
+      attrs.add(new AttributeMismatch(ordered, "epsilon", orderById(values), foldId));
     } else if (werr > bound || berr > bound) {
       Map<String, String> params = new LinkedHashMap<>();
       params.put(bnId, cr.get("weight"));
@@ -175,11 +160,11 @@ final class WeightComparer {
               werr > bound ? "weight" : "bias",
               orderById(params),
               foldId,
+              WeightKind.FOLDED_MISMATCH,
               Math.max(werr, berr),
-              "folded Conv+BatchNorm does not equal conv * gamma / sqrt(var + eps) with the"
-                  + " other model's BatchNorm (max abs diff "
-                  + Numbers.format(Math.max(werr, berr))
-                  + ")"));
+              shape(raw),
+              shape(fk),
+              null));
     }
   }
 

@@ -1,18 +1,20 @@
 package dev.portcheck.comparator.baseline;
 
+import dev.portcheck.comparator.ActivationFinding;
 import dev.portcheck.comparator.AlignedBy;
 import dev.portcheck.comparator.AttributeMismatch;
-import dev.portcheck.comparator.Cause;
 import dev.portcheck.comparator.CompareOptions;
 import dev.portcheck.comparator.ComparisonParts;
 import dev.portcheck.comparator.ComparisonReport;
 import dev.portcheck.comparator.Divergence;
+import dev.portcheck.comparator.Finding;
 import dev.portcheck.comparator.LayerComparison;
 import dev.portcheck.comparator.LayerMetrics;
 import dev.portcheck.comparator.LayerStatus;
 import dev.portcheck.comparator.ModelRef;
 import dev.portcheck.comparator.ModelStats;
 import dev.portcheck.comparator.OutputComparison;
+import dev.portcheck.comparator.OutputFinding;
 import dev.portcheck.comparator.PairMetrics;
 import dev.portcheck.comparator.Probe;
 import dev.portcheck.comparator.ProbeReport;
@@ -20,6 +22,8 @@ import dev.portcheck.comparator.ProbeSpec;
 import dev.portcheck.comparator.Probes;
 import dev.portcheck.comparator.Tolerance;
 import dev.portcheck.comparator.Verdict;
+import dev.portcheck.comparator.WeightFinding;
+import dev.portcheck.comparator.WeightKind;
 import dev.portcheck.comparator.WeightMismatch;
 import dev.portcheck.comparator.maps.FeatureMapCapture;
 import dev.portcheck.comparator.maps.FeatureMaps;
@@ -396,26 +400,15 @@ public final class BaselineChecker {
       if (y == null || x.identical(y) || x.close(y, wt.atol(), wt.rtol())) {
         continue;
       }
-      String detail;
+      WeightKind kind;
       if (!x.shape().equals(y.shape())) {
-        detail = "shape " + y.shape() + " differs from the baseline's " + x.shape();
+        kind = WeightKind.SHAPE_DIFFERS;
       } else if (x.hwSwapOf(y, wt.atol(), wt.rtol())) {
-        detail = ComparisonParts.hwSlipDetail();
+        kind = WeightKind.HW_SLIP;
       } else if (x.sameValuesAnyOrder(y)) {
-        detail =
-            "holds the baseline's values in another order (same sum, |sum| and L2): a layout or"
-                + " transpose slip";
+        kind = WeightKind.REORDERED;
       } else {
-        detail =
-            "differs from the baseline's (checksum "
-                + y.sha256().substring(0, 12)
-                + " vs "
-                + x.sha256().substring(0, 12)
-                + "; L2 "
-                + fmt(Math.sqrt(y.l2()))
-                + " vs "
-                + fmt(Math.sqrt(x.l2()))
-                + ")";
+        kind = WeightKind.VALUES_DIFFER;
       }
       Map<String, String> names = new LinkedHashMap<>();
       names.put("m0", r.base.name());
@@ -423,12 +416,19 @@ public final class BaselineChecker {
       Map<String, String> params = new LinkedHashMap<>();
       params.put("m0", e.getValue());
       params.put("m1", liveName);
-      r.weights.add(new WeightMismatch(names, e.getKey(), params, "m1", Double.NaN, detail));
+      r.weights.add(
+          new WeightMismatch(
+              names,
+              e.getKey(),
+              params,
+              "m1",
+              kind,
+              Double.NaN,
+              x.shape(),
+              y.shape(),
+              new WeightMismatch.Digests(
+                  x.sha256(), y.sha256(), Math.sqrt(x.l2()), Math.sqrt(y.l2()))));
     }
-  }
-
-  private static String fmt(double v) {
-    return String.format(Locale.ROOT, "%.6g", v);
   }
 
   private Layer recordedLayer(Row r) {
@@ -750,19 +750,17 @@ public final class BaselineChecker {
           Map<String, String> names = new LinkedHashMap<>();
           names.put("m0", o.referenceName());
           names.put("m1", o.name());
-          String[] text =
-              ComparisonParts.activationFinding(
-                  refs, "output " + o.referenceName(), "m1", o.metrics(), options.tolerance());
-          div =
-              new Divergence(
-                  names,
-                  "output",
+          Finding f =
+              new OutputFinding(
+                  o.referenceName(),
                   "m1",
-                  Cause.ACTIVATION,
-                  text[0].replace(
-                      "although attributes and weights agree", "while every compared layer agrees"),
-                  text[1],
-                  null);
+                  o.name(),
+                  o.metrics(),
+                  options.tolerance(),
+                  true,
+                  List.of(),
+                  List.of());
+          div = new Divergence(names, "output", f, null);
           break;
         }
       }
@@ -807,26 +805,22 @@ public final class BaselineChecker {
   }
 
   private Divergence divergence(Row r) {
-    String[] text;
-    Cause cause;
+    Finding f;
     if (!r.attrs.isEmpty()) {
       AttributeMismatch m =
           r.attrs.stream()
               .filter(a -> a.attribute().equals("epsilon"))
               .findFirst()
               .orElse(r.attrs.get(0));
-      cause = Cause.ATTRIBUTE;
-      text = ComparisonParts.attributeFinding(refs, r.base.name(), r.base.kind(), m);
+      f = ComparisonParts.attributeFinding(r.base.name(), r.base.kind(), m);
     } else if (!r.weights.isEmpty()) {
-      cause = Cause.WEIGHTS;
-      text = ComparisonParts.weightFinding(refs, r.base.name(), r.weights.get(0));
+      f = new WeightFinding(r.base.name(), r.weights.get(0));
     } else {
-      cause = Cause.ACTIVATION;
-      text =
-          ComparisonParts.activationFinding(
-              refs, r.base.name(), "m1", r.metrics.vsReference().get("m1"), r.metrics.tolerance());
+      f =
+          new ActivationFinding(
+              r.base.name(), "m1", r.metrics.vsReference().get("m1"), r.metrics.tolerance());
     }
-    return new Divergence(names(r), r.base.opType(), "m1", cause, text[0], text[1], r.metrics);
+    return new Divergence(names(r), r.base.opType(), f, r.metrics);
   }
 
   private static String join(String a, String b) {

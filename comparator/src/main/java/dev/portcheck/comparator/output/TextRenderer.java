@@ -117,7 +117,7 @@ public final class TextRenderer {
                 m.values().entrySet().stream()
                     .map(e -> e.getKey() + "=" + e.getValue().render())
                     .collect(Collectors.joining(" vs ")))
-            .append(m.note() == null ? "" : " (" + m.note() + ")")
+            .append(m.inferredBy() == null ? "" : " (" + FindingText.attributeNote(m) + ")")
             .append('\n');
       }
     }
@@ -129,7 +129,7 @@ public final class TextRenderer {
             .append(" at ")
             .append(w.names())
             .append(": ")
-            .append(w.detail())
+            .append(FindingText.weightDetail(w))
             .append('\n');
       }
     }
@@ -154,14 +154,7 @@ public final class TextRenderer {
     }
     b.append("\nverdict: ").append(r.verdict()).append('\n');
     if (r.firstDivergence() != null) {
-      b.append("first divergence (")
-          .append(r.firstDivergence().cause())
-          .append("): ")
-          .append(r.firstDivergence().explanation())
-          .append('\n')
-          .append("  ")
-          .append(r.firstDivergence().failureText())
-          .append('\n');
+      b.append(new FindingText(r.models()).firstDivergence(r.firstDivergence())).append('\n');
     }
     if (r.labels() != null) {
       appendLabels(b, r.labels());
