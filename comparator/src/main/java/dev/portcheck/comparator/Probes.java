@@ -9,6 +9,7 @@ import dev.portcheck.importers.api.Npy;
 import dev.portcheck.importers.api.PortcheckException;
 import dev.portcheck.importers.api.Tensor;
 import dev.portcheck.importers.api.TensorInfo;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
@@ -233,7 +234,7 @@ public final class Probes {
         }
         ProbeSpec spec = probe.specFor(s.position(), s.names());
         long[] shape = s.shape();
-        if (spec instanceof ProbeSpec.NpyFile) {
+        if (spec instanceof ProbeSpec.NpyFile || spec instanceof ProbeSpec.NpyBytes) {
           shape = generate(probe, s).shape();
         }
         List<Long> shapeList = shape == null ? List.of() : Arrays.stream(shape).boxed().toList();
@@ -252,11 +253,16 @@ public final class Probes {
 
   private Tensor generate(Probe probe, Slot s) {
     ProbeSpec spec = probe.specFor(s.position(), s.names());
-    if (spec instanceof ProbeSpec.NpyFile f) {
-      Tensor t = Npy.read(f.path());
+    if (spec instanceof ProbeSpec.NpyFile || spec instanceof ProbeSpec.NpyBytes) {
+      Path source =
+          spec instanceof ProbeSpec.NpyFile f
+              ? f.path()
+              : Path.of(((ProbeSpec.NpyBytes) spec).source());
+      Tensor t =
+          spec instanceof ProbeSpec.NpyBytes b ? Npy.parse(source, b.npy()) : Npy.read(source);
       if (s.shape() != null && Tensor.elementCount(s.shape()) != t.size()) {
         throw PortcheckException.usage(
-            f.path()
+            source
                 + " holds "
                 + Arrays.toString(t.shape())
                 + " but input '"

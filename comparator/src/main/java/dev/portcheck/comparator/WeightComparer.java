@@ -42,24 +42,69 @@ final class WeightComparer {
         if (pk == null) {
           continue;
         }
-        Tensor a = models.get(0).canonical(e.getValue());
-        Tensor b = models.get(k).canonical(pk);
-        WeightKind kind = diagnose(a, b);
-        if (kind != null) {
-          Map<String, String> names = new LinkedHashMap<>();
-          names.put("m0", ref.name());
-          names.put(ModelRef.idOf(k), l.name());
-          Map<String, String> params = new LinkedHashMap<>();
-          params.put("m0", e.getValue());
-          params.put(ModelRef.idOf(k), pk);
-          double d = Arrays.equals(a.shape(), b.shape()) ? maxAbs(a, b) : Double.NaN;
-          out.add(
-              new WeightMismatch(
-                  names, e.getKey(), params, ModelRef.idOf(k), kind, d, shape(a), shape(b), null));
+        Map<String, String> names = new LinkedHashMap<>();
+        names.put("m0", ref.name());
+        names.put(ModelRef.idOf(k), l.name());
+        Map<String, String> params = new LinkedHashMap<>();
+        params.put("m0", e.getValue());
+        params.put(ModelRef.idOf(k), pk);
+        WeightMismatch m =
+            models.get(0).hasValues() && models.get(k).hasValues()
+                ? byValues(names, e.getKey(), params, k)
+                : byChecksums(names, e.getKey(), params, k);
+        if (m != null) {
+          out.add(m);
         }
       }
     }
     return out;
+  }
+
+  private WeightMismatch byValues(
+      Map<String, String> names, String role, Map<String, String> params, int k) {
+    Tensor a = models.get(0).canonical(params.get("m0"));
+    Tensor b = models.get(k).canonical(params.get(ModelRef.idOf(k)));
+    WeightKind kind = diagnose(a, b);
+    if (kind == null) {
+      return null;
+    }
+    double d = Arrays.equals(a.shape(), b.shape()) ? maxAbs(a, b) : Double.NaN;
+    return new WeightMismatch(
+        names, role, params, ModelRef.idOf(k), kind, d, shape(a), shape(b), null);
+  }
+
+  /**
+   * Where a side keeps checksums only (a baseline): identical, within the weight tolerance (the
+   * random projections bound the element-wise difference), an H↔W slip, the same values in another
+   * order, or changed.
+   */
+  private WeightMismatch byChecksums(
+      Map<String, String> names, String role, Map<String, String> params, int k) {
+    Checksum x = models.get(0).checksum(params.get("m0"));
+    Checksum y = models.get(k).checksum(params.get(ModelRef.idOf(k)));
+    if (x == null || y == null || x.identical(y) || x.close(y, tol.atol(), tol.rtol())) {
+      return null;
+    }
+    WeightKind kind;
+    if (!x.shape().equals(y.shape())) {
+      kind = WeightKind.SHAPE_DIFFERS;
+    } else if (x.hwSwapOf(y, tol.atol(), tol.rtol())) {
+      kind = WeightKind.HW_SLIP;
+    } else if (x.sameValuesAnyOrder(y)) {
+      kind = WeightKind.REORDERED;
+    } else {
+      kind = WeightKind.VALUES_DIFFER;
+    }
+    return new WeightMismatch(
+        names,
+        role,
+        params,
+        ModelRef.idOf(k),
+        kind,
+        Double.NaN,
+        x.shape(),
+        y.shape(),
+        new WeightMismatch.Digests(x.sha256(), y.sha256(), Math.sqrt(x.l2()), Math.sqrt(y.l2())));
   }
 
   private static boolean involvedInFold(Aligner.Row row, int k) {
@@ -109,6 +154,9 @@ final class WeightComparer {
       PairAligner.Fold f,
       List<AttributeMismatch> attrs,
       List<WeightMismatch> weights) {
+    if (Double.isNaN(f.inferredEpsilon())) {
+      return; // a fold seen in the graph only: no values to check it with
+    }
     Weights bw = models.get(f.bnModel());
     Weights fw = models.get(f.foldedModel());
     Layer conv = bw.model().layers().get(f.rawConv());

@@ -19,7 +19,7 @@ class ComparatorTest {
     return Comparator.compare(List.of(models), CompareOptions.defaults());
   }
 
-  private static LayerComparison row(ComparisonReport r, String modelId, String name) {
+  static LayerComparison row(ComparisonReport r, String modelId, String name) {
     return r.layers().stream()
         .filter(l -> name.equals(l.names().get(modelId)))
         .findFirst()
@@ -104,6 +104,9 @@ class ComparatorTest {
     LayerComparison bn2 = row(r, "m0", "bn2");
     assertEquals(LayerStatus.FOLDED, bn2.status());
     assertTrue(bn2.note().contains("folded into '/conv2/Conv'"), bn2.note());
+    // The conv row's statistics are of the tensors compared: m0's BatchNorm output.
+    assertEquals(
+        bn2.metrics().stats().get("m0").mean(), conv2.metrics().stats().get("m0").mean(), 0);
     assertEquals(2, r.folds().size());
     for (FoldedLayer f : r.folds()) {
       assertEquals(1e-5, f.inferredEpsilon(), 0.05e-5, f.toString());

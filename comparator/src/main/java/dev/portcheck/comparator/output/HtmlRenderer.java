@@ -511,7 +511,10 @@ public final class HtmlRenderer {
       if (l.metrics() != null) {
         for (PairMetrics p : l.metrics().vsReference().values()) {
           worst = Double.isNaN(p.maxAbsDiff()) ? Double.NaN : Math.max(worst, p.maxAbsDiff());
-          cos = Double.isNaN(p.cosine()) ? Double.NaN : Math.min(cos, p.cosine());
+          if (p.elementwise()) {
+            // Only an element-wise comparison has a cosine; summaries and statistics have none.
+            cos = Double.isNaN(p.cosine()) ? Double.NaN : Math.min(cos, p.cosine());
+          }
         }
       }
       b.append("<td class=\"num\">")

@@ -139,7 +139,7 @@ public final class JsonRenderer {
       ObjectNode on = outputs.addObject();
       on.put("modelId", o.modelId()).put("name", o.name()).put("referenceName", o.referenceName());
       on.set("maxAbsDiff", number(o.metrics().maxAbsDiff()));
-      on.set("cosine", number(o.metrics().cosine()));
+      on.set("cosine", cosine(o.metrics()));
       on.put("withinTolerance", o.metrics().withinTolerance());
       on.put("comparedAs", o.metrics().comparedAs());
     }
@@ -210,6 +210,13 @@ public final class JsonRenderer {
     return n;
   }
 
+  /**
+   * The cosine of an element-wise comparison; null for summaries and statistics, which have none.
+   */
+  private static JsonNode cosine(PairMetrics p) {
+    return p.elementwise() ? number(p.cosine()) : F.nullNode();
+  }
+
   /** A finite number as a number; NaN and infinities as strings. */
   static JsonNode number(double v) {
     if (Double.isNaN(v)) {
@@ -271,7 +278,7 @@ public final class JsonRenderer {
       pn.put("elementwise", p.elementwise());
       pn.set("maxAbsDiff", number(p.maxAbsDiff()));
       pn.set("maxRelDiff", number(p.maxRelDiff()));
-      pn.set("cosine", number(p.cosine()));
+      pn.set("cosine", cosine(p));
       pn.set("fractionOutside", number(p.fractionOutside()));
       pn.put("nanMismatches", p.nanMismatches());
       pn.put("withinTolerance", p.withinTolerance());

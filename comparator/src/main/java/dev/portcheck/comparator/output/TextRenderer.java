@@ -81,6 +81,7 @@ public final class TextRenderer {
       double maxAbs = 0;
       double cos = 1;
       boolean any = false;
+      boolean anyCosine = false;
       if (l.metrics() != null) {
         for (PairMetrics p : l.metrics().vsReference().values()) {
           any = true;
@@ -88,11 +89,15 @@ public final class TextRenderer {
               Double.isNaN(p.maxAbsDiff()) || Double.isNaN(maxAbs)
                   ? Double.NaN
                   : Math.max(maxAbs, p.maxAbsDiff());
-          cos = Math.min(cos, p.cosine());
+          // Only an element-wise comparison has a cosine; summaries and statistics have none.
+          if (p.elementwise()) {
+            anyCosine = true;
+            cos = Math.min(cos, p.cosine());
+          }
         }
       }
       row.add(any ? Numbers.format(maxAbs) : "-");
-      row.add(any ? Numbers.format(cos) : "-");
+      row.add(anyCosine ? Numbers.format(cos) : "-");
       table.add(row.toArray(String[]::new));
     }
     appendTable(b, table);
@@ -144,8 +149,10 @@ public final class TextRenderer {
             .append(o.referenceName())
             .append("': max abs diff ")
             .append(Numbers.format(o.metrics().maxAbsDiff()))
-            .append(", cosine ")
-            .append(Numbers.format(o.metrics().cosine()))
+            .append(
+                o.metrics().elementwise()
+                    ? ", cosine " + Numbers.format(o.metrics().cosine())
+                    : " (" + o.metrics().comparedAs() + ")")
             .append('\n');
       }
     }
