@@ -2,15 +2,15 @@ package dev.portcheck.cli;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
-import dev.portcheck.comparator.Comparator;
 import dev.portcheck.comparator.CompareOptions;
-import dev.portcheck.comparator.ComparisonReport;
-import dev.portcheck.comparator.Probe;
-import dev.portcheck.comparator.ProbeSpec;
-import dev.portcheck.comparator.Probes;
+import dev.portcheck.comparator.ModelComparison;
 import dev.portcheck.comparator.ProgressListener;
 import dev.portcheck.comparator.output.JsonRenderer;
 import dev.portcheck.comparator.output.TextRenderer;
+import dev.portcheck.comparator.probe.Probe;
+import dev.portcheck.comparator.probe.ProbeSpec;
+import dev.portcheck.comparator.probe.Probes;
+import dev.portcheck.comparator.report.ComparisonReport;
 import dev.portcheck.importers.api.Importers;
 import dev.portcheck.importers.api.ModelView;
 import dev.portcheck.importers.api.ParameterInfo;
@@ -265,14 +265,14 @@ final class BenchCommand implements Callable<Integer> {
       c.put("loadMs", ms(t0));
       c.put("weightBytes", weightBytes(open.views()));
       long t1 = System.nanoTime();
-      Comparator.compare(open.views(), options(1, new PhaseTimes()));
+      ModelComparison.compare(open.views(), options(1, new PhaseTimes()));
       c.put("coldCompareMs", ms(t1));
       for (int n : probeCounts) {
         Map<String, Object> row = new LinkedHashMap<>();
         row.put("probes", n);
         PhaseTimes phases = new PhaseTimes();
         long t2 = System.nanoTime();
-        ComparisonReport r = Comparator.compare(open.views(), options(n, phases));
+        ComparisonReport r = ModelComparison.compare(open.views(), options(n, phases));
         row.put("compareMs", ms(t2));
         row.put("phasesMs", phases.ms);
         long t3 = System.nanoTime();

@@ -1,11 +1,11 @@
 package dev.portcheck.cli;
 
 import dev.portcheck.comparator.CompareOptions;
-import dev.portcheck.comparator.ComparisonReport;
-import dev.portcheck.comparator.Verdict;
 import dev.portcheck.comparator.baseline.Baseline;
 import dev.portcheck.comparator.baseline.BaselineChecker;
 import dev.portcheck.comparator.baseline.BaselineFormat;
+import dev.portcheck.comparator.report.ComparisonReport;
+import dev.portcheck.comparator.report.Verdict;
 import dev.portcheck.importers.api.Importers;
 import dev.portcheck.importers.api.ModelView;
 import java.io.PrintWriter;

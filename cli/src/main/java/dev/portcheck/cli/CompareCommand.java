@@ -1,13 +1,13 @@
 package dev.portcheck.cli;
 
-import dev.portcheck.comparator.Comparator;
 import dev.portcheck.comparator.CompareOptions;
-import dev.portcheck.comparator.ComparisonReport;
-import dev.portcheck.comparator.Verdict;
+import dev.portcheck.comparator.ModelComparison;
 import dev.portcheck.comparator.labels.LabelFile;
 import dev.portcheck.comparator.labels.LabelFiles;
 import dev.portcheck.comparator.labels.LabelVerdict;
 import dev.portcheck.comparator.maps.FeatureMapCapture;
+import dev.portcheck.comparator.report.ComparisonReport;
+import dev.portcheck.comparator.report.Verdict;
 import dev.portcheck.importers.api.PortcheckException;
 import java.io.PrintWriter;
 import java.nio.file.Path;
@@ -88,7 +88,7 @@ final class CompareCommand implements Callable<Integer> {
     PrintWriter out = spec.commandLine().getOut();
     ComparisonReport report;
     try (OpenModels open = OpenModels.open(models, common.memoryLimit())) {
-      report = Comparator.compare(open.views(), built);
+      report = ModelComparison.compare(open.views(), built);
       // Feature maps need the models open: they re-run one probe with the diverging layer tapped.
       ComparisonReport r = report;
       reportOptions.write(

@@ -1,7 +1,7 @@
 package dev.portcheck.cli;
 
 import dev.portcheck.comparator.CompareOptions;
-import dev.portcheck.comparator.Tolerance;
+import dev.portcheck.comparator.report.Tolerance;
 import dev.portcheck.importers.api.PortcheckException;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;

@@ -1,8 +1,8 @@
 package dev.portcheck.cli;
 
 import dev.portcheck.comparator.CompareOptions;
-import dev.portcheck.comparator.Probe;
-import dev.portcheck.comparator.ProbeSpec;
+import dev.portcheck.comparator.probe.Probe;
+import dev.portcheck.comparator.probe.ProbeSpec;
 import dev.portcheck.importers.api.PortcheckException;
 import java.io.IOException;
 import java.nio.file.Files;

@@ -1,11 +1,11 @@
 package dev.portcheck.cli;
 
-import dev.portcheck.comparator.ComparisonReport;
 import dev.portcheck.comparator.maps.FeatureMaps;
 import dev.portcheck.comparator.output.HtmlRenderer;
 import dev.portcheck.comparator.output.JsonRenderer;
 import dev.portcheck.comparator.output.JunitXmlRenderer;
 import dev.portcheck.comparator.output.TextRenderer;
+import dev.portcheck.comparator.report.ComparisonReport;
 import dev.portcheck.importers.api.PortcheckException;
 import java.io.PrintWriter;
 import java.nio.file.Path;

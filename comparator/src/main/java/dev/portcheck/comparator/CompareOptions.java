@@ -1,6 +1,10 @@
 package dev.portcheck.comparator;
 
 import dev.portcheck.comparator.labels.LabelFile;
+import dev.portcheck.comparator.probe.Probe;
+import dev.portcheck.comparator.probe.ProbeSettings;
+import dev.portcheck.comparator.probe.ProbeSpec;
+import dev.portcheck.comparator.report.Tolerance;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.LinkedHashMap;
@@ -9,7 +13,7 @@ import java.util.Map;
 import java.util.Objects;
 
 /**
- * What {@link Comparator#compare} does.
+ * What {@link ModelComparison#compare} does.
  *
  * @param probes probes to run, in order (default: all-ones, then random-normal seed 0)
  * @param shapes input shape overrides, keyed by any model's input name or by position ({@code "0"})
@@ -31,7 +35,8 @@ public record CompareOptions(
     Tolerance weightTolerance,
     List<LabelFile> labels,
     List<Probe> labelProbes,
-    ProgressListener progress) {
+    ProgressListener progress)
+    implements ProbeSettings {
 
   /** The default probes: all ones, then standard normal with seed 0. */
   public static final List<Probe> DEFAULT_PROBES =

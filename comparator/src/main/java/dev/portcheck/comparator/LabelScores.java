@@ -3,6 +3,8 @@ package dev.portcheck.comparator;
 import dev.portcheck.comparator.labels.LabelChecker;
 import dev.portcheck.comparator.labels.LabelReport;
 import dev.portcheck.comparator.labels.ScoredModel;
+import dev.portcheck.comparator.probe.Probes;
+import dev.portcheck.comparator.report.ModelRef;
 import dev.portcheck.importers.api.ModelView;
 import dev.portcheck.importers.api.PortcheckException;
 import dev.portcheck.importers.api.RunResult;

@@ -1,5 +1,7 @@
 package dev.portcheck.comparator;
 
+import dev.portcheck.comparator.align.Checksum;
+import dev.portcheck.comparator.measure.Sketch;
 import dev.portcheck.importers.api.ModelView;
 import java.util.List;
 

@@ -10,6 +10,15 @@ import dev.portcheck.comparator.baseline.BaselineChecker;
 import dev.portcheck.comparator.baseline.Snapshotter;
 import dev.portcheck.comparator.output.JsonRenderer;
 import dev.portcheck.comparator.output.TextRenderer;
+import dev.portcheck.comparator.report.AttributeFinding;
+import dev.portcheck.comparator.report.ComparisonReport;
+import dev.portcheck.comparator.report.Divergence;
+import dev.portcheck.comparator.report.LayerComparison;
+import dev.portcheck.comparator.report.LayerStatus;
+import dev.portcheck.comparator.report.PairMetrics;
+import dev.portcheck.comparator.report.Verdict;
+import dev.portcheck.comparator.report.WeightFinding;
+import dev.portcheck.comparator.report.WeightKind;
 import dev.portcheck.importers.api.ModelView;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
@@ -34,7 +43,7 @@ class BaselineCheckTest {
     ComparisonReport r = check(cnn.onnx(1e-5).build());
     String text = new TextRenderer().render(r);
     assertEquals(Verdict.MATCH, r.verdict(), text);
-    LayerComparison bn2 = ComparatorTest.row(r, "m0", "bn2");
+    LayerComparison bn2 = ModelComparisonTest.row(r, "m0", "bn2");
     assertEquals(LayerStatus.MATCH, bn2.status());
     PairMetrics p = bn2.metrics().vsReference().get("m1");
     assertEquals("quantiles", p.comparedAs());
@@ -73,8 +82,8 @@ class BaselineCheckTest {
   void aFoldedExportIsComparedWithTheBatchNormOutputAndItsRowShowsThoseStatistics() {
     ComparisonReport r = check(cnn.onnxFolded(1e-5, 1e-5).build());
     assertEquals(Verdict.MATCH, r.verdict(), () -> new TextRenderer().render(r));
-    LayerComparison conv2 = ComparatorTest.row(r, "m0", "conv2");
-    LayerComparison bn2 = ComparatorTest.row(r, "m0", "bn2");
+    LayerComparison conv2 = ModelComparisonTest.row(r, "m0", "conv2");
+    LayerComparison bn2 = ModelComparisonTest.row(r, "m0", "bn2");
     assertEquals(LayerStatus.FOLDED, bn2.status());
     assertEquals(
         bn2.metrics().stats().get("m0").mean(), conv2.metrics().stats().get("m0").mean(), 0);

@@ -6,6 +6,14 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.portcheck.comparator.align.Aligner;
+import dev.portcheck.comparator.align.FoldedBatchNorm;
+import dev.portcheck.comparator.align.Weights;
+import dev.portcheck.comparator.report.AlignedBy;
+import dev.portcheck.comparator.report.ComparisonReport;
+import dev.portcheck.comparator.report.LayerComparison;
+import dev.portcheck.comparator.report.LayerStatus;
+import dev.portcheck.comparator.report.Verdict;
 import dev.portcheck.importers.api.AttributeValue;
 import dev.portcheck.importers.api.DType;
 import dev.portcheck.importers.api.Framework;
@@ -156,17 +164,17 @@ class DataflowAlignmentTest {
     Aligner.Alignment al = Aligner.align(List.of(weights(torch(n)), weights(onnx2tf(n))));
     assertTrue(al.folds().isEmpty(), "equal conv weights are no fold: " + al.folds());
     Aligner.Row conv = row(al, "conv1");
-    assertEquals("tf.nn.convolution", conv.layers[1].name());
-    assertEquals(AlignedBy.PARAMETER_FINGERPRINT, conv.evidence[1]);
-    assertEquals("tf.nn.convolution", conv.taps[1]);
+    assertEquals("tf.nn.convolution", conv.layer(1).name());
+    assertEquals(AlignedBy.PARAMETER_FINGERPRINT, conv.evidence(1));
+    assertEquals("tf.nn.convolution", conv.tap(1));
     Aligner.Row bn = row(al, "bn1");
-    assertEquals("tf.__operators__.add", bn.layers[1].name());
-    assertEquals(AlignedBy.OUTPUT, bn.evidence[1]);
+    assertEquals("tf.__operators__.add", bn.layer(1).name());
+    assertEquals(AlignedBy.OUTPUT, bn.evidence(1));
     // The Mul is listed on its own, never dropped, and says where it belongs.
     Aligner.Row mul = otherRow(al, "tf.math.multiply");
-    assertNull(mul.layers[0]);
-    assertEquals(LayerStatus.UNALIGNED, mul.preset);
-    assertTrue(mul.note.contains("'bn1'"), mul.note);
+    assertNull(mul.layer(0));
+    assertEquals(LayerStatus.UNALIGNED, mul.preset());
+    assertTrue(mul.note().contains("'bn1'"), mul.note());
 
     ComparisonReport r = compare(torch(n), onnx2tf(n));
     assertEquals(Verdict.MATCH, r.verdict(), () -> String.valueOf(r.firstDivergence()));
@@ -181,11 +189,11 @@ class DataflowAlignmentTest {
     Net n = new Net(13);
     Aligner.Alignment al = Aligner.align(List.of(weights(torch(n)), weights(onnx2tf(n))));
     Aligner.Row fc = row(al, "fc");
-    assertEquals("tf.linalg.matmul", fc.layers[1].name());
-    assertEquals("logits", fc.taps[1]);
-    assertEquals("fc", fc.refTaps[1]);
-    assertTrue(otherRow(al, "logits").note.contains("'fc'"));
-    assertTrue(otherRow(al, "tf.math.multiply_4").note.contains("'fc'"));
+    assertEquals("tf.linalg.matmul", fc.layer(1).name());
+    assertEquals("logits", fc.tap(1));
+    assertEquals("fc", fc.refTap(1));
+    assertTrue(otherRow(al, "logits").note().contains("'fc'"));
+    assertTrue(otherRow(al, "tf.math.multiply_4").note().contains("'fc'"));
 
     ComparisonReport r = compare(torch(n), onnx2tf(n));
     LayerComparison fcRow = layer(r, "fc");
@@ -199,10 +207,10 @@ class DataflowAlignmentTest {
     Net n = new Net(17);
     Aligner.Alignment al = Aligner.align(List.of(weights(onnx2tf(n)), weights(torch(n))));
     Aligner.Row mm = row(al, "tf.linalg.matmul");
-    assertEquals("fc", mm.layers[1].name());
-    assertEquals("logits", mm.refTaps[1]);
-    assertEquals("fc", mm.taps[1]);
-    assertEquals("bn1", row(al, "tf.__operators__.add").layers[1].name());
+    assertEquals("fc", mm.layer(1).name());
+    assertEquals("logits", mm.refTap(1));
+    assertEquals("fc", mm.tap(1));
+    assertEquals("bn1", row(al, "tf.__operators__.add").layer(1).name());
     assertEquals(Verdict.MATCH, compare(onnx2tf(n), torch(n)).verdict());
   }
 
@@ -213,9 +221,9 @@ class DataflowAlignmentTest {
     Net n = new Net(19);
     Aligner.Alignment al = Aligner.align(List.of(weights(torch(n)), weights(onnx2tf(n))));
     Aligner.Row conv = row(al, "conv1");
-    assertEquals("tf.nn.convolution", conv.taps[1]);
-    assertEquals("conv1", conv.refTaps[1]);
-    assertFalse(conv.note != null && conv.note.contains("compared at"));
+    assertEquals("tf.nn.convolution", conv.tap(1));
+    assertEquals("conv1", conv.refTap(1));
+    assertFalse(conv.note() != null && conv.note().contains("compared at"));
   }
 
   /**
@@ -250,9 +258,9 @@ class DataflowAlignmentTest {
         .param("bias", "fc2.bias", b2, WeightLayout.VECTOR);
     Aligner.Alignment al = Aligner.align(List.of(weights(t.build()), weights(o.build())));
     Aligner.Row g = row(al, "gelu");
-    assertEquals("/gelu/Mul_1", g.layers[1].name());
-    assertEquals(AlignedBy.OUTPUT, g.evidence[1]);
-    assertNull(row(al, "drop").layers[1], "the Dropout has no counterpart");
+    assertEquals("/gelu/Mul_1", g.layer(1).name());
+    assertEquals(AlignedBy.OUTPUT, g.evidence(1));
+    assertNull(row(al, "drop").layer(1), "the Dropout has no counterpart");
 
     ComparisonReport rep = compare(t.build(), o.build());
     assertEquals(Verdict.MATCH, rep.verdict(), () -> String.valueOf(rep.firstDivergence()));
@@ -298,7 +306,7 @@ class DataflowAlignmentTest {
   // ---- helpers ----
 
   private static ComparisonReport compare(ModelView... models) {
-    return Comparator.compare(List.of(models), CompareOptions.defaults());
+    return ModelComparison.compare(List.of(models), CompareOptions.defaults());
   }
 
   private static Weights weights(ModelView m) {
@@ -307,14 +315,14 @@ class DataflowAlignmentTest {
 
   private static Aligner.Row row(Aligner.Alignment al, String refName) {
     return al.rows().stream()
-        .filter(r -> r.layers[0] != null && r.layers[0].name().equals(refName))
+        .filter(r -> r.layer(0) != null && r.layer(0).name().equals(refName))
         .findFirst()
         .orElseThrow();
   }
 
   private static Aligner.Row otherRow(Aligner.Alignment al, String name) {
     return al.rows().stream()
-        .filter(r -> r.layers[1] != null && r.layers[1].name().equals(name))
+        .filter(r -> r.layer(1) != null && r.layer(1).name().equals(name))
         .findFirst()
         .orElseThrow();
   }

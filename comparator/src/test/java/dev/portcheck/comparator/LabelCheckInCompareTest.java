@@ -8,14 +8,15 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.portcheck.comparator.labels.LabelFile;
 import dev.portcheck.comparator.labels.LabelReport;
 import dev.portcheck.comparator.labels.LabelVerdict;
-import dev.portcheck.importers.api.Layout;
+import dev.portcheck.comparator.report.ComparisonReport;
+import dev.portcheck.comparator.report.Verdict;
 import dev.portcheck.importers.api.ModelView;
 import dev.portcheck.importers.api.PortcheckException;
 import java.nio.file.Path;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
-/** The label check as part of {@link Comparator#compare}, on the five-class test network. */
+/** The label check as part of {@link ModelComparison#compare}, on the five-class test network. */
 class LabelCheckInCompareTest {
   private static final List<String> NAMES = List.of("tench", "goldfish", "shark", "hen", "cock");
   private static final List<String> SORTED = NAMES.stream().sorted().toList();
@@ -27,7 +28,7 @@ class LabelCheckInCompareTest {
   private static ComparisonReport compare(List<LabelFile> labels) {
     Cnn cnn = new Cnn(7);
     List<ModelView> models = List.of(cnn.torch(1e-5).build(), cnn.keras(1e-5, false, null).build());
-    return Comparator.compare(models, CompareOptions.builder().labels(labels).build());
+    return ModelComparison.compare(models, CompareOptions.builder().labels(labels).build());
   }
 
   @Test
@@ -57,14 +58,5 @@ class LabelCheckInCompareTest {
     PortcheckException e =
         assertThrows(PortcheckException.class, () -> compare(List.of(file("a.txt", NAMES))));
     assertEquals(PortcheckException.Reason.USAGE, e.reason());
-  }
-
-  @Test
-  void scalarsAndVectorsAreComparedAsTheyAre() {
-    assertEquals(
-        LayoutMatch.IDENTITY, LayoutMatch.find(new long[0], Layout.NCHW, new long[0], Layout.NHWC));
-    assertEquals(
-        LayoutMatch.IDENTITY,
-        LayoutMatch.find(new long[] {4}, Layout.NCHW, new long[] {4}, Layout.NHWC));
   }
 }

@@ -5,6 +5,10 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.portcheck.comparator.probe.ProbeSpec;
+import dev.portcheck.comparator.probe.Probes;
+import dev.portcheck.comparator.report.ComparisonReport;
+import dev.portcheck.comparator.report.Verdict;
 import dev.portcheck.importers.api.ModelView;
 import dev.portcheck.importers.api.PortcheckException;
 import dev.portcheck.importers.api.Tensor;
@@ -41,7 +45,8 @@ class ProbesTest {
     List<ModelView> models = List.of(cnn.torch(1e-5).build(), cnn.torch(1e-5).build());
     PortcheckException e =
         assertThrows(
-            PortcheckException.class, () -> Comparator.compare(models, CompareOptions.defaults()));
+            PortcheckException.class,
+            () -> ModelComparison.compare(models, CompareOptions.defaults()));
     assertEquals(PortcheckException.Reason.USAGE, e.reason());
     assertTrue(
         e.getMessage().contains("'x'") && e.getMessage().contains("--shape"), e.getMessage());
@@ -51,7 +56,7 @@ class ProbesTest {
   void shapeOverrideByNameFeedsModelsThatDeclareNone() {
     List<ModelView> models = List.of(cnn.torch(1e-5).build(), cnn.torch(1e-5).build());
     CompareOptions o = CompareOptions.builder().shape("x", 1, 3, 8, 8).build();
-    ComparisonReport r = Comparator.compare(models, o);
+    ComparisonReport r = ModelComparison.compare(models, o);
     assertEquals(Verdict.MATCH, r.verdict());
     assertEquals(List.of(1L, 3L, 8L, 8L), r.probes().get(0).inputs().get(0).shape());
   }

@@ -4,6 +4,10 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.portcheck.comparator.measure.ElementwiseDiff;
+import dev.portcheck.comparator.measure.Summary;
+import dev.portcheck.comparator.report.PairMetrics;
+import dev.portcheck.comparator.report.Tolerance;
 import dev.portcheck.importers.api.DType;
 import dev.portcheck.importers.api.Layout;
 import dev.portcheck.importers.api.Tensor;
@@ -51,7 +55,7 @@ class StreamingStatisticsTest {
       separate.add(other);
       separate.add(Tensor.ofFloats(shape, x)); // a second probe merges the same way
       Summary fused = new Summary();
-      PairAccumulator pair = new PairAccumulator(Tolerance.DEFAULT, false, true);
+      ElementwiseDiff pair = new ElementwiseDiff(Tolerance.DEFAULT, false, true);
       assertTrue(pair.add(ref, Layout.NCHW, other, Layout.NCHW, fused));
       fused.add(Tensor.ofFloats(shape, x));
       assertEquals(separate.toStats(), fused.toStats(), "with NaN: " + withNan);
@@ -64,7 +68,7 @@ class StreamingStatisticsTest {
     Tensor ref = Tensor.ofFloats(new long[] {1, 2, 3, 4}, values(24, 3, false));
     Tensor nhwc = ref.transpose(0, 2, 3, 1);
     Summary sum = new Summary();
-    PairAccumulator pair = new PairAccumulator(Tolerance.DEFAULT, false, true);
+    ElementwiseDiff pair = new ElementwiseDiff(Tolerance.DEFAULT, false, true);
     assertFalse(pair.add(ref, Layout.NCHW, nhwc, Layout.NHWC, sum));
     assertTrue(sum.isEmpty());
     assertTrue(pair.toMetrics().withinTolerance());
@@ -79,13 +83,13 @@ class StreamingStatisticsTest {
     x[10] = Float.NaN;
     y[10] = Float.NaN;
     y[20] = Float.NaN;
-    PairAccumulator pair = new PairAccumulator(Tolerance.DEFAULT, false, true);
+    ElementwiseDiff pair = new ElementwiseDiff(Tolerance.DEFAULT, false, true);
     pair.add(Tensor.ofFloats(shape, x), Layout.NCHW, view(shape, y), Layout.NCHW, new Summary());
     PairMetrics m = pair.toMetrics();
     assertEquals(1, m.nanMismatches());
     assertEquals(1.0 / 256, m.fractionOutside());
     assertFalse(m.withinTolerance());
-    PairAccumulator same = new PairAccumulator(Tolerance.DEFAULT, false, true);
+    ElementwiseDiff same = new ElementwiseDiff(Tolerance.DEFAULT, false, true);
     same.add(Tensor.ofFloats(shape, x), Layout.NCHW, Tensor.ofFloats(shape, x), Layout.NCHW);
     assertTrue(same.toMetrics().withinTolerance());
     assertEquals(0.0, same.toMetrics().maxAbsDiff());

@@ -18,6 +18,6 @@ public final class TestModels {
     Cnn cnn = new Cnn(7);
     return List.of(
         cnn.torch(1e-5).build(),
-        cnn.onnx(1e-5).tweak("/relu1/Relu", t -> ComparatorTest.set(t, 5, Float.NaN)).build());
+        cnn.onnx(1e-5).tweak("/relu1/Relu", t -> ModelComparisonTest.set(t, 5, Float.NaN)).build());
   }
 }

@@ -1,15 +1,15 @@
 package dev.portcheck.junit;
 
-import dev.portcheck.comparator.Comparator;
 import dev.portcheck.comparator.CompareOptions;
-import dev.portcheck.comparator.ComparisonReport;
-import dev.portcheck.comparator.Divergence;
-import dev.portcheck.comparator.Verdict;
+import dev.portcheck.comparator.ModelComparison;
 import dev.portcheck.comparator.baseline.Baseline;
 import dev.portcheck.comparator.baseline.BaselineChecker;
 import dev.portcheck.comparator.baseline.BaselineFormat;
 import dev.portcheck.comparator.output.FindingText;
 import dev.portcheck.comparator.output.TextRenderer;
+import dev.portcheck.comparator.report.ComparisonReport;
+import dev.portcheck.comparator.report.Divergence;
+import dev.portcheck.comparator.report.Verdict;
 import dev.portcheck.importers.api.Importers;
 import dev.portcheck.importers.api.ModelView;
 import dev.portcheck.importers.api.PortcheckException;
@@ -84,7 +84,7 @@ public final class PortAssertions {
       for (Path p : models) {
         views.add(Importers.open(p));
       }
-      return Comparator.compare(views, options);
+      return ModelComparison.compare(views, options);
     } finally {
       for (int i = views.size() - 1; i >= 0; i--) {
         views.get(i).close();

@@ -1,14 +1,14 @@
 package dev.portcheck.comparator.baseline;
 
-import dev.portcheck.comparator.Comparator;
 import dev.portcheck.comparator.CompareOptions;
-import dev.portcheck.comparator.ComparisonReport;
-import dev.portcheck.comparator.Divergence;
-import dev.portcheck.comparator.Probe;
-import dev.portcheck.comparator.ProbeSpec;
-import dev.portcheck.comparator.Probes;
+import dev.portcheck.comparator.ModelComparison;
 import dev.portcheck.comparator.maps.FeatureMapCapture;
 import dev.portcheck.comparator.maps.FeatureMaps;
+import dev.portcheck.comparator.probe.Probe;
+import dev.portcheck.comparator.probe.ProbeSpec;
+import dev.portcheck.comparator.probe.Probes;
+import dev.portcheck.comparator.report.ComparisonReport;
+import dev.portcheck.comparator.report.Divergence;
 import dev.portcheck.importers.api.ModelView;
 import dev.portcheck.importers.api.PortcheckException;
 import dev.portcheck.importers.api.Tensor;
@@ -47,7 +47,7 @@ public final class BaselineChecker {
               + " ONNX, SavedModel), not a weights-only checkpoint");
     }
     RecordedModel recorded = new RecordedModel(baseline, file);
-    return Comparator.compare(List.of(recorded, live), replaying(baseline, options));
+    return ModelComparison.compare(List.of(recorded, live), replaying(baseline, options));
   }
 
   /**

@@ -1,8 +1,8 @@
 package dev.portcheck.comparator.baseline;
 
-import dev.portcheck.comparator.Checksum;
 import dev.portcheck.comparator.Recording;
-import dev.portcheck.comparator.Sketch;
+import dev.portcheck.comparator.align.Checksum;
+import dev.portcheck.comparator.measure.Sketch;
 import dev.portcheck.importers.api.DType;
 import dev.portcheck.importers.api.Framework;
 import dev.portcheck.importers.api.Layer;

@@ -1,12 +1,12 @@
 package dev.portcheck.comparator.baseline;
 
-import dev.portcheck.comparator.Checksum;
 import dev.portcheck.comparator.CompareOptions;
-import dev.portcheck.comparator.Probe;
-import dev.portcheck.comparator.ProbeReport;
-import dev.portcheck.comparator.ProbeSpec;
-import dev.portcheck.comparator.Probes;
-import dev.portcheck.comparator.Sketch;
+import dev.portcheck.comparator.align.Checksum;
+import dev.portcheck.comparator.measure.Sketch;
+import dev.portcheck.comparator.probe.Probe;
+import dev.portcheck.comparator.probe.ProbeSpec;
+import dev.portcheck.comparator.probe.Probes;
+import dev.portcheck.comparator.report.ProbeReport;
 import dev.portcheck.importers.api.DType;
 import dev.portcheck.importers.api.Layer;
 import dev.portcheck.importers.api.Layout;

@@ -2,8 +2,9 @@
  * Baselines: a model's recorded behaviour ({@link dev.portcheck.comparator.baseline.Baseline},
  * written by {@link dev.portcheck.comparator.baseline.Snapshotter} as versioned JSON through {@link
  * dev.portcheck.comparator.baseline.BaselineFormat}) and the check of a model against it ({@link
- * dev.portcheck.comparator.baseline.BaselineChecker}), which returns the same {@link
- * dev.portcheck.comparator.ComparisonReport} as a comparison so that every renderer serves both.
+ * dev.portcheck.comparator.baseline.BaselineChecker}): the comparison itself, with the baseline as
+ * a recorded reference ({@link dev.portcheck.comparator.Recording}), so that it returns the same
+ * {@link dev.portcheck.comparator.report.ComparisonReport} and every renderer serves both.
  *
  * <p>A baseline keeps summaries, not tensors: per layer and probe the mean, std, min, max and a
  * quantile sketch; per parameter a checksum in the canonical layout; small model outputs in full.

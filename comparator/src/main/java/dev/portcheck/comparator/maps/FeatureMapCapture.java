@@ -1,11 +1,11 @@
 package dev.portcheck.comparator.maps;
 
 import dev.portcheck.comparator.CompareOptions;
-import dev.portcheck.comparator.ComparisonReport;
-import dev.portcheck.comparator.Divergence;
-import dev.portcheck.comparator.ModelRef;
-import dev.portcheck.comparator.ProbeReport;
-import dev.portcheck.comparator.Probes;
+import dev.portcheck.comparator.probe.Probes;
+import dev.portcheck.comparator.report.ComparisonReport;
+import dev.portcheck.comparator.report.Divergence;
+import dev.portcheck.comparator.report.ModelRef;
+import dev.portcheck.comparator.report.ProbeReport;
 import dev.portcheck.importers.api.Framework;
 import dev.portcheck.importers.api.Layer;
 import dev.portcheck.importers.api.Layout;

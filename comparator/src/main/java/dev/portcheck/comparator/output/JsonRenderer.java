@@ -7,24 +7,24 @@ import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.portcheck.comparator.ActivationFinding;
-import dev.portcheck.comparator.AttributeFinding;
-import dev.portcheck.comparator.AttributeMismatch;
-import dev.portcheck.comparator.ComparisonReport;
-import dev.portcheck.comparator.Divergence;
-import dev.portcheck.comparator.Finding;
-import dev.portcheck.comparator.FoldedLayer;
-import dev.portcheck.comparator.LayerComparison;
-import dev.portcheck.comparator.LayerMetrics;
-import dev.portcheck.comparator.LayoutConversion;
-import dev.portcheck.comparator.ModelRef;
-import dev.portcheck.comparator.ModelStats;
-import dev.portcheck.comparator.OutputComparison;
-import dev.portcheck.comparator.OutputFinding;
-import dev.portcheck.comparator.PairMetrics;
-import dev.portcheck.comparator.ProbeReport;
-import dev.portcheck.comparator.WeightFinding;
-import dev.portcheck.comparator.WeightMismatch;
+import dev.portcheck.comparator.report.ActivationFinding;
+import dev.portcheck.comparator.report.AttributeFinding;
+import dev.portcheck.comparator.report.AttributeMismatch;
+import dev.portcheck.comparator.report.ComparisonReport;
+import dev.portcheck.comparator.report.Divergence;
+import dev.portcheck.comparator.report.Finding;
+import dev.portcheck.comparator.report.FoldedLayer;
+import dev.portcheck.comparator.report.LayerComparison;
+import dev.portcheck.comparator.report.LayerMetrics;
+import dev.portcheck.comparator.report.LayoutConversion;
+import dev.portcheck.comparator.report.ModelRef;
+import dev.portcheck.comparator.report.ModelStats;
+import dev.portcheck.comparator.report.OutputComparison;
+import dev.portcheck.comparator.report.OutputFinding;
+import dev.portcheck.comparator.report.PairMetrics;
+import dev.portcheck.comparator.report.ProbeReport;
+import dev.portcheck.comparator.report.WeightFinding;
+import dev.portcheck.comparator.report.WeightMismatch;
 import dev.portcheck.importers.api.AttributeValue;
 import java.util.List;
 import java.util.Map;
@@ -159,9 +159,9 @@ public final class JsonRenderer {
 
   /**
    * The finding's kind and values beside its sentence: {@code kind} ({@code ATTRIBUTE}, a {@link
-   * dev.portcheck.comparator.WeightKind} such as {@code HW_SLIP}, {@code ACTIVATION} or {@code
-   * OUTPUT}) and, per kind, {@code attribute}/{@code expected}/{@code actual}/{@code inferred},
-   * {@code role}/{@code parameters}, or the output's extra layers.
+   * dev.portcheck.comparator.report.WeightKind} such as {@code HW_SLIP}, {@code ACTIVATION} or
+   * {@code OUTPUT}) and, per kind, {@code attribute}/{@code expected}/{@code actual}/{@code
+   * inferred}, {@code role}/{@code parameters}, or the output's extra layers.
    */
   private static void finding(ObjectNode n, Finding f) {
     if (f instanceof AttributeFinding a) {

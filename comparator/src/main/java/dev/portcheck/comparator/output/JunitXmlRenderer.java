@@ -1,14 +1,14 @@
 package dev.portcheck.comparator.output;
 
-import dev.portcheck.comparator.ComparisonReport;
-import dev.portcheck.comparator.Divergence;
-import dev.portcheck.comparator.LayerComparison;
-import dev.portcheck.comparator.LayerStatus;
-import dev.portcheck.comparator.ModelRef;
-import dev.portcheck.comparator.Numbers;
-import dev.portcheck.comparator.OutputComparison;
-import dev.portcheck.comparator.PairMetrics;
 import dev.portcheck.comparator.labels.LabelVerdict;
+import dev.portcheck.comparator.report.ComparisonReport;
+import dev.portcheck.comparator.report.Divergence;
+import dev.portcheck.comparator.report.LayerComparison;
+import dev.portcheck.comparator.report.LayerStatus;
+import dev.portcheck.comparator.report.ModelRef;
+import dev.portcheck.comparator.report.Numbers;
+import dev.portcheck.comparator.report.OutputComparison;
+import dev.portcheck.comparator.report.PairMetrics;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;

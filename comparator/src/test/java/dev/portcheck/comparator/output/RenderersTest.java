@@ -5,10 +5,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.portcheck.comparator.Comparator;
 import dev.portcheck.comparator.CompareOptions;
-import dev.portcheck.comparator.ComparisonReport;
+import dev.portcheck.comparator.ModelComparison;
 import dev.portcheck.comparator.TestModels;
+import dev.portcheck.comparator.report.ComparisonReport;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
@@ -25,7 +25,8 @@ class RenderersTest {
 
   @Test
   void jsonCarriesExactlyTheContractNames() throws Exception {
-    ComparisonReport r = Comparator.compare(TestModels.epsilonBugPair(), CompareOptions.defaults());
+    ComparisonReport r =
+        ModelComparison.compare(TestModels.epsilonBugPair(), CompareOptions.defaults());
     JsonNode root = MAPPER.readTree(new JsonRenderer().render(r));
     assertEquals(
         Set.of(
@@ -72,7 +73,7 @@ class RenderersTest {
 
   @Test
   void jsonWritesNanAsAString() throws Exception {
-    ComparisonReport r = Comparator.compare(TestModels.nanPair(), CompareOptions.defaults());
+    ComparisonReport r = ModelComparison.compare(TestModels.nanPair(), CompareOptions.defaults());
     JsonNode root = MAPPER.readTree(new JsonRenderer().render(r));
     JsonNode p = root.get("firstDivergence").get("metrics").get("vsReference").get("m1");
     assertEquals("NaN", p.get("maxAbsDiff").asText());
@@ -84,7 +85,8 @@ class RenderersTest {
 
   @Test
   void textShowsTheTableMismatchAndVerdict() {
-    ComparisonReport r = Comparator.compare(TestModels.epsilonBugPair(), CompareOptions.defaults());
+    ComparisonReport r =
+        ModelComparison.compare(TestModels.epsilonBugPair(), CompareOptions.defaults());
     String text = new TextRenderer().render(r);
     System.out.println(text);
     List<String> lines = text.lines().toList();

@@ -1,0 +1,745 @@
+package dev.portcheck.comparator;
+
+import dev.portcheck.comparator.align.Aligner;
+import dev.portcheck.comparator.align.Fold;
+import dev.portcheck.comparator.align.Weights;
+import dev.portcheck.comparator.labels.LabelReport;
+import dev.portcheck.comparator.measure.ActivationDiff;
+import dev.portcheck.comparator.measure.AttributeComparer;
+import dev.portcheck.comparator.measure.ElementwiseDiff;
+import dev.portcheck.comparator.measure.Sketch;
+import dev.portcheck.comparator.measure.Summary;
+import dev.portcheck.comparator.measure.SummaryDiff;
+import dev.portcheck.comparator.measure.WeightComparer;
+import dev.portcheck.comparator.probe.Probes;
+import dev.portcheck.comparator.report.ActivationFinding;
+import dev.portcheck.comparator.report.AttributeFinding;
+import dev.portcheck.comparator.report.AttributeMismatch;
+import dev.portcheck.comparator.report.ComparisonReport;
+import dev.portcheck.comparator.report.Divergence;
+import dev.portcheck.comparator.report.Finding;
+import dev.portcheck.comparator.report.FoldedLayer;
+import dev.portcheck.comparator.report.LayerComparison;
+import dev.portcheck.comparator.report.LayerMetrics;
+import dev.portcheck.comparator.report.LayerStatus;
+import dev.portcheck.comparator.report.ModelRef;
+import dev.portcheck.comparator.report.ModelStats;
+import dev.portcheck.comparator.report.Numbers;
+import dev.portcheck.comparator.report.OutputComparison;
+import dev.portcheck.comparator.report.OutputFinding;
+import dev.portcheck.comparator.report.PairMetrics;
+import dev.portcheck.comparator.report.ProbeReport;
+import dev.portcheck.comparator.report.Tolerance;
+import dev.portcheck.comparator.report.Verdict;
+import dev.portcheck.comparator.report.WeightFinding;
+import dev.portcheck.comparator.report.WeightMismatch;
+import dev.portcheck.importers.api.AttributeValue;
+import dev.portcheck.importers.api.Framework;
+import dev.portcheck.importers.api.Layer;
+import dev.portcheck.importers.api.Layout;
+import dev.portcheck.importers.api.ModelView;
+import dev.portcheck.importers.api.OpKind;
+import dev.portcheck.importers.api.PortcheckException;
+import dev.portcheck.importers.api.RunResult;
+import dev.portcheck.importers.api.TapSelection;
+import dev.portcheck.importers.api.Tensor;
+import dev.portcheck.importers.api.TensorInfo;
+import java.util.ArrayList;
+import java.util.BitSet;
+import java.util.HashMap;
+import java.util.IdentityHashMap;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.stream.IntStream;
+
+/**
+ * Compares two or three models: aligns their layers, feeds identical probes, summarises each
+ * aligned layer's activations as soon as a probe has run (only one probe's activations are held at
+ * a time), checks attributes and weights, and names the first layer where the models part ways.
+ */
+public final class ModelComparison {
+  private final List<ModelView> models;
+  private final CompareOptions options;
+  private final Recording recording;
+  private final List<Weights> weights;
+  private final List<ModelRef> refs;
+  private final List<Aligner.Row> rows;
+  private final List<List<AttributeMismatch>> rowAttrs = new ArrayList<>();
+  private final List<List<WeightMismatch>> rowWeights = new ArrayList<>();
+  private final List<Map<String, Layer>> byName = new ArrayList<>();
+
+  private ModelComparison(List<ModelView> models, CompareOptions options) {
+    this.models = List.copyOf(models);
+    this.options = options;
+    this.recording = Recording.of(models.get(0));
+    for (int m = 1; m < models.size(); m++) {
+      if (Recording.of(models.get(m)) != null) {
+        throw new IllegalArgumentException("only the reference (m0) can be a recording");
+      }
+    }
+    long t0 = System.nanoTime();
+    this.weights =
+        this.models.stream()
+            .map(
+                m ->
+                    Recording.of(m) == null
+                        ? new Weights(m)
+                        : new Weights(m, Recording.of(m)::parameterChecksum))
+            .toList();
+    List<ModelRef> r = new ArrayList<>();
+    for (int m = 0; m < models.size(); m++) {
+      ModelView v = models.get(m);
+      r.add(new ModelRef(ModelRef.idOf(m), String.valueOf(v.source()), v.framework()));
+      Map<String, Layer> names = new HashMap<>();
+      v.layers().forEach(l -> names.putIfAbsent(l.name(), l));
+      byName.add(names);
+    }
+    this.refs = List.copyOf(r);
+    this.weights.parallelStream().forEach(Weights::prefetch);
+    this.rows = Aligner.align(weights).rows();
+    options.progress().phase(ProgressListener.Phase.ALIGN, System.nanoTime() - t0);
+  }
+
+  /**
+   * Compares {@code models}; the first is the reference ({@code m0}). The reference may be a {@link
+   * Recording} (a baseline): it is then compared from its checksums and summaries, and the other
+   * models are run on the probes it was recorded with.
+   *
+   * @throws PortcheckException USAGE for fewer than two models or unresolvable probe shapes, and
+   *     whatever the models' {@code run} throws (engine failures are not divergences)
+   */
+  public static ComparisonReport compare(List<ModelView> models, CompareOptions options) {
+    if (models.size() < 2) {
+      throw PortcheckException.usage(
+          "give at least two models to compare (got " + models.size() + ").");
+    }
+    return new ModelComparison(models, options).run();
+  }
+
+  private ComparisonReport run() {
+    long start = System.nanoTime();
+    AttributeComparer ac = new AttributeComparer(weights);
+    WeightComparer wc = new WeightComparer(weights, options.weightTolerance());
+    for (Aligner.Row row : rows) {
+      List<AttributeMismatch> attrs = new ArrayList<>(ac.compare(row));
+      List<WeightMismatch> ws = new ArrayList<>(wc.compare(row));
+      for (Fold f : row.folds()) {
+        wc.compareFold(row, f, attrs, ws);
+      }
+      // Epsilon first: it is the usual port bug and the one the explanation should name.
+      attrs.sort(java.util.Comparator.comparing(a -> a.attribute().equals("epsilon") ? 0 : 1));
+      rowAttrs.add(attrs);
+      rowWeights.add(ws);
+    }
+    weights.forEach(Weights::release);
+    options.progress().phase(ProgressListener.Phase.STATIC_CHECKS, System.nanoTime() - start);
+    int n = models.size();
+    int r = rows.size();
+    Summary[][] sums = new Summary[r][n];
+    ActivationDiff[][] pairs = new ActivationDiff[r][n];
+    Tolerance[] tols = new Tolerance[r];
+    List<String> notes = new ArrayList<>(recording == null ? List.of() : recording.notes());
+    boolean runnable = true;
+    for (int m = recording == null ? 0 : 1; m < models.size(); m++) {
+      if (!models.get(m).runnable()) {
+        runnable = false;
+        notes.add(
+            ModelRef.idOf(m)
+                + " ("
+                + models.get(m).source()
+                + ") cannot be run (weights only): attributes and weights were compared, no"
+                + " activations.");
+      }
+    }
+    // A weights-only checkpoint has no graph to run: compare what is stored (names, attributes,
+    // parameters) and say so, rather than refusing the comparison.
+    Probes probes = runnable ? Probes.prepare(models, options) : null;
+    List<ProbeReport> probeReports = runnable ? probes.reports() : List.of();
+    boolean layoutsDiffer = probeReports.stream().anyMatch(p -> !p.conversions().isEmpty());
+    for (int i = 0; i < r; i++) {
+      Aligner.Row row = rows.get(i);
+      List<String> names = new ArrayList<>();
+      for (Layer l : row.layers()) {
+        if (l != null) {
+          names.add(l.name());
+        }
+      }
+      tols[i] = options.toleranceFor(names);
+      for (int m = 0; m < n; m++) {
+        sums[i][m] = new Summary();
+        pairs[i][m] =
+            recording != null
+                ? new SummaryDiff(tols[i])
+                : new ElementwiseDiff(tols[i], layoutsDiffer, true);
+      }
+    }
+    List<List<ActivationDiff>> outs = new ArrayList<>();
+    for (int m = 0; m < n; m++) {
+      List<ActivationDiff> l = new ArrayList<>();
+      for (int o = 0; o < models.get(m).outputs().size(); o++) {
+        l.add(outputMeasure(o, layoutsDiffer));
+      }
+      outs.add(l);
+    }
+    if (!options.labels().isEmpty() && (options.labels().size() != n || recording != null)) {
+      throw PortcheckException.usage(
+          options.labels().size()
+              + " label file(s) for "
+              + n
+              + " models; give one label file per model, in model order.");
+    }
+    LabelScores labelScores = options.labels().isEmpty() ? null : new LabelScores(models, options);
+    ProgressListener listener = options.progress();
+    long[] spent = new long[2]; // RUN, SUMMARISE
+    List<TapSelection> taps = tapSelections();
+    for (int p = 0; runnable && p < probes.probeCount(); p++) {
+      // Streaming: the reference's taps are held while each other model runs, is compared and is
+      // dropped, so at most two models' activations for one probe are alive at a time. A recorded
+      // reference does not run: its summaries stand for its taps.
+      RunResult[] outputsOnly = new RunResult[n];
+      RunResult ref = recording == null ? run(0, p, probes, taps, spent) : null;
+      long t0 = System.nanoTime();
+      if (ref != null) {
+        // Rows own their accumulators, so they are summarised in parallel (memory-bound passes).
+        IntStream.range(0, r).parallel().forEach(i -> summarise(rows.get(i), 0, ref, sums[i][0]));
+        outputsOnly[0] = ref;
+      }
+      spent[1] += System.nanoTime() - t0;
+      for (int k = 1; k < n; k++) {
+        RunResult res = run(k, p, probes, taps, spent);
+        long t1 = System.nanoTime();
+        int model = k;
+        int probe = p;
+        IntStream.range(0, r)
+            .parallel()
+            .forEach(
+                i -> {
+                  Aligner.Row row = rows.get(i);
+                  if (!pair(row, model, probe, ref, res, pairs[i][model], sums[i][model])) {
+                    summarise(row, model, res, sums[i][model]);
+                  }
+                });
+        accumulateOutputs(k, p, ref, res, outs);
+        outputsOnly[k] = new RunResult(res.outputs(), Map.of(), List.of());
+        spent[1] += System.nanoTime() - t1;
+      }
+      if (labelScores != null) {
+        labelScores.add(options.probes().get(p).label(), outputsOnly);
+      }
+    }
+    listener.phase(ProgressListener.Phase.RUN, spent[0]);
+    listener.phase(ProgressListener.Phase.SUMMARISE, spent[1]);
+    long t2 = System.nanoTime();
+    ComparisonReport report =
+        assemble(
+            sums,
+            pairs,
+            tols,
+            outs,
+            probeReports,
+            notes,
+            labelScores == null ? null : labelScores.check());
+    listener.phase(ProgressListener.Phase.ASSEMBLE, System.nanoTime() - t2);
+    return report;
+  }
+
+  /**
+   * How an output is compared: element by element, unless the reference is a recording that kept
+   * only a summary of it (outputs larger than a baseline stores in full).
+   */
+  private ActivationDiff outputMeasure(int position, boolean layoutsDiffer) {
+    if (recording != null && position < models.get(0).outputs().size()) {
+      String name = models.get(0).outputs().get(position).name();
+      if (recording.outputValues(name, 0) == null) {
+        return new SummaryDiff(options.tolerance());
+      }
+    }
+    return new ElementwiseDiff(options.tolerance(), layoutsDiffer);
+  }
+
+  /**
+   * Per model, the layers whose outputs some row compares: tapping only those keeps engines from
+   * copying out (and holding) every intermediate tensor of the graph.
+   */
+  private List<TapSelection> tapSelections() {
+    List<TapSelection> out = new ArrayList<>();
+    for (int m = 0; m < models.size(); m++) {
+      Set<String> names = new LinkedHashSet<>();
+      for (Aligner.Row row : rows) {
+        if (row.tap(m) != null) {
+          names.add(row.tap(m));
+        }
+        if (m == 0) {
+          for (String t : row.refTaps()) {
+            if (t != null) {
+              names.add(t);
+            }
+          }
+        }
+      }
+      out.add(TapSelection.of(names));
+    }
+    return out;
+  }
+
+  private RunResult run(int m, int p, Probes probes, List<TapSelection> taps, long[] spent) {
+    int n = models.size();
+    options
+        .progress()
+        .progress(
+            "probe " + options.probes().get(p).label() + " on " + ModelRef.idOf(m),
+            p * n + m,
+            probes.probeCount() * n);
+    long t0 = System.nanoTime();
+    RunResult res = models.get(m).runInPlace(probes.inputs(p, m), taps.get(m));
+    spent[0] += System.nanoTime() - t0;
+    return res;
+  }
+
+  private static void summarise(Aligner.Row row, int m, RunResult res, Summary sum) {
+    Tensor t = row.tap(m) == null ? null : res.layerOutputs().get(row.tap(m));
+    if (t != null) {
+      sum.add(t);
+    }
+  }
+
+  /**
+   * Compares the row's tap of model {@code k} on probe {@code p} with the reference's (its tensor,
+   * or its recorded summary when {@code ref} is null); returns whether that also added the tap to
+   * {@code sum} (one pass over it instead of two).
+   */
+  private boolean pair(
+      Aligner.Row row,
+      int k,
+      int p,
+      RunResult ref,
+      RunResult res,
+      ActivationDiff pair,
+      Summary sum) {
+    if (row.layer(k) == null || row.refTap(k) == null || row.tap(k) == null) {
+      return false;
+    }
+    Tensor b = res.layerOutputs().get(row.tap(k));
+    if (b == null) {
+      return false;
+    }
+    if (ref == null) {
+      List<Sketch> recorded = recording.activations(row.refTap(k));
+      if (p < recorded.size()) {
+        ((SummaryDiff) pair).add(recorded.get(p), Sketch.of(b));
+      }
+      return false;
+    }
+    Tensor a = ref.layerOutputs().get(row.refTap(k));
+    if (a == null) {
+      return false;
+    }
+    return ((ElementwiseDiff) pair)
+        .add(a, layout(0, row.refTap(k), a), b, layout(k, row.tap(k), b), sum);
+  }
+
+  private Layout layout(int model, String layer, Tensor value) {
+    Layer l = byName.get(model).get(layer);
+    Layout declared = l == null ? Layout.UNSPECIFIED : l.layout();
+    // TorchScript modules declare no layout, but every PyTorch feature map is channels-first;
+    // without this a [1, 16, 16, 16] map would be read as is against an NHWC one.
+    if (declared == Layout.UNSPECIFIED
+        && value.rank() == 4
+        && models.get(model).framework() == Framework.PYTORCH) {
+      return Layout.NCHW;
+    }
+    return declared;
+  }
+
+  private void accumulateOutputs(
+      int k, int p, RunResult ref, RunResult res, List<List<ActivationDiff>> outs) {
+    List<TensorInfo> refOut = models.get(0).outputs();
+    List<TensorInfo> o = models.get(k).outputs();
+    for (int pos = 0; pos < o.size() && pos < refOut.size(); pos++) {
+      String refName = refOut.get(pos).name();
+      Tensor b = res.outputs().get(o.get(pos).name());
+      ActivationDiff acc = outs.get(k).get(pos);
+      if (b == null) {
+        continue;
+      }
+      if (acc instanceof SummaryDiff s) {
+        Sketch recorded = recording.outputSummary(refName, p);
+        if (recorded != null) {
+          s.add(recorded, Sketch.of(b));
+        }
+        continue;
+      }
+      Tensor a = ref != null ? ref.outputs().get(refName) : recordedOutput(refName, p);
+      if (a != null) {
+        ((ElementwiseDiff) acc).add(a, refOut.get(pos).layout(), b, o.get(pos).layout());
+      }
+    }
+  }
+
+  private Tensor recordedOutput(String name, int probe) {
+    float[] values = recording.outputValues(name, probe);
+    Sketch summary = recording.outputSummary(name, probe);
+    if (values == null || summary == null) {
+      return null;
+    }
+    return Tensor.ofFloats(summary.shape().stream().mapToLong(Long::longValue).toArray(), values);
+  }
+
+  /** The reference's statistics in a row: of its tap, run or recorded. */
+  private ModelStats referenceStats(Aligner.Row row, Summary sum) {
+    if (recording == null) {
+      return sum.isEmpty() ? null : sum.toStats();
+    }
+    List<Sketch> recorded = row.tap(0) == null ? List.of() : recording.activations(row.tap(0));
+    return recorded.isEmpty() ? null : Sketch.combine(recorded);
+  }
+
+  /**
+   * Whether a row is outside tolerance: an attribute or weight differs between its aligned layers
+   * (a finding known without running, which a summary of the activations may not show: a
+   * permutation keeps every statistic), or its activations are outside tolerance.
+   */
+  private boolean outside(Aligner.Row row, LayerMetrics metrics, int i) {
+    if (row.preset() != null || row.present() < 2) {
+      return false;
+    }
+    boolean staticFinding = !rowAttrs.get(i).isEmpty() || !rowWeights.get(i).isEmpty();
+    return staticFinding || (metrics != null && !metrics.withinTolerance());
+  }
+
+  private ComparisonReport assemble(
+      Summary[][] sums,
+      ActivationDiff[][] pairs,
+      Tolerance[] tols,
+      List<List<ActivationDiff>> outs,
+      List<ProbeReport> probeReports,
+      List<String> notes,
+      LabelReport labels) {
+    int n = models.size();
+    int r = rows.size();
+    LayerMetrics[] metrics = new LayerMetrics[r];
+    boolean[] outside = new boolean[r];
+    for (int i = 0; i < r; i++) {
+      Aligner.Row row = rows.get(i);
+      Map<String, ModelStats> stats = new LinkedHashMap<>();
+      Map<String, PairMetrics> vs = new LinkedHashMap<>();
+      ModelStats refStats = referenceStats(row, sums[i][0]);
+      if (refStats != null) {
+        stats.put(ModelRef.idOf(0), refStats);
+      }
+      for (int m = 1; m < n; m++) {
+        if (!sums[i][m].isEmpty()) {
+          stats.put(ModelRef.idOf(m), sums[i][m].toStats());
+        }
+        if (!pairs[i][m].isEmpty()) {
+          vs.put(ModelRef.idOf(m), pairs[i][m].toMetrics());
+        }
+      }
+      metrics[i] = stats.isEmpty() && vs.isEmpty() ? null : new LayerMetrics(stats, vs, tols[i]);
+      outside[i] = outside(row, metrics[i], i);
+    }
+    boolean staticOnly = probeReports.isEmpty();
+    Upstream up = new Upstream(models, rows);
+    List<LayerComparison> layers = new ArrayList<>();
+    int first = -1;
+    for (int i = 0; i < r; i++) {
+      Aligner.Row row = rows.get(i);
+      LayerStatus status;
+      if (row.preset() != null) {
+        status = row.preset();
+      } else if (outside[i] && row.first().kind() == OpKind.CONTAINER) {
+        // A container's output is its last child's: the child, not the container, is where a
+        // divergence starts (TorchScript lists containers before their children).
+        status = LayerStatus.DOWNSTREAM;
+        outside[i] = false;
+      } else if (outside[i]) {
+        boolean caused = false;
+        for (int j = 0; j < i && !caused; j++) {
+          caused = outside[j] && up.isUpstream(j, i);
+        }
+        status = caused ? LayerStatus.DOWNSTREAM : LayerStatus.DIVERGED;
+      } else if (metrics[i] == null || metrics[i].vsReference().isEmpty()) {
+        // With nothing run, an aligned row whose attributes and weights agree is a static match.
+        status = staticOnly && row.present() > 1 ? LayerStatus.MATCH : LayerStatus.NOT_TAPPABLE;
+      } else {
+        status = LayerStatus.MATCH;
+      }
+      if (status == LayerStatus.DIVERGED && first < 0) {
+        first = i;
+      }
+      layers.add(
+          new LayerComparison(
+              names(row),
+              row.first().opType(),
+              row.first().kind(),
+              status,
+              row.alignedBy(),
+              metrics[i],
+              withSizeNotes(note(row), pairs[i])));
+    }
+    List<OutputComparison> outputs = new ArrayList<>();
+    boolean outputsDiffer = false;
+    for (int k = 1; k < n; k++) {
+      List<TensorInfo> o = models.get(k).outputs();
+      for (int pos = 0; pos < outs.get(k).size(); pos++) {
+        ActivationDiff acc = outs.get(k).get(pos);
+        if (acc.isEmpty()) {
+          continue;
+        }
+        PairMetrics pm = acc.toMetrics();
+        outputsDiffer |= !pm.withinTolerance();
+        outputs.add(
+            new OutputComparison(
+                ModelRef.idOf(k), o.get(pos).name(), models.get(0).outputs().get(pos).name(), pm));
+      }
+    }
+    Divergence div = first >= 0 ? divergence(first, metrics[first], tols[first]) : null;
+    if (div == null && outputsDiffer) {
+      div = outputDivergence(outputs);
+    }
+    List<AttributeMismatch> attrs = new ArrayList<>();
+    rowAttrs.forEach(attrs::addAll);
+    List<WeightMismatch> ws = new ArrayList<>();
+    rowWeights.forEach(ws::addAll);
+    long unaligned = layers.stream().filter(l -> l.status() == LayerStatus.UNALIGNED).count();
+    if (unaligned > 0 && recording != null) {
+      notes.add(
+          unaligned
+              + " layer(s) have no counterpart between the baseline and the model (UNALIGNED):"
+              + " they are listed but not compared.");
+    }
+    boolean diverged =
+        div != null || layers.stream().anyMatch(l -> l.status() == LayerStatus.DIVERGED);
+    return new ComparisonReport(
+        diverged ? Verdict.DIVERGED : Verdict.MATCH,
+        refs,
+        probeReports,
+        div,
+        attrs,
+        ws,
+        layers,
+        outputs,
+        folds(),
+        notes,
+        labels);
+  }
+
+  private List<FoldedLayer> folds() {
+    List<FoldedLayer> out = new ArrayList<>();
+    for (Aligner.Row row : rows) {
+      for (Fold f : row.folds()) {
+        List<Layer> bl = models.get(f.bnModel()).layers();
+        Layer bn = bl.get(f.bn());
+        out.add(
+            new FoldedLayer(
+                ModelRef.idOf(f.bnModel()),
+                bn.name(),
+                bl.get(f.rawConv()).name(),
+                ModelRef.idOf(f.foldedModel()),
+                models.get(f.foldedModel()).layers().get(f.foldedConv()).name(),
+                bn.epsilon().orElse(Double.NaN),
+                Numbers.round(f.inferredEpsilon(), 3)));
+      }
+    }
+    return out;
+  }
+
+  private static Map<String, String> names(Aligner.Row row) {
+    Map<String, String> out = new LinkedHashMap<>();
+    for (int m = 0; m < row.modelCount(); m++) {
+      if (row.layer(m) != null) {
+        out.put(ModelRef.idOf(m), row.layer(m).name());
+      }
+    }
+    return out;
+  }
+
+  private static String withSizeNotes(String note, ActivationDiff[] pairs) {
+    for (int m = 1; m < pairs.length; m++) {
+      String sizes = pairs[m].sizeMismatch();
+      if (sizes != null) {
+        String s =
+            "m"
+                + m
+                + " not compared: the taps hold different shapes ("
+                + sizes
+                + "), e.g. a module called more than once, of which TorchScript records one call";
+        note = note == null ? s : note + "; " + s;
+      }
+    }
+    return note;
+  }
+
+  private static String note(Aligner.Row row) {
+    String note = row.note();
+    for (Fold f : row.folds()) {
+      String bnId = ModelRef.idOf(f.bnModel());
+      String s =
+          "m"
+              + f.foldedModel()
+              + " folds a BatchNorm into this conv; compared with "
+              + bnId
+              + "'s BatchNorm output"
+              + (Double.isNaN(f.inferredEpsilon())
+                  ? ", weights not compared (only checksums were recorded)"
+                  : " (inferred epsilon " + Numbers.format(f.inferredEpsilon()) + ")");
+      note = note == null ? s : note + "; " + s;
+    }
+    return note;
+  }
+
+  private String layerName(Aligner.Row row) {
+    return row.layer(0) != null ? row.layer(0).name() : row.first().name();
+  }
+
+  private Divergence divergence(int i, LayerMetrics metrics, Tolerance tol) {
+    Aligner.Row row = rows.get(i);
+    String layer = layerName(row);
+    Finding finding;
+    if (!rowAttrs.get(i).isEmpty()) {
+      finding = attributeFinding(layer, row.first().kind(), rowAttrs.get(i).get(0));
+    } else if (!rowWeights.get(i).isEmpty()) {
+      finding = new WeightFinding(layer, rowWeights.get(i).get(0));
+    } else {
+      Map.Entry<String, PairMetrics> worst =
+          metrics.vsReference().entrySet().stream()
+              .filter(e -> !e.getValue().withinTolerance())
+              .findFirst()
+              .orElseThrow();
+      finding = new ActivationFinding(layer, worst.getKey(), worst.getValue(), tol);
+    }
+    return new Divergence(names(row), row.first().opType(), finding, metrics);
+  }
+
+  /** The mismatch as a finding between its first value and the first value that differs. */
+  static AttributeFinding attributeFinding(String layer, OpKind kind, AttributeMismatch m) {
+    Map.Entry<String, AttributeValue> ref = m.values().entrySet().iterator().next();
+    Map.Entry<String, AttributeValue> other = ref;
+    for (Map.Entry<String, AttributeValue> e : m.values().entrySet()) {
+      if (other == ref && !AttributeComparer.same(m.attribute(), ref.getValue(), e.getValue())) {
+        other = e;
+      }
+    }
+    return new AttributeFinding(
+        layer,
+        kind,
+        ref.getKey(),
+        other.getKey(),
+        m.attribute(),
+        ref.getValue(),
+        other.getValue(),
+        m.inferredBy() != null);
+  }
+
+  private Divergence outputDivergence(List<OutputComparison> outputs) {
+    OutputComparison o =
+        outputs.stream().filter(x -> !x.metrics().withinTolerance()).findFirst().orElseThrow();
+    Map<String, String> names = new LinkedHashMap<>();
+    names.put("m0", o.referenceName());
+    names.put(o.modelId(), o.name());
+    int k = Integer.parseInt(o.modelId().substring(1));
+    Finding finding =
+        new OutputFinding(
+            o.referenceName(),
+            o.modelId(),
+            o.name(),
+            o.metrics(),
+            options.tolerance(),
+            recording != null,
+            unalignedFeeding(0, o.referenceName()),
+            unalignedFeeding(k, o.name()));
+    return new Divergence(names, "output", finding, null);
+  }
+
+  /** Layers of {@code model} on the path to {@code output} whose rows hold no other model. */
+  private List<OutputFinding.LayerRef> unalignedFeeding(int model, String output) {
+    Map<String, Layer> producer = new HashMap<>();
+    for (Layer l : models.get(model).layers()) {
+      l.outputs().forEach(t -> producer.putIfAbsent(t, l));
+    }
+    Map<Layer, Aligner.Row> rowOf = new IdentityHashMap<>();
+    for (Aligner.Row row : rows) {
+      if (row.layer(model) != null) {
+        rowOf.put(row.layer(model), row);
+      }
+    }
+    List<OutputFinding.LayerRef> found = new ArrayList<>();
+    java.util.Set<Layer> seen = java.util.Collections.newSetFromMap(new IdentityHashMap<>());
+    java.util.ArrayDeque<String> todo = new java.util.ArrayDeque<>(List.of(output));
+    while (!todo.isEmpty()) {
+      Layer l = producer.get(todo.pop());
+      if (l == null || !seen.add(l)) {
+        continue;
+      }
+      Aligner.Row row = rowOf.get(l);
+      if (row != null && row.present() > 1) {
+        continue; // an aligned layer: what feeds it was compared already
+      }
+      if (!l.opType().equals("Constant")) {
+        found.add(new OutputFinding.LayerRef(l.name(), l.opType()));
+      }
+      todo.addAll(l.inputs());
+    }
+    return found;
+  }
+
+  /** Which rows feed which, from each model's tensor names (graph order when unknown). */
+  private static final class Upstream {
+    private final List<BitSet[]> ancestors = new ArrayList<>();
+    private final List<Map<Layer, Integer>> index = new ArrayList<>();
+    private final List<Aligner.Row> rows;
+
+    Upstream(List<ModelView> models, List<Aligner.Row> rows) {
+      this.rows = rows;
+      for (ModelView m : models) {
+        List<Layer> layers = m.layers();
+        Map<Layer, Integer> idx = new IdentityHashMap<>();
+        Map<String, Integer> producer = new HashMap<>();
+        for (int i = 0; i < layers.size(); i++) {
+          idx.put(layers.get(i), i);
+          for (String o : layers.get(i).outputs()) {
+            producer.putIfAbsent(o, i);
+          }
+        }
+        boolean known = layers.stream().anyMatch(l -> !l.inputs().isEmpty());
+        BitSet[] anc = null;
+        if (known) {
+          anc = new BitSet[layers.size()];
+          for (int i = 0; i < layers.size(); i++) {
+            anc[i] = new BitSet();
+            for (String in : layers.get(i).inputs()) {
+              Integer p = producer.get(in);
+              if (p != null && p < i) {
+                anc[i].or(anc[p]);
+                anc[i].set(p);
+              }
+            }
+          }
+        }
+        ancestors.add(anc);
+        index.add(idx);
+      }
+    }
+
+    boolean isUpstream(int earlier, int later) {
+      Aligner.Row a = rows.get(earlier);
+      Aligner.Row b = rows.get(later);
+      for (int m = 0; m < a.modelCount(); m++) {
+        if (a.layer(m) == null || b.layer(m) == null) {
+          continue;
+        }
+        BitSet[] anc = ancestors.get(m);
+        if (anc == null) {
+          return true;
+        }
+        if (anc[index.get(m).get(b.layer(m))].get(index.get(m).get(a.layer(m)))) {
+          return true;
+        }
+      }
+      return false;
+    }
+  }
+}

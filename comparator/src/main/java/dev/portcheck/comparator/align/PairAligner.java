@@ -1,0 +1,818 @@
+package dev.portcheck.comparator.align;
+
+import dev.portcheck.comparator.report.AlignedBy;
+import dev.portcheck.importers.api.Layer;
+import dev.portcheck.importers.api.ModelView;
+import dev.portcheck.importers.api.OpKind;
+import dev.portcheck.importers.api.Tensor;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+
+/**
+ * Aligns one model's layers with the reference model's, strongest evidence first: shared parameter
+ * names, then equal parameter values up to layout, then a BatchNorm folded into a Conv, then the
+ * op-kind sequence between those anchors, then dataflow (the unaligned producers of aligned layers'
+ * single data inputs, and of the model outputs, compute the same tensor). A layer with a bias
+ * paired with a bias-less one whose model adds the bias in element-wise ops after it is compared at
+ * the end of those ops.
+ */
+final class PairAligner {
+  /**
+   * The outcome: {@code match[i]} is the other model's layer for reference layer i, or -1.
+   *
+   * @param refTap per reference layer i: the reference layer whose output stands for row i when it
+   *     is not layer i itself (the end of a bias-add chain), else -1
+   * @param otherTap per reference layer i: the other model's layer whose output stands for row i
+   *     when it is not {@code match[i]} itself, else -1
+   * @param refPartOf per unaligned reference layer: the row whose layer in the other model also
+   *     computes it (the reference spreads that layer over several element-wise ops), else -1
+   * @param otherPartOf per unaligned layer of the other model: the row whose reference layer also
+   *     computes it (the other model spreads that layer over several element-wise ops), else -1
+   */
+  record Result(
+      int[] match,
+      AlignedBy[] by,
+      boolean[] otherMatched,
+      List<Fold> folds,
+      int[] refTap,
+      int[] otherTap,
+      int[] refPartOf,
+      int[] otherPartOf) {}
+
+  private final Weights ref;
+  private final Weights other;
+  private final int otherIndex;
+  private final List<Layer> a;
+  private final List<Layer> b;
+  private final int[] match;
+  private final int[] back;
+  private final AlignedBy[] by;
+  private final boolean[] consumedA;
+  private final boolean[] consumedB;
+  private final List<Fold> folds = new ArrayList<>();
+  private final Graph ga;
+  private final Graph gb;
+  private final int[] refTap;
+  private final int[] otherTap;
+  private final int[] refPartOf;
+  private final int[] otherPartOf;
+
+  PairAligner(Weights ref, Weights other, int otherIndex) {
+    this.ref = ref;
+    this.other = other;
+    this.otherIndex = otherIndex;
+    this.a = ref.model().layers();
+    this.b = other.model().layers();
+    this.match = new int[a.size()];
+    this.back = new int[b.size()];
+    this.by = new AlignedBy[a.size()];
+    this.consumedA = new boolean[a.size()];
+    this.consumedB = new boolean[b.size()];
+    Arrays.fill(match, -1);
+    Arrays.fill(back, -1);
+    this.ga = new Graph(ref.model());
+    this.gb = new Graph(other.model());
+    this.refTap = new int[a.size()];
+    this.otherTap = new int[a.size()];
+    this.refPartOf = new int[a.size()];
+    this.otherPartOf = new int[b.size()];
+    Arrays.fill(refTap, -1);
+    Arrays.fill(otherTap, -1);
+    Arrays.fill(refPartOf, -1);
+    Arrays.fill(otherPartOf, -1);
+  }
+
+  Result align() {
+    byParameterName();
+    byFingerprint();
+    byFold(ref, a, consumedA, 0, other, b, consumedB, otherIndex);
+    byFold(other, b, consumedB, otherIndex, ref, a, consumedA, 0);
+    byNamePath();
+    TopologyAligner.fill(a, b, match, back, by, consumedA, consumedB);
+    byLayerName();
+    byStructuralFold(0);
+    byStructuralFold(1);
+    byBiasChain();
+    byDataflow();
+    leftoverChains();
+    boolean[] otherMatched = new boolean[b.size()];
+    for (int j = 0; j < b.size(); j++) {
+      otherMatched[j] = back[j] >= 0 || consumedB[j];
+    }
+    return new Result(
+        match.clone(),
+        by.clone(),
+        otherMatched,
+        List.copyOf(folds),
+        refTap.clone(),
+        otherTap.clone(),
+        refPartOf.clone(),
+        otherPartOf.clone());
+  }
+
+  private void pair(int i, int j, AlignedBy evidence) {
+    match[i] = j;
+    back[j] = i;
+    by[i] = evidence;
+  }
+
+  static boolean compatible(Layer x, Layer y) {
+    return LayerMatching.compatible(x, y);
+  }
+
+  private void byParameterName() {
+    LayerMatching.pairByNames(a, b, back, (i, j) -> pair(i, j, AlignedBy.PARAMETER_NAME));
+  }
+
+  private void byFingerprint() {
+    LayerMatching.pairByUniqueValues(
+        a, b, match, back, this::sameValues, (i, j) -> pair(i, j, AlignedBy.PARAMETER_FINGERPRINT));
+  }
+
+  private boolean sameValues(Layer x, Layer y) {
+    Map<String, String> rx = Weights.roles(x);
+    Map<String, String> ry = Weights.roles(y);
+    String main = Weights.mainRole(rx);
+    if (main == null || !ry.containsKey(main)) {
+      return false;
+    }
+    for (Map.Entry<String, String> e : rx.entrySet()) {
+      String other = ry.get(e.getKey());
+      if (other == null) {
+        continue;
+      }
+      Weights.Fingerprint fx = ref.fingerprint(e.getValue());
+      if (fx == null || !fx.matches(this.other.fingerprint(other))) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  /**
+   * One layer's name is the other's module path plus decorations: {@code layer2.0.conv1} inside
+   * {@code /layer2/layer2.0/conv1/Conv} (torch.onnx) or {@code resnet/layer2.0.conv1/Conv2D}
+   * (tf2onnx of a Keras port), as whole tokens, for exactly one compatible free layer each way.
+   * Where weights prove nothing (a baseline keeps checksums, and a folded conv's checksum is not
+   * the raw conv's), this tells apart convolutions that the op sequence alone would confuse.
+   */
+  private void byNamePath() {
+    List<List<String>> ta = a.stream().map(l -> nameTokens(l.name())).toList();
+    List<List<String>> tb = b.stream().map(l -> nameTokens(l.name())).toList();
+    for (int i = 0; i < a.size(); i++) {
+      int j = closestByName(0, i, ta, tb);
+      if (j >= 0 && closestByName(1, j, tb, ta) == i) {
+        pair(i, j, AlignedBy.TOPOLOGY);
+      }
+    }
+  }
+
+  /**
+   * The free compatible layer of the other side whose name tokens nest with layer x's of side
+   * {@code side} with the fewest extra tokens ({@code conv1} is {@code /conv1/Conv}, not {@code
+   * /layer1/layer1.0/conv1/Conv}); -1 when there is none or a tie.
+   */
+  private int closestByName(int side, int x, List<List<String>> from, List<List<String>> to) {
+    if (from.get(x).isEmpty() || !free(side, x) || generatedName(layers(side).get(x))) {
+      return -1;
+    }
+    Layer lx = layers(side).get(x);
+    int best = -1;
+    int bestDist = Integer.MAX_VALUE;
+    boolean tie = false;
+    for (int y = 0; y < to.size(); y++) {
+      if (!free(1 - side, y)
+          || generatedName(layers(1 - side).get(y))
+          || !compatible(lx, layers(1 - side).get(y))
+          || !nested(from.get(x), to.get(y))) {
+        continue;
+      }
+      int d = Math.abs(from.get(x).size() - to.get(y).size());
+      if (d < bestDist) {
+        best = y;
+        bestDist = d;
+        tie = false;
+      } else if (d == bestDist) {
+        tie = true;
+      }
+    }
+    return tie ? -1 : best;
+  }
+
+  /**
+   * A name an exporter made up from the op type and a counter ({@code Relu_5}, {@code Conv}): two
+   * exports number their ops differently, so equal names of this kind are no evidence.
+   */
+  private static boolean generatedName(Layer l) {
+    return l.name().replaceAll("_\\d+$", "").equalsIgnoreCase(l.opType());
+  }
+
+  private static List<String> nameTokens(String name) {
+    List<String> out = new ArrayList<>();
+    for (String t : name.split("[/.:]+")) {
+      if (!t.isEmpty()) {
+        out.add(t);
+      }
+    }
+    return out;
+  }
+
+  /** Whether the shorter token list occurs contiguously in the longer one. */
+  private static boolean nested(List<String> x, List<String> y) {
+    List<String> s = x.size() <= y.size() ? x : y;
+    List<String> l = x.size() <= y.size() ? y : x;
+    return !s.isEmpty() && java.util.Collections.indexOfSubList(l, s) >= 0;
+  }
+
+  /** What is left: a free layer of the same name and a compatible kind (a re-export). */
+  private void byLayerName() {
+    Map<String, Integer> names = new HashMap<>();
+    for (int j = 0; j < b.size(); j++) {
+      names.putIfAbsent(b.get(j).name(), j);
+    }
+    for (int i = 0; i < a.size(); i++) {
+      Integer j = names.get(a.get(i).name());
+      if (j != null
+          && free(0, i)
+          && free(1, j)
+          && !generatedName(a.get(i))
+          && compatible(a.get(i), b.get(j))) {
+        pair(i, j, AlignedBy.TOPOLOGY);
+      }
+    }
+  }
+
+  /** The BatchNorm reading this conv's output, if it is the next consumer. */
+  static int followingBatchNorm(List<Layer> layers, int conv) {
+    int k = nextConsumer(layers, conv);
+    return k >= 0 && layers.get(k).kind() == OpKind.BATCH_NORM ? k : -1;
+  }
+
+  /**
+   * The first layer reading layer x's output (the next layer when no layer lists its inputs, as
+   * TorchScript modules do not), or -1.
+   */
+  private static int nextConsumer(List<Layer> layers, int x) {
+    Layer c = layers.get(x);
+    boolean graphKnown = layers.stream().anyMatch(l -> !l.inputs().isEmpty());
+    for (int k = x + 1; k < layers.size(); k++) {
+      boolean consumes =
+          graphKnown
+              ? !c.outputs().isEmpty() && layers.get(k).inputs().contains(c.outputs().get(0))
+              : k == x + 1;
+      if (consumes) {
+        return k;
+      }
+    }
+    return -1;
+  }
+
+  /**
+   * Where one side keeps only checksums (a baseline), a fold cannot be proven from the weights: an
+   * aligned conv pair where the conv of side {@code bnSide} feeds a BatchNorm left without a
+   * counterpart and the other conv feeds no normalisation is taken as the BatchNorm folded into the
+   * other conv (tf2onnx, ONNX constant folding). Its epsilon is unknown.
+   */
+  private void byStructuralFold(int bnSide) {
+    if (ref.hasValues() && other.hasValues()) {
+      return; // folds are proven from the weights by byFold
+    }
+    List<Layer> bnLayers = layers(bnSide);
+    List<Layer> foldLayers = layers(1 - bnSide);
+    boolean[] bnConsumed = bnSide == 0 ? consumedA : consumedB;
+    for (int c = 0; c < bnLayers.size(); c++) {
+      int partner = partnerOf(bnSide, c);
+      if (bnLayers.get(c).kind() != OpKind.CONV
+          || partner < 0
+          || foldLayers.get(partner).kind() != OpKind.CONV) {
+        continue;
+      }
+      int bn = followingBatchNorm(bnLayers, c);
+      if (bn < 0 || bnConsumed[bn] || partnerOf(bnSide, bn) >= 0) {
+        continue;
+      }
+      int next = nextConsumer(foldLayers, partner);
+      if (next >= 0 && foldLayers.get(next).kind().isNormalization()) {
+        continue;
+      }
+      bnConsumed[bn] = true;
+      int bnModel = bnSide == 0 ? 0 : otherIndex;
+      int foldModel = bnSide == 0 ? otherIndex : 0;
+      folds.add(new Fold(bnModel, c, bn, foldModel, partner, Double.NaN));
+    }
+  }
+
+  private void byFold(
+      Weights bnW,
+      List<Layer> bnLayers,
+      boolean[] bnConsumed,
+      int bnModel,
+      Weights foldW,
+      List<Layer> foldLayers,
+      boolean[] foldConsumed,
+      int foldModel) {
+    boolean bnIsRef = bnModel == 0;
+    for (int c = 0; c < bnLayers.size(); c++) {
+      Layer conv = bnLayers.get(c);
+      if (conv.kind() != OpKind.CONV || !Weights.roles(conv).containsKey("weight")) {
+        continue;
+      }
+      int bn = followingBatchNorm(bnLayers, c);
+      if (bn < 0 || bnConsumed[bn] || (bnIsRef ? match[bn] >= 0 : back[bn] >= 0)) {
+        continue;
+      }
+      int partner = bnIsRef ? match[c] : back[c];
+      // Equal weights already prove the partner is the raw conv: its output is the conv's, and a
+      // "fold" with scale 1 would compare it against the BatchNorm's output instead.
+      if (partner >= 0 && by[bnIsRef ? c : partner] == AlignedBy.PARAMETER_FINGERPRINT) {
+        continue;
+      }
+      List<Integer> candidates = new ArrayList<>();
+      if (partner >= 0) {
+        candidates.add(partner);
+      } else {
+        for (int j = 0; j < foldLayers.size(); j++) {
+          boolean free = bnIsRef ? back[j] < 0 : match[j] < 0;
+          if (free && !foldConsumed[j] && foldLayers.get(j).kind() == OpKind.CONV) {
+            candidates.add(j);
+          }
+        }
+      }
+      for (int j : candidates) {
+        Layer fc = foldLayers.get(j);
+        if (followingBatchNorm(foldLayers, j) >= 0 || !Weights.roles(fc).containsKey("weight")) {
+          continue;
+        }
+        Optional<FoldedBatchNorm.Result> r = tryFold(bnW, conv, bnLayers.get(bn), foldW, fc);
+        if (r.isPresent()) {
+          bnConsumed[bn] = true;
+          if (bnIsRef) {
+            pair(c, j, AlignedBy.FOLDED_FINGERPRINT);
+          } else {
+            pair(j, c, AlignedBy.FOLDED_FINGERPRINT);
+          }
+          folds.add(new Fold(bnModel, c, bn, foldModel, j, r.get().inferredEpsilon()));
+          break;
+        }
+      }
+    }
+  }
+
+  private static Optional<FoldedBatchNorm.Result> tryFold(
+      Weights bnW, Layer conv, Layer bn, Weights foldW, Layer folded) {
+    Map<String, String> br = Weights.roles(bn);
+    if (!bnW.hasValues()
+        || !foldW.hasValues()
+        || !br.containsKey("scale")
+        || !br.containsKey("variance")) {
+      return Optional.empty();
+    }
+    Tensor raw = bnW.canonical(Weights.roles(conv).get("weight"));
+    Tensor f = foldW.canonical(Weights.roles(folded).get("weight"));
+    return FoldedBatchNorm.detect(
+        raw, f, bnW.canonical(br.get("scale")), bnW.canonical(br.get("variance")));
+  }
+
+  // ---- Dataflow: pairs by what consumes a layer's output, and taps at the end of bias chains ----
+
+  /** Kinds whose output has the shape of their (single) data input, value by value. */
+  private static final Set<OpKind> POINTWISE =
+      Set.of(
+          OpKind.BATCH_NORM,
+          OpKind.LAYER_NORM,
+          OpKind.INSTANCE_NORM,
+          OpKind.GROUP_NORM,
+          OpKind.ADD,
+          OpKind.SUB,
+          OpKind.MUL,
+          OpKind.DIV,
+          OpKind.RELU,
+          OpKind.RELU6,
+          OpKind.CLIP,
+          OpKind.LEAKY_RELU,
+          OpKind.SIGMOID,
+          OpKind.TANH,
+          OpKind.GELU,
+          OpKind.SILU,
+          OpKind.IDENTITY,
+          OpKind.DROPOUT,
+          OpKind.OTHER);
+
+  /** Element-wise arithmetic with a constant operand: how exporters spell a bias or a scale. */
+  private static final Set<OpKind> ARITHMETIC =
+      Set.of(OpKind.ADD, OpKind.SUB, OpKind.MUL, OpKind.DIV, OpKind.IDENTITY);
+
+  /** Longest chain of element-wise ops accepted as one layer spread over several. */
+  private static final int MAX_CHAIN = 4;
+
+  private List<Layer> layers(int side) {
+    return side == 0 ? a : b;
+  }
+
+  private Graph graph(int side) {
+    return side == 0 ? ga : gb;
+  }
+
+  private int partnerOf(int side, int x) {
+    return side == 0 ? match[x] : back[x];
+  }
+
+  private int[] partOf(int side) {
+    return side == 0 ? refPartOf : otherPartOf;
+  }
+
+  /** Not aligned, not folded away, not part of another row's chain, and a real computation. */
+  private boolean free(int side, int x) {
+    OpKind k = layers(side).get(x).kind();
+    return partnerOf(side, x) < 0
+        && !(side == 0 ? consumedA : consumedB)[x]
+        && partOf(side)[x] < 0
+        && k != OpKind.CONTAINER
+        && k != OpKind.CONSTANT;
+  }
+
+  static boolean elementwise(Layer l) {
+    return ARITHMETIC.contains(l.kind()) || l.opType().equalsIgnoreCase("BiasAdd");
+  }
+
+  /**
+   * Whether two layers may stand for each other because their outputs feed corresponding layers:
+   * same kind family, or both value-by-value (a BatchNorm computed as Mul+Add). A reshape or pad
+   * cannot be a BatchNorm, whatever consumes it.
+   */
+  static boolean plausible(Layer x, Layer y) {
+    return compatible(x, y) || (POINTWISE.contains(x.kind()) && POINTWISE.contains(y.kind()));
+  }
+
+  /**
+   * A Linear (or Conv) with a bias in one model and, in the other, the same matrix without one,
+   * followed by element-wise ops with constants (the bias added, a scale of 1 applied). The pair
+   * stands; its activations are compared at the end of that chain, which is the tensor the other
+   * model's dataflow says corresponds to the layer's output (both feed the same model output, or
+   * both feed aligned layers).
+   */
+  private void byBiasChain() {
+    for (int i = 0; i < a.size(); i++) {
+      int j = match[i];
+      if (j < 0) {
+        continue;
+      }
+      boolean biasA = Weights.roles(a.get(i)).containsKey("bias");
+      boolean biasB = Weights.roles(b.get(j)).containsKey("bias");
+      if (biasA && !biasB) {
+        biasChain(1, j, i, i);
+      } else if (biasB && !biasA) {
+        biasChain(0, i, j, i);
+      }
+    }
+    // A conv that absorbed a BatchNorm always has a bias; without a bias parameter the exporter
+    // adds it in the next op (onnx2tf: Conv then Add), where the BatchNorm's output is matched.
+    for (Fold f : folds) {
+      boolean foldedIsRef = f.foldedModel() == 0;
+      List<Layer> side = foldedIsRef ? a : b;
+      if (!Weights.roles(side.get(f.foldedConv())).containsKey("bias")) {
+        int row = foldedIsRef ? f.foldedConv() : f.rawConv();
+        biasAddWalk(foldedIsRef ? 0 : 1, f.foldedConv(), row);
+      }
+    }
+  }
+
+  /**
+   * In model {@code split}, finds the chain from {@code s} to the layer corresponding to the output
+   * of {@code t} (its partner in the other model) and taps row {@code row} there.
+   */
+  private void biasChain(int split, int s, int t, int row) {
+    if (!chainToTarget(split, s, t, row)) {
+      biasAddWalk(split, s, row);
+    }
+  }
+
+  /** Taps at the end of the chain leading to the tensor that corresponds to t's output. */
+  private boolean chainToTarget(int split, int s, int t, int row) {
+    Graph gs = graph(split);
+    if (!gs.known) {
+      return false;
+    }
+    int whole = 1 - split;
+    Graph gt = graph(whole);
+    Set<Integer> targets = new java.util.HashSet<>();
+    for (int c = 0; c < layers(whole).size(); c++) {
+      int pc = partnerOf(whole, c);
+      if (pc >= 0 && gt.dataProducer(c) == t) {
+        targets.add(gs.dataProducer(pc));
+      }
+    }
+    int outs = Math.min(gs.model.outputs().size(), gt.model.outputs().size());
+    for (int pos = 0; pos < outs; pos++) {
+      if (gt.outputProducer(pos) == t) {
+        targets.add(gs.outputProducer(pos));
+      }
+    }
+    if (targets.size() != 1) {
+      return false;
+    }
+    int q = targets.iterator().next();
+    if (q < 0 || q == s) {
+      return false;
+    }
+    List<Integer> chain = new ArrayList<>();
+    for (int cur = q; cur != s; cur = gs.dataProducer(cur)) {
+      if (cur < 0
+          || chain.size() >= MAX_CHAIN
+          || !free(split, cur)
+          || !elementwise(layers(split).get(cur))) {
+        return false;
+      }
+      chain.add(cur);
+    }
+    tapChain(split, row, q, chain);
+    return true;
+  }
+
+  /**
+   * When nothing downstream is aligned or leads back (a GELU spelt out as Erf/Div/Mul), follow the
+   * bias add itself: through shape-only ops and constant scales up to the first constant Add.
+   */
+  private void biasAddWalk(int split, int s, int row) {
+    Graph gs = graph(split);
+    if (!gs.known) {
+      return;
+    }
+    List<Integer> chain = new ArrayList<>();
+    for (int c = gs.soleConsumer(s);
+        c >= 0 && chain.size() < MAX_CHAIN && free(split, c) && gs.layerFed(c) == 1;
+        c = gs.soleConsumer(c)) {
+      OpKind k = layers(split).get(c).kind();
+      chain.add(c);
+      if (k == OpKind.ADD || layers(split).get(c).opType().equalsIgnoreCase("BiasAdd")) {
+        tapChain(split, row, c, chain);
+        return;
+      }
+      if (k != OpKind.MUL && k != OpKind.RESHAPE && k != OpKind.TRANSPOSE) {
+        return;
+      }
+    }
+  }
+
+  private void tapChain(int split, int row, int q, List<Integer> chain) {
+    if (split == 0) {
+      refTap[row] = q;
+    } else {
+      otherTap[row] = q;
+    }
+    for (int m : chain) {
+      partOf(split)[m] = row;
+    }
+  }
+
+  /**
+   * OUTPUT evidence: when two aligned layers each read one data input, the layers producing those
+   * inputs compute the same tensor; if neither is aligned yet, they are paired, and so on backwards
+   * until nothing changes. The producers of the model outputs are paired position by position. This
+   * aligns a BatchNorm with the Add that ends the Mul+Add chain an exporter turned it into.
+   */
+  private void byDataflow() {
+    boolean changed = true;
+    while (changed) {
+      changed = false;
+      for (int i = 0; i < a.size(); i++) {
+        int j = match[i];
+        if (j >= 0) {
+          changed |= pairProducers(ga.dataProducer(i), gb.dataProducer(j));
+        }
+      }
+      int outs = Math.min(ga.model.outputs().size(), gb.model.outputs().size());
+      for (int pos = 0; pos < outs; pos++) {
+        changed |= pairProducers(ga.outputProducer(pos), gb.outputProducer(pos));
+      }
+    }
+  }
+
+  /**
+   * Pairs the producers of two corresponding tensors, looking through an inference no-op (Dropout,
+   * Identity) that only one side has: torchvision's ViT runs its MLP's GELU through a Dropout
+   * module, which the ONNX export drops, and pairing that Dropout with the GELU's last Mul had
+   * paired the GELU with the Mul before it (x * (1 + erf), twice the GELU).
+   */
+  private boolean pairProducers(int x, int y) {
+    x = throughNoOp(ga, a, x, y < 0 ? null : b.get(y));
+    y = throughNoOp(gb, b, y, x < 0 ? null : a.get(x));
+    return pairByOutput(x, y);
+  }
+
+  private static int throughNoOp(Graph g, List<Layer> side, int x, Layer other) {
+    for (int hops = 0; x >= 0 && hops < MAX_CHAIN; hops++) {
+      Layer l = side.get(x);
+      boolean noOp = l.kind() == OpKind.DROPOUT || l.kind() == OpKind.IDENTITY;
+      if (!noOp || other == null || other.kind() == l.kind()) {
+        return x;
+      }
+      x = g.dataProducer(x);
+    }
+    return x;
+  }
+
+  private boolean pairByOutput(int x, int y) {
+    if (x < 0 || y < 0 || !free(0, x) || !free(1, y) || !plausible(a.get(x), b.get(y))) {
+      return false;
+    }
+    pair(x, y, AlignedBy.OUTPUT);
+    return true;
+  }
+
+  /**
+   * The unaligned element-wise layers between two aligned layers of one model where the other model
+   * has nothing in between (the Mul of a BatchNorm computed as Mul+Add) belong to the later row.
+   */
+  private void leftoverChains() {
+    for (int i = 0; i < a.size(); i++) {
+      int j = match[i];
+      if (j < 0) {
+        continue;
+      }
+      leftoverChain(0, i, j, i);
+      leftoverChain(1, j, i, i);
+    }
+  }
+
+  private void leftoverChain(int side, int x, int y, int row) {
+    Graph g = graph(side);
+    if (!g.known) {
+      return;
+    }
+    List<Integer> chain = new ArrayList<>();
+    int cur = g.dataProducer(x);
+    while (cur >= 0
+        && chain.size() < MAX_CHAIN
+        && free(side, cur)
+        && elementwise(layers(side).get(cur))) {
+      chain.add(cur);
+      cur = g.dataProducer(cur);
+    }
+    if (chain.isEmpty() || cur < 0 || partnerOf(side, cur) < 0) {
+      return;
+    }
+    if (graph(1 - side).dataProducer(y) != partnerOf(side, cur)) {
+      return;
+    }
+    for (int m : chain) {
+      partOf(side)[m] = row;
+    }
+  }
+
+  /**
+   * One model's dataflow between layers. When no layer lists its inputs (TorchScript modules), a
+   * layer's data input is taken to be its predecessor in graph order within the same parent, and
+   * nothing is inferred across the start or end of a container; the model's single output is taken
+   * to come from its last non-container layer.
+   */
+  static final class Graph {
+    final ModelView model;
+    final boolean known;
+    private final List<Layer> layers;
+    private final Map<String, Integer> producer = new HashMap<>();
+    private final Set<String> read = new java.util.HashSet<>();
+
+    Graph(ModelView model) {
+      this.model = model;
+      this.layers = model.layers();
+      this.known = layers.stream().anyMatch(l -> !l.inputs().isEmpty());
+      for (int i = 0; i < layers.size(); i++) {
+        for (String o : layers.get(i).outputs()) {
+          producer.putIfAbsent(o, i);
+        }
+        for (String in : layers.get(i).inputs()) {
+          read.add(in);
+          read.add(alternate(in));
+        }
+      }
+    }
+
+    /** TensorFlow writes output 0 of node {@code n} as {@code n} or {@code n:0}. */
+    private static String alternate(String t) {
+      return t.endsWith(":0") ? t.substring(0, t.length() - 2) : t + ":0";
+    }
+
+    int producerOf(String tensor) {
+      Integer p = producer.get(tensor);
+      if (p == null) {
+        p = producer.get(alternate(tensor));
+      }
+      return p == null ? -1 : p;
+    }
+
+    private boolean constant(String tensor) {
+      if (model.parameters().containsKey(tensor)) {
+        return true;
+      }
+      int p = producerOf(tensor);
+      return p >= 0 && layers.get(p).kind() == OpKind.CONSTANT;
+    }
+
+    /** Inputs that carry activations: not parameters, constants or control edges. */
+    List<String> dataInputs(int x) {
+      List<String> out = new ArrayList<>();
+      for (String in : layers.get(x).inputs()) {
+        if (!in.isEmpty() && !in.startsWith("^") && !constant(in)) {
+          out.add(in);
+        }
+      }
+      return out;
+    }
+
+    /** The layer producing layer x's only data input, or -1 (none, several, a model input). */
+    int dataProducer(int x) {
+      Layer l = layers.get(x);
+      if (known) {
+        List<String> ins = dataInputs(x);
+        if (ins.size() != 1) {
+          return -1;
+        }
+        int p = producerOf(ins.get(0));
+        return p == x ? -1 : p;
+      }
+      if (x == 0 || l.kind() == OpKind.CONTAINER) {
+        return -1;
+      }
+      Layer p = layers.get(x - 1);
+      boolean sibling = java.util.Objects.equals(p.parent(), l.parent());
+      return p.kind() != OpKind.CONTAINER && sibling ? x - 1 : -1;
+    }
+
+    /**
+     * How many of layer x's data inputs another layer produces (a TF Transpose's perm or a bias
+     * read from a Const node that is no layer counts as no activation).
+     */
+    int layerFed(int x) {
+      return (int) dataInputs(x).stream().filter(t -> producerOf(t) >= 0).count();
+    }
+
+    /** The only layer reading an output of layer x, or -1 (none, several, or graph unknown). */
+    int soleConsumer(int x) {
+      if (!known) {
+        return -1;
+      }
+      Set<String> outs = new java.util.HashSet<>();
+      for (String o : layers.get(x).outputs()) {
+        outs.add(o);
+        outs.add(alternate(o));
+      }
+      int found = -1;
+      for (int c = 0; c < layers.size(); c++) {
+        if (c != x && dataInputs(c).stream().anyMatch(outs::contains)) {
+          if (found >= 0) {
+            return -1;
+          }
+          found = c;
+        }
+      }
+      return found;
+    }
+
+    /** The layer producing model output {@code pos}, or -1 when that is not clear. */
+    int outputProducer(int pos) {
+      List<dev.portcheck.importers.api.TensorInfo> outs = model.outputs();
+      if (pos >= outs.size()) {
+        return -1;
+      }
+      if (known) {
+        int p = producerOf(outs.get(pos).name());
+        if (p >= 0 || outs.size() != 1) {
+          return p;
+        }
+        // Signature names (TensorFlow's output_0) are not graph tensors: the single output comes
+        // from the single top-level layer whose output nothing reads.
+        int sink = -1;
+        for (int x = 0; x < layers.size(); x++) {
+          Layer l = layers.get(x);
+          if (l.parent() != null
+              || l.kind() == OpKind.CONSTANT
+              || l.kind() == OpKind.CONTAINER
+              || l.outputs().isEmpty()
+              || l.outputs().stream().anyMatch(read::contains)) {
+            continue;
+          }
+          if (sink >= 0) {
+            return -1;
+          }
+          sink = x;
+        }
+        return sink;
+      }
+      if (outs.size() != 1) {
+        return -1;
+      }
+      for (int x = layers.size() - 1; x >= 0; x--) {
+        if (layers.get(x).kind() != OpKind.CONTAINER) {
+          return x;
+        }
+      }
+      return -1;
+    }
+  }
+}

@@ -1,0 +1,272 @@
+package dev.portcheck.comparator.measure;
+
+import dev.portcheck.comparator.align.Aligner;
+import dev.portcheck.comparator.align.Checksum;
+import dev.portcheck.comparator.align.Fold;
+import dev.portcheck.comparator.align.FoldedBatchNorm;
+import dev.portcheck.comparator.align.Weights;
+import dev.portcheck.comparator.report.AttributeMismatch;
+import dev.portcheck.comparator.report.ModelRef;
+import dev.portcheck.comparator.report.Numbers;
+import dev.portcheck.comparator.report.Tolerance;
+import dev.portcheck.comparator.report.WeightKind;
+import dev.portcheck.comparator.report.WeightMismatch;
+import dev.portcheck.importers.api.AttributeValue;
+import dev.portcheck.importers.api.Layer;
+import dev.portcheck.importers.api.Tensor;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Compares parameters of aligned layers in canonical layout, names the usual layout slips (a kernel
+ * with H and W swapped, a Dense matrix not transposed), and checks folded Conv+BN weights against
+ * the other model's BatchNorm.
+ */
+public final class WeightComparer {
+  private final List<Weights> models;
+  private final Tolerance tol;
+
+  /** Compares the parameters of aligned layers within {@code tol}. */
+  public WeightComparer(List<Weights> models, Tolerance tol) {
+    this.models = models;
+    this.tol = tol;
+  }
+
+  /** Findings of one row; folds are reported through {@link #compareFold}. */
+  public List<WeightMismatch> compare(Aligner.Row row) {
+    List<WeightMismatch> out = new ArrayList<>();
+    Layer ref = row.layer(0);
+    if (ref == null) {
+      return out;
+    }
+    Map<String, String> rr = Weights.roles(ref);
+    for (int k = 1; k < row.modelCount(); k++) {
+      Layer l = row.layer(k);
+      if (l == null || involvedInFold(row, k)) {
+        continue;
+      }
+      Map<String, String> rk = Weights.roles(l);
+      for (Map.Entry<String, String> e : rr.entrySet()) {
+        String pk = rk.get(e.getKey());
+        if (pk == null) {
+          continue;
+        }
+        Map<String, String> names = new LinkedHashMap<>();
+        names.put("m0", ref.name());
+        names.put(ModelRef.idOf(k), l.name());
+        Map<String, String> params = new LinkedHashMap<>();
+        params.put("m0", e.getValue());
+        params.put(ModelRef.idOf(k), pk);
+        WeightMismatch m =
+            models.get(0).hasValues() && models.get(k).hasValues()
+                ? byValues(names, e.getKey(), params, k)
+                : byChecksums(names, e.getKey(), params, k);
+        if (m != null) {
+          out.add(m);
+        }
+      }
+    }
+    return out;
+  }
+
+  private WeightMismatch byValues(
+      Map<String, String> names, String role, Map<String, String> params, int k) {
+    Tensor a = models.get(0).canonical(params.get("m0"));
+    Tensor b = models.get(k).canonical(params.get(ModelRef.idOf(k)));
+    WeightKind kind = diagnose(a, b);
+    if (kind == null) {
+      return null;
+    }
+    double d = Arrays.equals(a.shape(), b.shape()) ? maxAbs(a, b) : Double.NaN;
+    return new WeightMismatch(
+        names, role, params, ModelRef.idOf(k), kind, d, shape(a), shape(b), null);
+  }
+
+  /**
+   * Where a side keeps checksums only (a baseline): identical, within the weight tolerance (the
+   * random projections bound the element-wise difference), an H↔W slip, the same values in another
+   * order, or changed.
+   */
+  private WeightMismatch byChecksums(
+      Map<String, String> names, String role, Map<String, String> params, int k) {
+    Checksum x = models.get(0).checksum(params.get("m0"));
+    Checksum y = models.get(k).checksum(params.get(ModelRef.idOf(k)));
+    if (x == null || y == null || x.identical(y) || x.close(y, tol.atol(), tol.rtol())) {
+      return null;
+    }
+    WeightKind kind;
+    if (!x.shape().equals(y.shape())) {
+      kind = WeightKind.SHAPE_DIFFERS;
+    } else if (x.hwSwapOf(y, tol.atol(), tol.rtol())) {
+      kind = WeightKind.HW_SLIP;
+    } else if (x.sameValuesAnyOrder(y)) {
+      kind = WeightKind.REORDERED;
+    } else {
+      kind = WeightKind.VALUES_DIFFER;
+    }
+    return new WeightMismatch(
+        names,
+        role,
+        params,
+        ModelRef.idOf(k),
+        kind,
+        Double.NaN,
+        x.shape(),
+        y.shape(),
+        new WeightMismatch.Digests(x.sha256(), y.sha256(), Math.sqrt(x.l2()), Math.sqrt(y.l2())));
+  }
+
+  private static boolean involvedInFold(Aligner.Row row, int k) {
+    return row.folds().stream().anyMatch(f -> f.bnModel() == k || f.foldedModel() == k);
+  }
+
+  private static List<Long> shape(Tensor t) {
+    return Arrays.stream(t.shape()).boxed().toList();
+  }
+
+  /** Null when equal within tolerance, else what the difference looks like. */
+  WeightKind diagnose(Tensor ref, Tensor other) {
+    long[] s = ref.shape();
+    long[] o = other.shape();
+    if (Arrays.equals(s, o) && close(ref, other)) {
+      return null;
+    }
+    if (s.length == 4) {
+      Tensor hw = ref.transpose(0, 1, 3, 2);
+      if (Arrays.equals(hw.shape(), o) && close(hw, other)) {
+        return WeightKind.HW_SLIP;
+      }
+      Tensor io = ref.transpose(1, 0, 2, 3);
+      if (Arrays.equals(io.shape(), o) && close(io, other)) {
+        return WeightKind.IO_SLIP;
+      }
+      if (Arrays.equals(s, o) && s[1] > 1 && close(reverseAxis1(ref), other)) {
+        return WeightKind.CHANNELS_REVERSED;
+      }
+    }
+    if (s.length == 2) {
+      Tensor t = ref.transpose(1, 0);
+      if (Arrays.equals(t.shape(), o) && close(t, other)) {
+        return WeightKind.LINEAR_NOT_TRANSPOSED;
+      }
+    }
+    return Arrays.equals(s, o) ? WeightKind.VALUES_DIFFER : WeightKind.SHAPE_DIFFERS;
+  }
+
+  /**
+   * Checks model {@code f.foldedModel}'s conv against model {@code f.bnModel}'s conv+BN with that
+   * BN's own epsilon. Returns an epsilon mismatch when the weights are explained by another
+   * epsilon, a weight mismatch when they are not explained at all, else nothing.
+   */
+  public void compareFold(
+      Aligner.Row row, Fold f, List<AttributeMismatch> attrs, List<WeightMismatch> weights) {
+    if (Double.isNaN(f.inferredEpsilon())) {
+      return; // a fold seen in the graph only: no values to check it with
+    }
+    Weights bw = models.get(f.bnModel());
+    Weights fw = models.get(f.foldedModel());
+    Layer conv = bw.model().layers().get(f.rawConv());
+    Layer bn = bw.model().layers().get(f.bn());
+    Layer folded = fw.model().layers().get(f.foldedConv());
+    Map<String, String> cr = Weights.roles(conv);
+    Map<String, String> br = Weights.roles(bn);
+    Map<String, String> fr = Weights.roles(folded);
+    Tensor gamma = bw.canonical(br.get("scale"));
+    Tensor var = bw.canonical(br.get("variance"));
+    Tensor mean = br.containsKey("mean") ? bw.canonical(br.get("mean")) : null;
+    Tensor beta = br.containsKey("offset") ? bw.canonical(br.get("offset")) : null;
+    Tensor raw = bw.canonical(cr.get("weight"));
+    Tensor fk = fw.canonical(fr.get("weight"));
+    Map<String, String> names = new LinkedHashMap<>();
+    String bnId = ModelRef.idOf(f.bnModel());
+    String foldId = ModelRef.idOf(f.foldedModel());
+    names.put(bnId, bn.name());
+    names.put(foldId, folded.name());
+    double eps = bn.epsilon().orElse(f.inferredEpsilon());
+    double[] scales = FoldedBatchNorm.expectedScales(gamma, var, eps);
+    double werr = FoldedBatchNorm.weightError(raw, fk, scales);
+    double berr = 0;
+    // A folded conv without a bias parameter adds the folded bias in a later op (onnx2tf writes
+    // Conv then Add): nothing to check statically here, the activations still are compared.
+    if (mean != null && fr.containsKey("bias")) {
+      Tensor rb = cr.containsKey("bias") ? bw.canonical(cr.get("bias")) : null;
+      Tensor fb = fr.containsKey("bias") ? fw.canonical(fr.get("bias")) : null;
+      berr = FoldedBatchNorm.biasError(rb, fb, mean, beta, scales);
+    }
+    double bound = tol.atol() + tol.rtol() * maxAbs(fk);
+    boolean epsDiffers =
+        bn.epsilon().isPresent()
+            && !AttributeComparer.same(
+                "epsilon", AttributeValue.of(eps), AttributeValue.of(f.inferredEpsilon()));
+    if (epsDiffers) {
+      Map<String, AttributeValue> values = new LinkedHashMap<>();
+      values.put(bnId, AttributeValue.of(eps));
+      values.put(foldId, AttributeValue.of(Numbers.round(f.inferredEpsilon(), 3)));
+      Map<String, String> ordered = orderById(names);
+      attrs.add(new AttributeMismatch(ordered, "epsilon", orderById(values), foldId));
+    } else if (werr > bound || berr > bound) {
+      Map<String, String> params = new LinkedHashMap<>();
+      params.put(bnId, cr.get("weight"));
+      params.put(foldId, fr.get("weight"));
+      weights.add(
+          new WeightMismatch(
+              orderById(names),
+              werr > bound ? "weight" : "bias",
+              orderById(params),
+              foldId,
+              WeightKind.FOLDED_MISMATCH,
+              Math.max(werr, berr),
+              shape(raw),
+              shape(fk),
+              null));
+    }
+  }
+
+  private static <V> Map<String, V> orderById(Map<String, V> m) {
+    Map<String, V> out = new LinkedHashMap<>();
+    m.keySet().stream().sorted().forEach(k -> out.put(k, m.get(k)));
+    return out;
+  }
+
+  private boolean close(Tensor a, Tensor b) {
+    for (int i = 0; i < a.size(); i++) {
+      if (!tol.close(b.getFloat(i), a.getFloat(i))) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  private static double maxAbs(Tensor a, Tensor b) {
+    double m = 0;
+    for (int i = 0; i < a.size(); i++) {
+      m = Math.max(m, Math.abs((double) a.getFloat(i) - b.getFloat(i)));
+    }
+    return m;
+  }
+
+  private static double maxAbs(Tensor a) {
+    double m = 0;
+    for (int i = 0; i < a.size(); i++) {
+      m = Math.max(m, Math.abs(a.getFloat(i)));
+    }
+    return m;
+  }
+
+  private static Tensor reverseAxis1(Tensor t) {
+    long[] s = t.shape();
+    float[] src = t.toFloatArray();
+    float[] dst = new float[src.length];
+    int inner = (int) (s[2] * s[3]);
+    int c = (int) s[1];
+    for (int o = 0; o < s[0]; o++) {
+      for (int i = 0; i < c; i++) {
+        System.arraycopy(src, (o * c + i) * inner, dst, (o * c + (c - 1 - i)) * inner, inner);
+      }
+    }
+    return Tensor.ofFloats(s, dst);
+  }
+}

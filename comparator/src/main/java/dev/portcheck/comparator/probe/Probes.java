@@ -1,0 +1,346 @@
+package dev.portcheck.comparator.probe;
+
+import dev.portcheck.comparator.report.LayoutConversion;
+import dev.portcheck.comparator.report.ModelRef;
+import dev.portcheck.comparator.report.ProbeReport;
+import dev.portcheck.importers.api.DType;
+import dev.portcheck.importers.api.Framework;
+import dev.portcheck.importers.api.InputLimits;
+import dev.portcheck.importers.api.Layout;
+import dev.portcheck.importers.api.ModelView;
+import dev.portcheck.importers.api.Npy;
+import dev.portcheck.importers.api.PortcheckException;
+import dev.portcheck.importers.api.Tensor;
+import dev.portcheck.importers.api.TensorInfo;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+
+/**
+ * Builds identical probe inputs for every model. Inputs are matched by position because names
+ * differ between exports ({@code input}, {@code x}, {@code inputs}). A shape comes from an explicit
+ * override, else from the first model that declares it statically (TorchScript declares none). The
+ * probe is generated in the reference model's layout and transposed for models whose 4-D input is
+ * channels-last where the reference is channels-first (or the reverse), and that conversion is
+ * recorded.
+ */
+public final class Probes {
+  private static final int[] NCHW_TO_NHWC = {0, 2, 3, 1};
+  private static final int[] NHWC_TO_NCHW = {0, 3, 1, 2};
+
+  private final List<Slot> slots;
+  private final List<Probe> probes;
+  private final int modelCount;
+
+  private Probes(List<Slot> slots, List<Probe> probes, int modelCount) {
+    this.slots = slots;
+    this.probes = probes;
+    this.modelCount = modelCount;
+  }
+
+  /** One input position across models. */
+  private record Slot(
+      int position,
+      List<String> names,
+      Layout refLayout,
+      long[] shape,
+      DType dtype,
+      Long integerValue,
+      List<int[]> perms,
+      List<Layout> layouts) {}
+
+  /**
+   * Resolves shapes, dtypes and layouts of every input position.
+   *
+   * @throws PortcheckException USAGE when models take different numbers of inputs, or an input's
+   *     shape is declared by no model and not given
+   */
+  public static Probes prepare(List<ModelView> models, ProbeSettings options) {
+    return prepare(models, options, options.probes());
+  }
+
+  /** As {@link #prepare(List, ProbeSettings)}, with other probes than {@code options.probes()}. */
+  public static Probes prepare(List<ModelView> models, ProbeSettings options, List<Probe> probes) {
+    int count = models.get(0).inputs().size();
+    for (int m = 1; m < models.size(); m++) {
+      int c = models.get(m).inputs().size();
+      if (c != count) {
+        throw PortcheckException.usage(
+            models.get(m).source()
+                + " takes "
+                + c
+                + " input(s) but "
+                + models.get(0).source()
+                + " takes "
+                + count
+                + "; inputs are matched by position, so the models must take the same inputs.");
+      }
+    }
+    List<Slot> slots = new ArrayList<>();
+    for (int p = 0; p < count; p++) {
+      slots.add(slot(models, p, options));
+    }
+    return new Probes(List.copyOf(slots), List.copyOf(probes), models.size());
+  }
+
+  private static Slot slot(List<ModelView> models, int p, ProbeSettings options) {
+    List<String> names = new ArrayList<>();
+    List<TensorInfo> infos = new ArrayList<>();
+    for (ModelView m : models) {
+      TensorInfo ti = m.inputs().get(p);
+      infos.add(ti);
+      names.add(ti.name());
+    }
+    long[] shape = null;
+    Layout refLayout = layoutOf(models.get(0), infos.get(0), 4);
+    for (int m = 0; m < models.size() && shape == null; m++) {
+      List<Long> given = options.shapes().get(names.get(m));
+      if (given != null) {
+        long[] s = given.stream().mapToLong(Long::longValue).toArray();
+        shape = convertShape(s, layoutOf(models.get(m), infos.get(m), s.length), refLayout);
+      }
+    }
+    if (shape == null && options.shapes().containsKey(Integer.toString(p))) {
+      shape =
+          options.shapes().get(Integer.toString(p)).stream().mapToLong(Long::longValue).toArray();
+    }
+    for (int m = 0; m < models.size() && shape == null; m++) {
+      long[] s = staticShape(infos.get(m));
+      if (s != null) {
+        shape = convertShape(s, layoutOf(models.get(m), infos.get(m), s.length), refLayout);
+      }
+    }
+    DType dtype = DType.FLOAT32;
+    for (TensorInfo ti : infos) {
+      if (ti.dtype() != DType.OTHER && ti.dtype() != DType.STRING) {
+        dtype = ti.dtype();
+        break;
+      }
+    }
+    Long intValue = null;
+    for (String n : names) {
+      intValue = intValue != null ? intValue : options.integerValues().get(n);
+    }
+    if (intValue == null) {
+      intValue = options.integerValues().get(Integer.toString(p));
+    }
+    int rank = shape != null ? shape.length : -1;
+    if (rank != 4) {
+      refLayout =
+          refLayout == Layout.NHWC || refLayout == Layout.NCHW ? Layout.UNSPECIFIED : refLayout;
+    }
+    List<int[]> perms = new ArrayList<>();
+    List<Layout> layouts = new ArrayList<>();
+    for (int m = 0; m < models.size(); m++) {
+      Layout l = layoutOf(models.get(m), infos.get(m), rank);
+      layouts.add(l);
+      perms.add(rank == 4 ? permutation(refLayout, l) : null);
+    }
+    return new Slot(p, List.copyOf(names), refLayout, shape, dtype, intValue, perms, layouts);
+  }
+
+  /** Declared layout, or the framework's convention for an undeclared 4-D input. */
+  private static Layout layoutOf(ModelView model, TensorInfo info, int rank) {
+    if (info.layout() != Layout.UNSPECIFIED) {
+      return info.layout();
+    }
+    int r = info.shape() != null ? info.shape().size() : rank;
+    if (r != 4) {
+      return Layout.UNSPECIFIED;
+    }
+    return model.framework() == Framework.TENSORFLOW ? Layout.NHWC : Layout.NCHW;
+  }
+
+  private static int[] permutation(Layout from, Layout to) {
+    if (from == Layout.NCHW && to == Layout.NHWC) {
+      return NCHW_TO_NHWC;
+    }
+    if (from == Layout.NHWC && to == Layout.NCHW) {
+      return NHWC_TO_NCHW;
+    }
+    return null;
+  }
+
+  private static long[] convertShape(long[] s, Layout from, Layout to) {
+    int[] perm = s.length == 4 ? permutation(from, to) : null;
+    if (perm == null) {
+      return s;
+    }
+    long[] out = new long[4];
+    for (int i = 0; i < 4; i++) {
+      out[i] = s[perm[i]];
+    }
+    return out;
+  }
+
+  /** The declared shape with a dynamic batch read as 1, or null when another dim is dynamic. */
+  private static long[] staticShape(TensorInfo ti) {
+    long[] s = ti.shapeArray();
+    if (s == null || s.length == 0) {
+      return s;
+    }
+    s = s.clone();
+    if (s[0] < 0) {
+      s[0] = 1;
+    }
+    for (long d : s) {
+      if (d < 0) {
+        return null;
+      }
+    }
+    return s;
+  }
+
+  /** Number of probes. */
+  public int probeCount() {
+    return probes.size();
+  }
+
+  /** The inputs of probe {@code probe} for model {@code model}, by that model's input names. */
+  public Map<String, Tensor> inputs(int probe, int model) {
+    Map<String, Tensor> out = new LinkedHashMap<>();
+    for (Slot s : slots) {
+      Tensor t = generate(probes.get(probe), s);
+      int[] perm = s.perms().get(model);
+      if (perm != null && t.rank() == 4) {
+        t = t.transpose(perm);
+      }
+      out.put(s.names().get(model), t);
+    }
+    return out;
+  }
+
+  /** What was fed, for the report. */
+  public List<ProbeReport> reports() {
+    List<ProbeReport> out = new ArrayList<>();
+    for (Probe probe : probes) {
+      List<ProbeReport.Input> inputs = new ArrayList<>();
+      List<LayoutConversion> conv = new ArrayList<>();
+      for (Slot s : slots) {
+        Map<String, String> names = new LinkedHashMap<>();
+        for (int m = 0; m < modelCount; m++) {
+          names.put(ModelRef.idOf(m), s.names().get(m));
+          int[] perm = s.perms().get(m);
+          if (perm != null) {
+            conv.add(
+                new LayoutConversion(
+                    ModelRef.idOf(m),
+                    s.names().get(m),
+                    s.refLayout().name(),
+                    s.layouts().get(m).name(),
+                    Arrays.stream(perm).boxed().toList()));
+          }
+        }
+        ProbeSpec spec = probe.specFor(s.position(), s.names());
+        long[] shape = s.shape();
+        if (spec instanceof ProbeSpec.NpyFile || spec instanceof ProbeSpec.NpyBytes) {
+          shape = generate(probe, s).shape();
+        }
+        List<Long> shapeList = shape == null ? List.of() : Arrays.stream(shape).boxed().toList();
+        String specText =
+            s.dtype().isFloating() || s.integerValue() == null
+                ? spec.describe()
+                : "value:" + s.integerValue();
+        inputs.add(
+            new ProbeReport.Input(
+                s.position(), names, shapeList, s.refLayout().name(), s.dtype().name(), specText));
+      }
+      out.add(new ProbeReport(probe.label(), inputs, conv));
+    }
+    return List.copyOf(out);
+  }
+
+  private Tensor generate(Probe probe, Slot s) {
+    ProbeSpec spec = probe.specFor(s.position(), s.names());
+    if (spec instanceof ProbeSpec.NpyFile || spec instanceof ProbeSpec.NpyBytes) {
+      Path source =
+          spec instanceof ProbeSpec.NpyFile f
+              ? f.path()
+              : Path.of(((ProbeSpec.NpyBytes) spec).source());
+      Tensor t =
+          spec instanceof ProbeSpec.NpyBytes b ? Npy.parse(source, b.npy()) : Npy.read(source);
+      if (s.shape() != null && Tensor.elementCount(s.shape()) != t.size()) {
+        throw PortcheckException.usage(
+            source
+                + " holds "
+                + Arrays.toString(t.shape())
+                + " but input '"
+                + s.names().get(0)
+                + "' needs "
+                + Arrays.toString(s.shape())
+                + " (reference layout "
+                + s.refLayout()
+                + "); give a file of that shape.");
+      }
+      return s.shape() != null ? t.reshape(s.shape()) : t;
+    }
+    if (s.shape() == null) {
+      throw PortcheckException.usage(
+          "no model declares the shape of input '"
+              + String.join("' / '", s.names())
+              + "' (position "
+              + s.position()
+              + "); give it with --shape "
+              + s.names().get(0)
+              + "=1,3,224,224 (in that model's layout).");
+    }
+    if (!s.dtype().isFloating()) {
+      long v;
+      if (s.integerValue() != null) {
+        v = s.integerValue();
+      } else if (spec instanceof ProbeSpec.Ones) {
+        v = 1;
+      } else if (spec instanceof ProbeSpec.Zeros) {
+        v = 0;
+      } else {
+        throw PortcheckException.usage(
+            "input '"
+                + s.names().get(0)
+                + "' is "
+                + s.dtype()
+                + " and cannot be filled with random values; give its value with --value "
+                + s.names().get(0)
+                + "=N.");
+      }
+      long[] data = new long[feedable(s)];
+      Arrays.fill(data, v);
+      return Tensor.ofLongs(s.dtype(), s.shape(), data);
+    }
+    if (spec instanceof ProbeSpec.Ones) {
+      return Tensor.filled(s.shape(), 1f);
+    }
+    if (spec instanceof ProbeSpec.Zeros) {
+      return Tensor.filled(s.shape(), 0f);
+    }
+    ProbeSpec.Random r = (ProbeSpec.Random) spec;
+    // One stream per input position so that two inputs never get the same values.
+    Random rng = new Random(r.seed() + s.position());
+    float[] data = new float[feedable(s)];
+    for (int i = 0; i < data.length; i++) {
+      data[i] = (float) rng.nextGaussian();
+    }
+    return Tensor.wrapFloats(DType.FLOAT32, s.shape(), data);
+  }
+
+  /** The element count of an input, refused cleanly when no engine could take it. */
+  private static int feedable(Slot s) {
+    long n = Tensor.elementCount(s.shape());
+    if (n > InputLimits.MAX_INPUT_ELEMENTS) {
+      throw PortcheckException.usage(
+          "input '"
+              + s.names().get(0)
+              + "' would hold "
+              + n
+              + " elements ("
+              + Arrays.toString(s.shape())
+              + "), more than the "
+              + InputLimits.MAX_INPUT_ELEMENTS
+              + " portcheck feeds; give a smaller shape with --shape.");
+    }
+    return (int) n;
+  }
+}
