@@ -6,6 +6,7 @@ import dev.portcheck.comparator.ComparisonReport;
 import dev.portcheck.comparator.Verdict;
 import dev.portcheck.comparator.labels.LabelFile;
 import dev.portcheck.comparator.labels.LabelFiles;
+import dev.portcheck.comparator.labels.LabelLintReport;
 import dev.portcheck.comparator.labels.LabelVerdict;
 import dev.portcheck.comparator.maps.FeatureMapCapture;
 import dev.portcheck.importers.api.PortcheckException;
@@ -99,8 +100,12 @@ final class CompareCommand implements Callable<Integer> {
           spec.commandLine().getErr());
     }
     out.flush();
+    // One rule for labels: any problem with them (a verdict other than CONSISTENT, or a label file
+    // with errors such as blank names) is a difference; only an unreadable file stops the check.
     boolean labelProblem =
-        report.labels() != null && report.labels().verdict() != LabelVerdict.CONSISTENT;
+        report.labels() != null
+            && (report.labels().verdict() != LabelVerdict.CONSISTENT
+                || report.labels().lint().stream().anyMatch(LabelLintReport::hasErrors));
     return report.verdict() == Verdict.MATCH && !labelProblem
         ? ExitCodes.MATCH
         : ExitCodes.DIFFERENCE;
