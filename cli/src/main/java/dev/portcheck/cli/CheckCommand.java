@@ -67,6 +67,7 @@ final class CheckCommand implements Callable<Integer> {
     ComparisonReport report;
     MemoryBudget.check(List.of(model), common.memoryLimit());
     try (ModelView view = Importers.open(model)) {
+      InputFit.requireFit(baseline, baselineFile, view);
       report = BaselineChecker.check(baseline, baselineFile, view, built);
       ComparisonReport r = report;
       reportOptions.write(

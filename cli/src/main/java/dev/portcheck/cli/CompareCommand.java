@@ -19,6 +19,7 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
@@ -53,11 +54,13 @@ final class CompareCommand implements Callable<Integer> {
   @Mixin ToleranceOptions tolerances;
   @Mixin ReportOptions reportOptions;
 
+  // Any count is parsed and the count checked in call(): with arity 2..3 picocli reports a fourth
+  // model, or the value of an unknown option, as "requires at least 2 values".
   @Parameters(
       paramLabel = "MODEL",
-      arity = "2..3",
+      arity = "0..*",
       description = "Two or three model files or SavedModel folders; the first is the reference.")
-  List<Path> models;
+  List<Path> models = new ArrayList<>();
 
   @Option(
       names = "--labels",
@@ -69,6 +72,18 @@ final class CompareCommand implements Callable<Integer> {
 
   @Override
   public Integer call() {
+    if (models.size() < 2 || models.size() > 3) {
+      throw new ParameterException(
+          spec.commandLine(),
+          "compare takes 2 or 3 models (got "
+              + models.size()
+              + (models.isEmpty()
+                  ? ")"
+                  : "): " + String.join(", ", models.stream().map(Path::toString).toList()))
+              + (models.size() < 2
+                  ? "; give the reference model first, then its port (and a second port)."
+                  : "; compare the reference with at most two ports at a time."));
+    }
     if (!labels.isEmpty() && labels.size() != models.size()) {
       throw PortcheckException.usage(
           "--labels was given "
@@ -89,6 +104,7 @@ final class CompareCommand implements Callable<Integer> {
     PrintWriter out = spec.commandLine().getOut();
     ComparisonReport report;
     try (OpenModels open = OpenModels.open(models, common.memoryLimit())) {
+      InputFit.requireSameInputs(open.views());
       report = Comparator.compare(open.views(), built);
       // Feature maps need the models open: they re-run one probe with the diverging layer tapped.
       ComparisonReport r = report;
