@@ -39,7 +39,7 @@ import picocli.CommandLine.Spec;
       "",
       "With --labels (one file per model) it also checks that the same outputs carry the same"
           + " class names (sorted label files, a leading background class, permuted output"
-          + " rows)."
+          + " rows, a name missing or to spare at either end). Any label problem exits 1."
     },
     exitCodeListHeading = "%nExit codes:%n",
     exitCodeList = {

@@ -91,12 +91,13 @@ public final class LabelChecker {
         if (i != 0 && !allPairs) {
           continue;
         }
-        PairComparer pc = new PairComparer(scores, models.get(i), models.get(j), probeNames);
-        pairs.add(pc.compare());
-        for (NameShift.CountText c : pc.counts()) {
-          int m = c.model() == models.get(i) ? i : j;
-          if (located[m] == null && c.count().located()) {
-            located[m] = c.count();
+        LabelPair pair =
+            new PairComparer(scores, models.get(i), models.get(j), probeNames).compare();
+        pairs.add(pair);
+        for (LabelCount c : pair.counts()) {
+          int m = isOf(c, models.get(i)) ? i : j;
+          if (located[m] == null && c.located()) {
+            located[m] = c;
           }
         }
       }
@@ -111,6 +112,14 @@ public final class LabelChecker {
       lint.add(LabelLint.lint(sm.labels(), sm.classes(), located[m]));
     }
     return new LabelReport(verdict, pairs, models.stream().map(ScoredModel::id).toList(), lint);
+  }
+
+  /** Whether {@code c} describes {@code m}'s label file (ids alone may repeat in tests). */
+  private static boolean isOf(LabelCount c, ScoredModel m) {
+    return c.model().equals(m.id())
+        && c.file().equals(m.labels().source())
+        && c.names() == m.labels().size()
+        && c.outputs() == m.classes();
   }
 
   /** Compares two models; {@code first} is the reference. */

@@ -18,18 +18,12 @@ final class PairComparer {
   private final ScoredModel a;
   private final ScoredModel b;
   private final ProbeNames probes;
-  private List<CountText> counts = List.of();
 
   PairComparer(Scores scores, ScoredModel a, ScoredModel b, List<String> probeNames) {
     this.scores = scores;
     this.a = a;
     this.b = b;
     this.probes = new ProbeNames(scores, a, b, probeNames);
-  }
-
-  /** The label files of the pair whose length is off, as the last {@link #compare} found them. */
-  List<CountText> counts() {
-    return counts;
   }
 
   /** Judges the pair; a label file whose length is off is a verdict, never an exception. */
@@ -515,7 +509,6 @@ final class PairComparer {
       String hint,
       List<String> examples,
       List<CountText> counts) {
-    this.counts = List.copyOf(counts);
     return new LabelPair(
         List.of(a.id(), b.id()),
         v,
