@@ -96,6 +96,12 @@ final class Refusals {
             + (similar.isEmpty() ? "" : "; did you mean " + orList(similar) + "?");
       }
     }
+    if (ex.getCommandLine().getParent() == null
+        && ex instanceof CommandLine.UnmatchedArgumentException u
+        && !u.getUnmatched().isEmpty()
+        && !u.getUnmatched().get(0).startsWith("-")) {
+      return unknownCommand(ex.getCommandLine(), u.getUnmatched().get(0));
+    }
     String oneModel = oneModelCommand(ex.getCommandLine());
     if (oneModel != null) {
       if (ex instanceof CommandLine.UnmatchedArgumentException u) {
@@ -110,6 +116,22 @@ final class Refusals {
       }
     }
     return ex.getMessage();
+  }
+
+  /**
+   * {@code unknown command 'x'; portcheck's commands are compare, …}, with the command it probably
+   * meant: picocli would say "Unmatched argument at index 0".
+   */
+  private static String unknownCommand(CommandLine top, String typed) {
+    List<String> commands =
+        top.getSubcommands().keySet().stream().filter(c -> !c.equals("help")).toList();
+    List<String> meant = ClosestNames.closest(typed, commands, 2);
+    return "unknown command '"
+        + typed
+        + "'"
+        + (meant.isEmpty() ? "" : " (did you mean " + orList(meant) + "?)")
+        + "; portcheck's commands are "
+        + String.join(", ", commands);
   }
 
   /** The name of a subcommand that takes exactly one positional MODEL, else null. */

@@ -73,6 +73,19 @@ class ArgumentMessagesTest {
   }
 
   @Test
+  void unknownCommandIsNamedWithPortchecksCommands() {
+    String commands = "portcheck's commands are compare, snapshot, check, labels, inspect, bench";
+    CliRunner.Result r = CliRunner.run("diff", model("cnn/cnn.bn.onnx"));
+    assertEquals(ExitCodes.CANNOT_CHECK, r.exitCode());
+    assertEquals("unknown command 'diff'; " + commands, message(r));
+    assertTrue(r.err().contains("Try 'portcheck --help'."), r.err());
+    assertFalse(r.err().contains("Unmatched argument"), r.err());
+    CliRunner.Result typo = CliRunner.run("comapre", model("cnn/cnn.bn.onnx"));
+    assertEquals(ExitCodes.CANNOT_CHECK, typo.exitCode());
+    assertEquals("unknown command 'comapre' (did you mean compare?); " + commands, message(typo));
+  }
+
+  @Test
   void secondModelForAOneModelCommandIsNamedAsAnExtraArgument() {
     String a = model("cnn/cnn.bn.onnx");
     CliRunner.Result r = CliRunner.run("inspect", a, "extra.onnx");
