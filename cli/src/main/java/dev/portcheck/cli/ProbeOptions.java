@@ -47,7 +47,9 @@ public final class ProbeOptions {
       paramLabel = "DIR|FILE.npy",
       description =
           "Real samples fed after the other probes: a .npy file (one sample in the first"
-              + " model's layout) or a folder of them (repeatable).")
+              + " model's layout and shape; a missing batch axis is added) or a folder of them"
+              + " (repeatable). A sample in another layout is refused with the transposition it"
+              + " needs.")
   List<Path> samples = new ArrayList<>();
 
   /** Adds probes, shapes and values to {@code b}. */
