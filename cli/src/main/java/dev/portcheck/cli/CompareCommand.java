@@ -9,11 +9,14 @@ import dev.portcheck.comparator.labels.LabelFiles;
 import dev.portcheck.comparator.labels.LabelLintReport;
 import dev.portcheck.comparator.labels.LabelVerdict;
 import dev.portcheck.comparator.maps.FeatureMapCapture;
+import dev.portcheck.importers.api.Layer;
 import dev.portcheck.importers.api.PortcheckException;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -105,6 +108,11 @@ final class CompareCommand implements Callable<Integer> {
     ComparisonReport report;
     try (OpenModels open = OpenModels.open(models, common.memoryLimit())) {
       InputFit.requireSameInputs(open.views());
+      Map<String, List<String>> layers = new LinkedHashMap<>();
+      for (int m = 0; m < open.views().size(); m++) {
+        layers.put("m" + m, open.views().get(m).layers().stream().map(Layer::name).toList());
+      }
+      tolerances.requireKnownLayers(layers);
       report = Comparator.compare(open.views(), built);
       // Feature maps need the models open: they re-run one probe with the diverging layer tapped.
       ComparisonReport r = report;

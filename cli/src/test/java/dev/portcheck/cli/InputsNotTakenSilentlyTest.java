@@ -17,7 +17,8 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Inputs that used to be taken silently are refused (exit 2) saying what would fit: a sample in
- * another layout than the reference's (it was reshaped, so a real image became noise).
+ * another layout than the reference's (it was reshaped, so a real image became noise) and a
+ * tolerance for a layer that no model has (it was ignored).
  */
 class InputsNotTakenSilentlyTest {
   private static final ObjectMapper JSON = new ObjectMapper();
@@ -161,5 +162,57 @@ class InputsNotTakenSilentlyTest {
     assertEquals(ExitCodes.MATCH, r.exitCode(), r.err());
     JsonNode probes = JSON.readTree(r.out()).path("probes");
     assertEquals(3, probes.size(), probes.toString());
+  }
+
+  @Test
+  void toleranceForALayerNoModelHasNamesTheClosestLayers() {
+    CliRunner.Result r =
+        CliRunner.run(
+            "compare", TORCH, ONNX, "--shape", "x=1,3,32,32", "--layer-tolerance", "bn_2=1e-3");
+    assertEquals(ExitCodes.CANNOT_CHECK, r.exitCode(), r.out());
+    assertEquals(
+        "--layer-tolerance: no layer 'bn_2' in m0 or m1; did you mean 'bn2', 'bn1'?", message(r));
+  }
+
+  @Test
+  void toleranceForALayerFarFromAnyNameSaysWhereTheNamesAreListed() {
+    CliRunner.Result r =
+        CliRunner.run("compare", ONNX, FOLDED, "--layer-tolerance", "nosuchlayer=1e-3");
+    assertEquals(ExitCodes.CANNOT_CHECK, r.exitCode(), r.out());
+    assertEquals(
+        "--layer-tolerance: no layer 'nosuchlayer' in m0 or m1; 'portcheck inspect MODEL' lists"
+            + " a model's layer names.",
+        message(r));
+  }
+
+  @Test
+  void toleranceForALayerOfEitherModelIsTaken() {
+    for (String layer : new String[] {"bn2", "/bn2/BatchNormalization"}) {
+      CliRunner.Result r =
+          CliRunner.run(
+              "compare",
+              TORCH,
+              ONNX,
+              "--shape",
+              "x=1,3,32,32",
+              "--layer-tolerance",
+              layer + "=1e-3");
+      assertEquals(ExitCodes.MATCH, r.exitCode(), layer + ": " + r.err());
+    }
+  }
+
+  @Test
+  void checkRefusesAToleranceForALayerNeitherTheBaselineNorTheModelHas() throws IOException {
+    Path baseline = dir.resolve("cnn.baseline.json");
+    CliRunner.Result snap = CliRunner.run("snapshot", ONNX, "-o", baseline.toString());
+    assertEquals(ExitCodes.MATCH, snap.exitCode(), snap.err());
+    CliRunner.Result r =
+        CliRunner.run(
+            "check", FOLDED, "--baseline", baseline.toString(), "--layer-tolerance", "bn2=1e-3");
+    assertEquals(ExitCodes.CANNOT_CHECK, r.exitCode(), r.out());
+    assertEquals(
+        "--layer-tolerance: no layer 'bn2' in the baseline or the model; did you mean"
+            + " '/bn2/BatchNormalization'?",
+        message(r));
   }
 }
