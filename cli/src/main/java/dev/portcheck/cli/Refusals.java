@@ -102,6 +102,12 @@ final class Refusals {
         && !u.getUnmatched().get(0).startsWith("-")) {
       return unknownCommand(ex.getCommandLine(), u.getUnmatched().get(0));
     }
+    // picocli's help command says "Unknown subcommand 'x'." for 'portcheck help x'.
+    if (ex.getCommandLine().getParent() == null
+        && ex.getValue() != null
+        && String.valueOf(ex.getMessage()).startsWith("Unknown subcommand")) {
+      return unknownCommand(ex.getCommandLine(), ex.getValue());
+    }
     String oneModel = oneModelCommand(ex.getCommandLine());
     if (oneModel != null) {
       if (ex instanceof CommandLine.UnmatchedArgumentException u) {

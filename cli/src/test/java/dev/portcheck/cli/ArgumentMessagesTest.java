@@ -83,6 +83,9 @@ class ArgumentMessagesTest {
     CliRunner.Result typo = CliRunner.run("comapre", model("cnn/cnn.bn.onnx"));
     assertEquals(ExitCodes.CANNOT_CHECK, typo.exitCode());
     assertEquals("unknown command 'comapre' (did you mean compare?); " + commands, message(typo));
+    CliRunner.Result help = CliRunner.run("help", "comapre");
+    assertEquals(ExitCodes.CANNOT_CHECK, help.exitCode());
+    assertEquals("unknown command 'comapre' (did you mean compare?); " + commands, message(help));
   }
 
   @Test
