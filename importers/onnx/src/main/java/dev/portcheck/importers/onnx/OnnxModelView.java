@@ -258,7 +258,7 @@ public final class OnnxModelView implements ModelView {
    * branch, or its condition could not be computed ahead), or null when it ran.
    */
   private static String notExecuted(
-      Layer l, List<OnnxControlFlow.Frame> around, Map<String, Boolean> taken) {
+      List<OnnxControlFlow.Frame> around, Map<String, Boolean> taken) {
     for (OnnxControlFlow.Frame f : around) {
       if (!"If".equals(f.opType())) {
         continue;
@@ -280,7 +280,7 @@ public final class OnnxModelView implements ModelView {
 
   private String notExecuted(Layer l, Map<String, Boolean> taken) {
     List<OnnxControlFlow.Frame> around = frames.get(l.name());
-    return around == null ? null : notExecuted(l, around, taken);
+    return around == null ? null : notExecuted(around, taken);
   }
 
   /** The serialised copy of the model that a run tapping {@code tensors} loads (tests, fuzzing). */

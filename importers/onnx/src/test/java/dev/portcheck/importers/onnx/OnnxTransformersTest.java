@@ -13,9 +13,7 @@ import dev.portcheck.importers.api.TapSelection;
 import dev.portcheck.importers.api.Tensor;
 import dev.portcheck.importers.api.testing.Fixtures;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.stream.Stream;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
@@ -26,16 +24,6 @@ class OnnxTransformersTest {
   static Stream<String> files() {
     return Fixtures.transformerFiles(f -> "onnx".equals(f.path("framework").asText())).stream()
         .map(f -> f.path("path").asText());
-  }
-
-  static Map<String, Tensor> feeds(JsonNode entry, String probe) {
-    Map<String, Tensor> in = new LinkedHashMap<>();
-    entry
-        .path("referenceInputs")
-        .path(probe)
-        .fields()
-        .forEachRemaining(f -> in.put(f.getKey(), Fixtures.npy(f.getValue().asText())));
-    return in;
   }
 
   @ParameterizedTest
@@ -50,7 +38,7 @@ class OnnxTransformersTest {
       assertEquals(declared, names);
       assertTrue(m.inputs().stream().allMatch(i -> i.dtype() == DType.INT64), rel);
       for (String probe : List.of("ones", "random")) {
-        RunResult r = m.run(feeds(entry, probe), TapSelection.ALL);
+        RunResult r = m.run(Fixtures.transformerInputs(entry, probe), TapSelection.ALL);
         Tensor want = Fixtures.npy(entry.path("reference").path(probe).asText());
         Tensor got = r.outputs().get("logits");
         assertEquals(want.size(), got.size());

@@ -18,7 +18,6 @@ import dev.portcheck.importers.api.Tensor;
 import dev.portcheck.importers.api.WeightLayout;
 import dev.portcheck.importers.api.testing.Fixtures;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.stream.Stream;
@@ -40,16 +39,6 @@ class PtTransformersTest {
         .map(f -> f.path("path").asText());
   }
 
-  private static Map<String, Tensor> feeds(JsonNode entry, String probe) {
-    Map<String, Tensor> in = new LinkedHashMap<>();
-    entry
-        .path("referenceInputs")
-        .path(probe)
-        .fields()
-        .forEachRemaining(f -> in.put(f.getKey(), Fixtures.npy(f.getValue().asText())));
-    return in;
-  }
-
   @ParameterizedTest
   @MethodSource("files")
   void everyModuleWithAForwardIsTappedAndTheLogitsAreTheReference(String rel) {
@@ -59,7 +48,7 @@ class PtTransformersTest {
       entry.path("torchModules").forEach(m -> modules.add(m.path("name").asText()));
       assertEquals(modules, v.layers().stream().map(Layer::name).toList());
       for (String probe : List.of("ones", "random")) {
-        RunResult r = v.run(feeds(entry, probe), TapSelection.ALL);
+        RunResult r = v.run(Fixtures.transformerInputs(entry, probe), TapSelection.ALL);
         Tensor want = Fixtures.npy(entry.path("reference").path(probe).asText());
         assertEquals(want, r.outputs().get("output_0"), rel + " " + probe);
         // Only the ModuleList (no forward of its own) is not tapped, and it says why.
@@ -104,7 +93,7 @@ class PtTransformersTest {
         }
       }
       assertEquals(expected, encoder);
-      RunResult r = v.run(feeds(entry, "random"), TapSelection.of(encoder));
+      RunResult r = v.run(Fixtures.transformerInputs(entry, "random"), TapSelection.of(encoder));
       assertEquals(encoder, List.copyOf(r.layerOutputs().keySet()));
       assertTrue(r.untapped().isEmpty());
       long[] shape = r.layerOutputs().get("bert.encoder.layer.1.attention.self.query").shape();

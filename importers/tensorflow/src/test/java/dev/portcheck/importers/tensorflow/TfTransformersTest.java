@@ -16,9 +16,7 @@ import dev.portcheck.importers.api.Tensor;
 import dev.portcheck.importers.api.WeightLayout;
 import dev.portcheck.importers.api.testing.Fixtures;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -39,16 +37,6 @@ class TfTransformersTest {
         .map(f -> f.path("path").asText());
   }
 
-  private static Map<String, Tensor> feeds(JsonNode entry, String probe) {
-    Map<String, Tensor> in = new LinkedHashMap<>();
-    entry
-        .path("referenceInputs")
-        .path(probe)
-        .fields()
-        .forEachRemaining(f -> in.put(f.getKey(), Fixtures.npy(f.getValue().asText())));
-    return in;
-  }
-
   @ParameterizedTest
   @MethodSource("files")
   void tokenIdsGiveTheTorchScriptLogitsWithEveryLayerTapped(String rel) {
@@ -58,7 +46,7 @@ class TfTransformersTest {
     try (ModelView v = Importers.open(Fixtures.path(rel))) {
       assertTrue(v.inputs().stream().allMatch(i -> i.dtype() == DType.INT64), rel);
       for (String probe : List.of("ones", "random")) {
-        RunResult r = v.run(feeds(entry, probe), TapSelection.ALL);
+        RunResult r = v.run(Fixtures.transformerInputs(entry, probe), TapSelection.ALL);
         Tensor want = Fixtures.npy(torch.path("reference").path(probe).asText());
         Tensor got = r.outputs().get("logits");
         assertEquals(want.size(), got.size(), rel);
@@ -172,7 +160,7 @@ class TfTransformersTest {
       JsonNode entry = Fixtures.transformerFile(BERT);
       RunResult r =
           v.run(
-              feeds(entry, "random"),
+              Fixtures.transformerInputs(entry, "random"),
               TapSelection.of("bert/embeddings", "bert/embeddings/dropout", "bert/pooler/dense"));
       assertEquals(
           r.layerOutputs().get("bert/embeddings/dropout"), r.layerOutputs().get("bert/embeddings"));

@@ -116,6 +116,18 @@ public final class Fixtures {
         .orElseThrow(() -> new IllegalArgumentException("not in manifest: " + relative));
   }
 
+  /**
+   * The inputs of a {@code transformers.files} entry for one probe ({@code ones}, {@code random}),
+   * by input name, as stored token ids and masks.
+   */
+  public static java.util.Map<String, Tensor> transformerInputs(JsonNode entry, String probe) {
+    java.util.Map<String, Tensor> in = new java.util.LinkedHashMap<>();
+    for (var f : entry.path("referenceInputs").path(probe).properties()) {
+      in.put(f.getKey(), npy(f.getValue().asText()));
+    }
+    return in;
+  }
+
   /** Every model file the manifest lists: {@code files} and {@code transformers.files}. */
   public static List<JsonNode> allFiles() {
     List<JsonNode> out = files(f -> true);
