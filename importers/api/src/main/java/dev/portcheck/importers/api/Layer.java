@@ -27,6 +27,9 @@ import java.util.Optional;
  * @param layout layout of its output activation
  * @param parent the enclosing layer for layers inside a subgraph or function, else {@code null}
  * @param tappable whether {@link ModelView#run} can return its output
+ * @param note what a report should say about the layer beyond its numbers, in one sentence: above
+ *     all why it cannot be tapped ({@code tappable} false), or how its tap is taken (a node inside
+ *     a loop body: the last iteration); {@code null} when there is nothing to say
  */
 public record Layer(
     String name,
@@ -38,7 +41,8 @@ public record Layer(
     Map<String, String> parameters,
     Layout layout,
     String parent,
-    boolean tappable) {
+    boolean tappable,
+    String note) {
 
   /** Canonical attribute name of a normalization layer's epsilon. */
   public static final String EPSILON = "epsilon";
@@ -52,6 +56,53 @@ public record Layer(
     outputs = List.copyOf(outputs);
     attributes = Collections.unmodifiableMap(new LinkedHashMap<>(attributes));
     parameters = Collections.unmodifiableMap(new LinkedHashMap<>(parameters));
+  }
+
+  /** A layer with nothing to note. */
+  public Layer(
+      String name,
+      String opType,
+      OpKind kind,
+      List<String> inputs,
+      List<String> outputs,
+      Map<String, AttributeValue> attributes,
+      Map<String, String> parameters,
+      Layout layout,
+      String parent,
+      boolean tappable) {
+    this(
+        name,
+        opType,
+        kind,
+        inputs,
+        outputs,
+        attributes,
+        parameters,
+        layout,
+        parent,
+        tappable,
+        null);
+  }
+
+  /** This layer with {@code note} (see the record's description), replacing any other. */
+  public Layer withNote(String note) {
+    return new Layer(
+        name,
+        opType,
+        kind,
+        inputs,
+        outputs,
+        attributes,
+        parameters,
+        layout,
+        parent,
+        tappable,
+        note);
+  }
+
+  /** The note, if there is one. */
+  public Optional<String> noteText() {
+    return Optional.ofNullable(note);
   }
 
   /** An attribute by canonical name. */

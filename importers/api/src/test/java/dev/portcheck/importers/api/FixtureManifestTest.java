@@ -24,7 +24,7 @@ class FixtureManifestTest {
 
   @Test
   void everyListedModelExistsWithItsSizeAndSha256() throws Exception {
-    List<JsonNode> files = Fixtures.files(f -> true);
+    List<JsonNode> files = Fixtures.allFiles();
     assertFalse(files.isEmpty(), "manifest lists no files");
     for (JsonNode f : files) {
       Path p = Fixtures.path(f.path("path").asText());
@@ -43,7 +43,7 @@ class FixtureManifestTest {
   @Test
   void everyModelFileOnDiskIsListed() throws IOException {
     Set<Path> listed = new TreeSet<>();
-    for (JsonNode f : Fixtures.files(x -> true)) {
+    for (JsonNode f : Fixtures.allFiles()) {
       Path p = Fixtures.path(f.path("path").asText()).normalize();
       if (Files.isDirectory(p)) {
         f.path("files").forEach(i -> listed.add(p.resolve(i.path("path").asText()).normalize()));
@@ -79,10 +79,55 @@ class FixtureManifestTest {
   }
 
   @Test
+  void everyTransformerReferenceMatchesItsOutputAndIsFedTokenIdsBelowTheVocabulary() {
+    List<JsonNode> files = Fixtures.transformerFiles(x -> true);
+    assertTrue(files.size() >= 12, "transformer set lists " + files.size() + " files");
+    for (JsonNode f : files) {
+      String path = f.path("path").asText();
+      // A SavedModel declares batch and sequence as -1: the TorchScript twin's shape is concrete.
+      JsonNode torch =
+          Fixtures.transformerFile(
+                  "models/"
+                      + f.path("family").asText()
+                      + "/"
+                      + f.path("family").asText()
+                      + ".torchscript.pt")
+              .path("outputs")
+              .get(0)
+              .path("shape");
+      JsonNode declared = f.path("outputs").get(0).path("shape");
+      assertEquals(torch.size(), declared.size(), path);
+      long expected = 1;
+      for (int i = 0; i < torch.size(); i++) {
+        long d = declared.get(i).asLong();
+        assertTrue(d == -1 || d == torch.get(i).asLong(), path + " dim " + i);
+        expected *= torch.get(i).asLong();
+      }
+      for (String probe : List.of("ones", "random")) {
+        Tensor t = Fixtures.npy(f.path("reference").path(probe).asText());
+        assertEquals(expected, t.size(), path + " " + probe);
+        JsonNode feeds = f.path("referenceInputs").path(probe);
+        assertEquals(f.path("inputs").size(), feeds.size(), path + " feeds every input");
+        for (JsonNode in : f.path("inputs")) {
+          Tensor ids = Fixtures.npy(feeds.path(in.path("name").asText()).asText());
+          assertEquals(DType.INT64, ids.dtype(), path + " " + in.path("name").asText());
+          for (long v : ids.toLongArray()) {
+            assertTrue(v >= 0 && v < 128, path + ": token id " + v + " outside the vocabulary");
+          }
+        }
+      }
+    }
+  }
+
+  @Test
   void everyPlantedBugHasItsCleanTwinAndAVisibleEffect() {
     JsonNode bugs = Fixtures.manifest().path("bugs");
     assertTrue(bugs.size() >= 2, "expected epsilon and kernel bugs");
-    for (JsonNode bug : bugs) {
+    List<JsonNode> all = new java.util.ArrayList<>();
+    bugs.forEach(all::add);
+    Fixtures.manifest().path("transformers").path("bugs").forEach(all::add);
+    assertTrue(all.size() >= bugs.size() + 2, "expected the transformer epsilon and MLP bugs");
+    for (JsonNode bug : all) {
       assertEquals(
           bug.path("files").size(), bug.path("cleanTwins").size(), bug.path("id").asText());
       for (JsonNode twin : bug.path("cleanTwins")) {

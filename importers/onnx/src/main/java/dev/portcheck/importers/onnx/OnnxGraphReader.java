@@ -34,7 +34,8 @@ final class OnnxGraphReader {
       List<Layer> layers,
       Map<String, ParameterInfo> parameters,
       Map<String, TensorProto> tensors,
-      Map<String, String> firstOutputToLayer) {}
+      Map<String, String> firstOutputToLayer,
+      Map<String, List<OnnxControlFlow.Frame>> frames) {}
 
   private final Map<String, TensorProto> tensors = new LinkedHashMap<>();
   private final Map<String, WeightLayout> weightLayouts = new HashMap<>();
@@ -42,6 +43,7 @@ final class OnnxGraphReader {
   private final Set<String> used = new HashSet<>();
   private final List<Layer> layers = new ArrayList<>();
   private final Map<String, String> firstOutputToLayer = new HashMap<>();
+  private final Map<String, List<OnnxControlFlow.Frame>> frames = new HashMap<>();
   private final Function<TensorProto, Tensor> decoder;
 
   private OnnxGraphReader(Function<TensorProto, Tensor> decoder) {
@@ -56,7 +58,7 @@ final class OnnxGraphReader {
   static Contents read(GraphProto graph, Function<TensorProto, Tensor> decoder) {
     OnnxGraphReader r = new OnnxGraphReader(decoder);
     r.collectTensorsAndNames(graph);
-    r.walk(graph, null, true, inputLayouts(graph));
+    r.walk(graph, null, List.of(), inputLayouts(graph));
     Map<String, ParameterInfo> params = new LinkedHashMap<>();
     r.tensors.forEach(
         (name, t) -> {
@@ -67,7 +69,7 @@ final class OnnxGraphReader {
           params.put(
               name, new ParameterInfo(name, OnnxTypes.dtype(t.getDataType()), shape, layout));
         });
-    return new Contents(r.layers, params, r.tensors, r.firstOutputToLayer);
+    return new Contents(r.layers, params, r.tensors, r.firstOutputToLayer, r.frames);
   }
 
   private static Map<String, Layout> inputLayouts(GraphProto graph) {
@@ -113,8 +115,14 @@ final class OnnxGraphReader {
     return out;
   }
 
-  private void walk(GraphProto graph, String parent, boolean top, Map<String, Layout> layouts) {
+  private void walk(
+      GraphProto graph,
+      String parent,
+      List<OnnxControlFlow.Frame> around,
+      Map<String, Layout> layouts) {
     List<NodeProto> sorted = topologicalOrder(graph);
+    String note = noteFor(around);
+    boolean reachable = tappableWithin(around);
     for (int i = 0; i < sorted.size(); i++) {
       NodeProto n = sorted.get(i);
       String name = uniqueName(n, i, parent);
@@ -125,7 +133,7 @@ final class OnnxGraphReader {
       for (String o : n.getOutputList()) {
         layouts.put(o, layout);
       }
-      boolean tappable = top && n.getOutputCount() > 0 && !n.getOutput(0).isEmpty();
+      boolean hasOutput = n.getOutputCount() > 0 && !n.getOutput(0).isEmpty();
       layers.add(
           new Layer(
               name,
@@ -137,14 +145,68 @@ final class OnnxGraphReader {
               params,
               layout,
               parent,
-              tappable));
-      if (n.getOutputCount() > 0 && !n.getOutput(0).isEmpty()) {
+              reachable && hasOutput,
+              hasOutput ? note : "not tappable: the node has no output"));
+      if (!around.isEmpty()) {
+        frames.put(name, around);
+      }
+      if (hasOutput) {
         firstOutputToLayer.putIfAbsent(n.getOutput(0), name);
       }
-      for (GraphProto sub : subgraphs(n)) {
-        walk(sub, name, false, new HashMap<>(layouts));
+      for (AttributeProto a : n.getAttributeList()) {
+        List<GraphProto> subs = new ArrayList<>();
+        if (a.hasG()) {
+          subs.add(a.getG());
+        }
+        subs.addAll(a.getGraphsList());
+        for (GraphProto sub : subs) {
+          List<OnnxControlFlow.Frame> inner = new ArrayList<>(around);
+          inner.add(
+              new OnnxControlFlow.Frame(OnnxControlFlow.key(n), name, n.getOpType(), a.getName()));
+          walk(sub, name, List.copyOf(inner), new HashMap<>(layouts));
+        }
       }
     }
+  }
+
+  /**
+   * Whether nodes inside these control-flow frames can be tapped: inside If branches (the taken one
+   * is inlined for the run), possibly ending in one Loop body (its last iteration).
+   */
+  static boolean tappableWithin(List<OnnxControlFlow.Frame> around) {
+    for (int i = 0; i < around.size(); i++) {
+      String op = around.get(i).opType();
+      boolean last = i == around.size() - 1;
+      if (!("If".equals(op) || ("Loop".equals(op) && last))) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  private static String noteFor(List<OnnxControlFlow.Frame> around) {
+    if (around.isEmpty()) {
+      return null;
+    }
+    OnnxControlFlow.Frame f = around.get(around.size() - 1);
+    if (!tappableWithin(around)) {
+      return "not tappable: inside the "
+          + f.attribute()
+          + " of "
+          + f.opType()
+          + " '"
+          + f.nodeName()
+          + "'; portcheck taps If branches and the body of a Loop that is not itself inside a"
+          + " Loop";
+    }
+    if ("Loop".equals(f.opType())) {
+      return "in the body of Loop '" + f.nodeName() + "': the tap is its last iteration's value";
+    }
+    return "in the "
+        + f.attribute()
+        + " of If '"
+        + f.nodeName()
+        + "': tapped on inputs that take this branch";
   }
 
   private String uniqueName(NodeProto n, int index, String parent) {

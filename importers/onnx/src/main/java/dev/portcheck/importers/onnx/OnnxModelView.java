@@ -43,6 +43,11 @@ public final class OnnxModelView implements ModelView {
   private final OnnxExternalData external;
   private final OnnxRunner runner;
 
+  /** The control-flow nodes around each layer inside a subgraph, outermost first. */
+  private final Map<String, List<OnnxControlFlow.Frame>> frames;
+
+  private final boolean hasIf;
+
   OnnxModelView(Path source, ModelProto model) {
     this.source = source;
     this.model = model;
@@ -65,6 +70,8 @@ public final class OnnxModelView implements ModelView {
     this.layers = List.copyOf(c.layers());
     this.parameters = Collections.unmodifiableMap(c.parameters());
     this.tensors = c.tensors();
+    this.frames = Map.copyOf(c.frames());
+    this.hasIf = layers.stream().anyMatch(l -> "If".equals(l.opType()));
     boolean hasExternal = false;
     for (TensorProto t : tensors.values()) {
       if (OnnxExternalData.isExternal(t)) {
@@ -179,27 +186,44 @@ public final class OnnxModelView implements ModelView {
     Set<String> sessionOutputs = new LinkedHashSet<>();
     boolean tapping = taps.all() || !taps.layers().isEmpty();
     List<String> untapped = new ArrayList<>();
+    Map<String, String> reasons = new LinkedHashMap<>();
+    // Which branch each If takes on these inputs: that branch is inlined for the tapped run.
+    Map<String, Boolean> taken = tapping && hasIf ? runner.conditions(inputs, given) : Map.of();
     for (Layer l : layers) {
+      String notRun = l.tappable() ? notExecuted(l, taken) : null;
       // A tapped run always uses the session that exposes every tappable tensor and copies out
       // only the requested ones: ORT 1.29 crashed (SIGSEGV in session creation) on a tf2onnx
       // model with some partial output sets, and one session serves every tap set.
-      if (tapping && l.tappable()) {
+      if (tapping && l.tappable() && notRun == null) {
         sessionOutputs.add(l.outputs().get(0));
       }
       if (!taps.includes(l.name())) {
         continue;
       }
-      if (l.tappable()) {
+      if (l.tappable() && notRun == null) {
         tapOutputs.put(l.outputs().get(0), l.name());
+      } else if (notRun != null) {
+        untapped.add(l.name());
+        reasons.put(l.name(), notRun);
       } else if (!taps.all()) {
         untapped.add(l.name());
+        if (l.note() != null) {
+          reasons.put(l.name(), l.note());
+        }
       }
     }
     List<String> outNames = outputs.stream().map(TensorInfo::name).toList();
     Set<String> notCopied = new LinkedHashSet<>();
     Map<String, Tensor> values =
         runner.run(
-            inputs, given, outNames, sessionOutputs, tapOutputs.keySet(), notCopied, inPlace);
+            inputs,
+            given,
+            outNames,
+            sessionOutputs,
+            taken,
+            tapOutputs.keySet(),
+            notCopied,
+            inPlace);
     Map<String, Tensor> modelOutputs = new LinkedHashMap<>();
     for (String o : outNames) {
       if (values.containsKey(o)) {
@@ -213,10 +237,50 @@ public final class OnnxModelView implements ModelView {
           if (t != null) {
             layerOutputs.put(layer, t);
           } else {
-            untapped.add(layer); // a non-tensor output (sequence, strings)
+            untapped.add(layer);
+            reasons.put(
+                layer,
+                inLoop(layer)
+                    ? "not executed on this input: its Loop ran no iteration"
+                    : "not tapped: its output is not a tensor of numbers (a sequence, strings)");
           }
         });
-    return new RunResult(modelOutputs, layerOutputs, untapped);
+    return new RunResult(modelOutputs, layerOutputs, untapped, reasons);
+  }
+
+  private boolean inLoop(String layer) {
+    List<OnnxControlFlow.Frame> f = frames.getOrDefault(layer, List.of());
+    return !f.isEmpty() && "Loop".equals(f.get(f.size() - 1).opType());
+  }
+
+  /**
+   * Why a layer inside If branches did not run on this input (an enclosing If took the other
+   * branch, or its condition could not be computed ahead), or null when it ran.
+   */
+  private static String notExecuted(
+      List<OnnxControlFlow.Frame> around, Map<String, Boolean> taken) {
+    for (OnnxControlFlow.Frame f : around) {
+      if (!"If".equals(f.opType())) {
+        continue;
+      }
+      Boolean then = taken.get(f.node());
+      if (then == null) {
+        return "not tapped: the condition of If '"
+            + f.nodeName()
+            + "' depends on another control-flow node, so portcheck cannot choose its branch"
+            + " before the run";
+      }
+      String branch = then ? "then_branch" : "else_branch";
+      if (!branch.equals(f.attribute())) {
+        return "not executed on this input: If '" + f.nodeName() + "' took its " + branch;
+      }
+    }
+    return null;
+  }
+
+  private String notExecuted(Layer l, Map<String, Boolean> taken) {
+    List<OnnxControlFlow.Frame> around = frames.get(l.name());
+    return around == null ? null : notExecuted(around, taken);
   }
 
   /** The serialised copy of the model that a run tapping {@code tensors} loads (tests, fuzzing). */

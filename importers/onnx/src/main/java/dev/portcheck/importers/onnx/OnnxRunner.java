@@ -55,8 +55,21 @@ final class OnnxRunner implements AutoCloseable {
   private final OnnxExternalData external;
   private final boolean hasExternalData;
 
-  /** The extra outputs of the one open session, and that session (null before the first run). */
-  private Set<String> currentKey;
+  /**
+   * What the one open session was made for: its extra outputs and the If branches inlined (by If
+   * key, true = then_branch), and that session (null before the first run).
+   */
+  private record Key(Set<String> extra, Map<String, Boolean> taken) {}
+
+  private Key currentKey;
+
+  /** Tapped Loop-body tensors of the open session: the stacked Loop output holding each. */
+  private Map<String, String> currentStacked = Map.of();
+
+  /** Sessions computing If conditions, by the branches already inlined before them. */
+  private final Map<Map<String, Boolean>, ConditionSession> conditionSessions = new HashMap<>();
+
+  private record ConditionSession(OrtSession session, OnnxControlFlow.Slice slice) {}
 
   private OrtSession current;
   private boolean closed;
@@ -94,12 +107,31 @@ final class OnnxRunner implements AutoCloseable {
       Set<String> copied,
       Set<String> notCopied,
       boolean inPlace) {
+    return run(inputs, given, outputs, extra, Map.of(), copied, notCopied, inPlace);
+  }
+
+  /**
+   * As {@link #run(List, Map, List, Set, Set, Set, boolean)} on the model with the If branches of
+   * {@code taken} inlined (see {@link OnnxControlFlow}); a tapped Loop-body tensor is returned as
+   * its last iteration's value, and is left out (in {@code notCopied}) when the Loop ran no
+   * iteration.
+   */
+  synchronized Map<String, Tensor> run(
+      List<TensorInfo> inputs,
+      Map<String, Tensor> given,
+      List<String> outputs,
+      Set<String> extra,
+      Map<String, Boolean> taken,
+      Set<String> copied,
+      Set<String> notCopied,
+      boolean inPlace) {
     if (closed) {
       throw PortcheckException.notRunnable(source, "the model view is closed");
     }
-    Set<String> key = new TreeSet<>(extra);
-    key.removeAll(outputs);
-    OrtSession session = session(key);
+    Set<String> extraKey = new TreeSet<>(extra);
+    extraKey.removeAll(outputs);
+    OrtSession session = session(new Key(extraKey, new java.util.TreeMap<>(taken)));
+    Map<String, String> stacked = currentStacked;
     OrtEnvironment env = OrtEnvironment.getEnvironment();
     Map<String, OnnxTensor> feeds = new LinkedHashMap<>();
     try {
@@ -109,7 +141,9 @@ final class OnnxRunner implements AutoCloseable {
       // The session's graph declares every extra tensor as an output (so the graph ORT optimises
       // is the same for every tap set); the run fetches only the wanted ones.
       Set<String> wanted = new LinkedHashSet<>(outputs);
-      wanted.addAll(copied);
+      for (String c : copied) {
+        wanted.add(stacked.getOrDefault(c, c));
+      }
       List<List<Long>> shapes =
           inputs.stream()
               .map(d -> given.get(d.name()))
@@ -148,6 +182,8 @@ final class OnnxRunner implements AutoCloseable {
       }
       try (OrtSession.Result result = run) {
         Map<String, Tensor> out = new LinkedHashMap<>();
+        Map<String, String> bodyTensorOf = new HashMap<>();
+        stacked.forEach((body, loopOut) -> bodyTensorOf.put(loopOut, body));
         for (String name : wanted) {
           if (pins.containsKey(name)) {
             Pinned p = pinned.get(name);
@@ -156,6 +192,17 @@ final class OnnxRunner implements AutoCloseable {
           }
           OnnxValue v = result.get(name).orElse(null);
           Tensor t = v instanceof OnnxTensor ot ? copyOut(ot) : null;
+          String body = bodyTensorOf.get(name);
+          if (body != null) {
+            // Stacked over the Loop's iterations: the tap is the last one's.
+            Tensor last = t == null ? null : lastAlongFirstAxis(t);
+            if (last != null) {
+              out.put(body, last);
+            } else {
+              notCopied.add(body);
+            }
+            continue;
+          }
           if (t != null) {
             out.put(name, t);
             if (inPlace && !pinningOff) {
@@ -203,8 +250,95 @@ final class OnnxRunner implements AutoCloseable {
     pinnedFor = null;
   }
 
-  private OrtSession session(Set<String> extra) {
-    if (current != null && extra.equals(currentKey)) {
+  /** The last slice along axis 0 ({@code t[-1]}), or null when the axis is empty. */
+  static Tensor lastAlongFirstAxis(Tensor t) {
+    long[] shape = t.shape();
+    if (shape.length == 0 || shape[0] == 0) {
+      return null;
+    }
+    long[] inner = java.util.Arrays.copyOfRange(shape, 1, shape.length);
+    int n = (int) Tensor.elementCount(inner);
+    int from = (int) ((shape[0] - 1) * n);
+    if (t.dtype().isFloating()) {
+      float[] all = t.toFloatArray();
+      return Tensor.wrapFloats(t.dtype(), inner, java.util.Arrays.copyOfRange(all, from, from + n));
+    }
+    long[] all = t.toLongArray();
+    return Tensor.ofLongs(t.dtype(), inner, java.util.Arrays.copyOfRange(all, from, from + n));
+  }
+
+  /**
+   * The branch each If takes on these inputs, by If key (true = then_branch): the conditions are
+   * computed by small models of just the nodes they depend on, round by round, so that an If inside
+   * a branch taken is decided after that branch is inlined. Ifs whose condition needs another
+   * control-flow node's output are missing from the result.
+   */
+  synchronized Map<String, Boolean> conditions(List<TensorInfo> inputs, Map<String, Tensor> given) {
+    if (closed) {
+      throw PortcheckException.notRunnable(source, "the model view is closed");
+    }
+    Map<String, Boolean> taken = new java.util.TreeMap<>();
+    OrtEnvironment env = OrtEnvironment.getEnvironment();
+    for (int round = 0; round < 16; round++) {
+      Map<String, Boolean> before = Map.copyOf(taken);
+      ConditionSession cs = conditionSessions.get(before);
+      if (cs == null) {
+        GraphProto g = OnnxControlFlow.inline(model.getGraph(), before);
+        List<NodeProto> ifs = OnnxControlFlow.topLevelIfs(g);
+        OnnxControlFlow.Slice slice =
+            ifs.isEmpty() ? null : OnnxControlFlow.conditionSlice(model, g, ifs);
+        OrtSession s = null;
+        if (slice != null) {
+          OrtNatives.prepare();
+          try (OrtSession.SessionOptions opts = new OrtSession.SessionOptions()) {
+            opts.setInterOpNumThreads(1);
+            opts.setIntraOpNumThreads(1);
+            opts.setSessionLogLevel(OrtLoggingLevel.ORT_LOGGING_LEVEL_ERROR);
+            ModelProto m = slice.model();
+            if (hasExternalData) {
+              m = m.toBuilder().setGraph(inline(m.getGraph())).build();
+            }
+            s = env.createSession(m.toByteArray(), opts);
+          } catch (OrtException e) {
+            throw loadFailure(e);
+          }
+        }
+        cs = new ConditionSession(s, slice);
+        conditionSessions.put(before, cs);
+      }
+      if (cs.session() == null) {
+        break;
+      }
+      Map<String, OnnxTensor> feeds = new LinkedHashMap<>();
+      try {
+        for (TensorInfo d : inputs) {
+          if (cs.slice().inputs().contains(d.name())) {
+            feeds.put(d.name(), OnnxInputs.create(env, d, given.get(d.name())));
+          }
+        }
+        try (OrtSession.Result r = cs.session().run(feeds)) {
+          for (int i = 0; i < cs.slice().ifs().size(); i++) {
+            Tensor c = copyOut((OnnxTensor) r.get(i));
+            if (c == null || c.size() != 1) {
+              throw PortcheckException.engine(
+                  source,
+                  "evaluating the condition of an If",
+                  new IllegalStateException("the condition is not a single value"));
+            }
+            taken.put(cs.slice().ifs().get(i), c.getLong(0) != 0);
+          }
+        }
+      } catch (OrtException e) {
+        throw PortcheckException.engine(source, "evaluating the conditions of If nodes", e);
+      } finally {
+        feeds.values().forEach(OnnxTensor::close);
+      }
+    }
+    return taken;
+  }
+
+  private OrtSession session(Key key) {
+    if (current != null && key.equals(currentKey)) {
       return current;
     }
     releasePinned();
@@ -228,12 +362,12 @@ final class OnnxRunner implements AutoCloseable {
       // No arena: it keeps the peak of a tapped run (where nothing can be freed early) for the
       // session's life. ViT-B/16 compare: 300 MB less peak memory, runs no slower.
       opts.setCPUArenaAllocator(false);
-      created = create(env, extra, opts);
+      created = create(env, key, opts);
     } catch (OrtException e) {
       throw loadFailure(e);
     }
     current = created;
-    currentKey = extra;
+    currentKey = key;
     return created;
   }
 
@@ -250,7 +384,7 @@ final class OnnxRunner implements AutoCloseable {
     if (closed) {
       throw PortcheckException.notRunnable(source, "the model view is closed");
     }
-    session(new TreeSet<>());
+    session(new Key(new TreeSet<>(), Map.of()));
   }
 
   /**
@@ -258,16 +392,19 @@ final class OnnxRunner implements AutoCloseable {
    * (ViT-B/16: 330 MB) is held in the Java heap while ORT parses its own: the model file itself
    * when nothing is edited, else the edited model streamed to a temp file that lives for the load.
    */
-  private OrtSession create(OrtEnvironment env, Set<String> extra, OrtSession.SessionOptions opts)
+  private OrtSession create(OrtEnvironment env, Key key, OrtSession.SessionOptions opts)
       throws OrtException {
-    if (extra.isEmpty() && !hasExternalData) {
+    currentStacked = Map.of();
+    if (key.extra().isEmpty() && key.taken().isEmpty() && !hasExternalData) {
       return env.createSession(source.toString(), opts);
     }
     Path tmp = null;
     try {
       tmp = TempFiles.create("portcheck-ort-", ".onnx");
       try (OutputStream out = new BufferedOutputStream(Files.newOutputStream(tmp), 1 << 16)) {
-        edited(extra).writeTo(out);
+        Edited e = edited(key.extra(), key.taken());
+        currentStacked = e.stacked();
+        e.model().writeTo(out);
       }
       return env.createSession(tmp.toString(), opts);
     } catch (IOException e) {
@@ -279,19 +416,25 @@ final class OnnxRunner implements AutoCloseable {
 
   /** The model with {@code extra} as graph outputs and external data inlined, serialised. */
   byte[] editedModel(Set<String> extra) {
-    return edited(extra).toByteArray();
+    return edited(extra, Map.of()).model().toByteArray();
   }
 
-  private ModelProto edited(Set<String> extra) {
-    if (extra.isEmpty() && !hasExternalData) {
-      return model;
+  /** An edited model, and the stacked Loop output holding each tapped Loop-body tensor. */
+  private record Edited(ModelProto model, Map<String, String> stacked) {}
+
+  private Edited edited(Set<String> extra, Map<String, Boolean> taken) {
+    if (extra.isEmpty() && taken.isEmpty() && !hasExternalData) {
+      return new Edited(model, Map.of());
     }
-    GraphProto.Builder g = model.getGraph().toBuilder();
+    var loops =
+        OnnxControlFlow.withLoopTaps(OnnxControlFlow.inline(model.getGraph(), taken), extra);
+    GraphProto.Builder g = loops.getKey().toBuilder();
     Set<String> existing = new HashSet<>();
     g.getOutputList().forEach(o -> existing.add(o.getName()));
     for (String name : extra) {
-      if (existing.add(name)) {
-        g.addOutput(ValueInfoProto.newBuilder().setName(name));
+      String out = loops.getValue().getOrDefault(name, name);
+      if (existing.add(out)) {
+        g.addOutput(ValueInfoProto.newBuilder().setName(out));
       }
     }
     GraphProto graph = g.build();
@@ -306,7 +449,7 @@ final class OnnxRunner implements AutoCloseable {
       throw PortcheckException.notRunnable(
           source, "with its external data inlined the model exceeds protobuf's 2 GB limit");
     }
-    return edited;
+    return new Edited(edited, Map.copyOf(loops.getValue()));
   }
 
   private GraphProto inline(GraphProto graph) {
@@ -441,6 +584,12 @@ final class OnnxRunner implements AutoCloseable {
       closeQuietly(current);
       current = null;
     }
+    for (ConditionSession cs : conditionSessions.values()) {
+      if (cs.session() != null) {
+        closeQuietly(cs.session());
+      }
+    }
+    conditionSessions.clear();
   }
 
   private static void closeQuietly(OrtSession s) {

@@ -2,6 +2,7 @@ package dev.portcheck.importers.pytorch;
 
 import dev.portcheck.importers.api.OpKind;
 import dev.portcheck.importers.api.WeightLayout;
+import dev.portcheck.importers.pytorch.pickle.PtPickled;
 import java.util.List;
 import java.util.Locale;
 
@@ -28,9 +29,26 @@ final class PtKinds {
     return dot < 0 ? qualified : qualified.substring(dot + 1);
   }
 
+  /**
+   * Whether a module is a dense layer named Conv1D: Hugging Face's {@code
+   * transformers.pytorch_utils.Conv1D} (GPT-2) computes {@code x @ W + b} with a 2-D weight stored
+   * {@code [in, out]}, where {@code torch.nn.Conv1d} holds a 3-D kernel.
+   */
+  static boolean isDenseConv1d(String qualifiedClass, PtPickled.TensorRef weight) {
+    String simple = simpleName(qualifiedClass);
+    return simple.equalsIgnoreCase("conv1d")
+        && !displayName(qualifiedClass).startsWith("torch.nn.")
+        && weight != null
+        && weight.shape().length == 2;
+  }
+
   /** The kind of a module by its class's simple name. */
   static OpKind kindOf(String simple, boolean hasChildren) {
     String n = simple.toLowerCase(Locale.ROOT);
+    if (n.contains("gelu")) {
+      // nn.GELU and Hugging Face's GELUActivation, NewGELUActivation (tanh), GELUTanh...
+      return OpKind.GELU;
+    }
     if (n.startsWith("convtranspose")) {
       return OpKind.CONV_TRANSPOSE;
     }
@@ -92,9 +110,20 @@ final class PtKinds {
 
   /** How a stored tensor's axes are ordered, judged from its name and rank. */
   static WeightLayout layoutOf(String name, List<Long> shape, OpKind kind) {
+    return layoutOf(name, shape, kind, "");
+  }
+
+  /**
+   * As {@link #layoutOf(String, List, OpKind)}, knowing the module's class: an embedding table
+   * ({@code [num_embeddings, dim]}, rows looked up by id) has no in/out axes to transpose.
+   */
+  static WeightLayout layoutOf(String name, List<Long> shape, OpKind kind, String simpleClass) {
     String attr = simpleName(name);
     if (shape.size() <= 1) {
       return WeightLayout.VECTOR;
+    }
+    if (simpleClass.equalsIgnoreCase("embedding")) {
+      return WeightLayout.OTHER;
     }
     if (attr.equals("weight") && shape.size() == 4 && kind != OpKind.CONV_TRANSPOSE) {
       return WeightLayout.OIHW;

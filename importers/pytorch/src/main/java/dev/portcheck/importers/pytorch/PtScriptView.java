@@ -78,13 +78,21 @@ public final class PtScriptView implements ModelView {
         rootCode.methods().containsKey("reset_states")
             && rootCode.methods().get("reset_states").params().isEmpty();
     this.tree = PtModuleTree.build(root, code);
-    boolean canTap = new PtRewriter(code).canRewrite(rootClass);
+    PtRewriter rewriter = new PtRewriter(code);
+    boolean canTap = rewriter.canRewrite(rootClass);
+    java.util.Set<String> recorded =
+        canTap ? rewriter.recordedPaths(rootClass) : java.util.Set.of();
     List<Layer> ls = new ArrayList<>();
     Map<String, PtPickled.TensorRef> rs = new LinkedHashMap<>();
     Map<String, ParameterInfo> ps = new LinkedHashMap<>();
     for (PtModuleTree.Node n : tree.nodes()) {
       String simple = PtKinds.simpleName(n.className());
       OpKind kind = PtKinds.kindOf(simple, n.hasChildren());
+      PtPickled.TensorRef weight = n.tensors().get("weight");
+      boolean denseConv1d = PtKinds.isDenseConv1d(n.className(), weight);
+      if (denseConv1d) {
+        kind = OpKind.LINEAR;
+      }
       var attrs = PtAttributes.read(n);
       if (kind == OpKind.CLIP
           && attrs.get("min") instanceof dev.portcheck.importers.api.AttributeValue.Float lo
@@ -103,7 +111,9 @@ public final class PtScriptView implements ModelView {
                 full,
                 t.getValue().dtype(),
                 t.getValue().shapeList(),
-                PtKinds.layoutOf(full, t.getValue().shapeList(), kind)));
+                denseConv1d && t.getKey().equals("weight")
+                    ? dev.portcheck.importers.api.WeightLayout.IO
+                    : PtKinds.layoutOf(full, t.getValue().shapeList(), kind, simple)));
         if (!t.getKey().equals("num_batches_tracked")) {
           roles.put(PtKinds.role(kind, t.getKey()), full);
         }
@@ -123,8 +133,7 @@ public final class PtScriptView implements ModelView {
         continue;
       }
       PtClassCode.Method fwd = n.code() == null ? null : n.code().methods().get("forward");
-      boolean tappable =
-          canTap && fwd != null && PtRewriter.recordExpression(fwd.returnType()) != null;
+      String why = untappable(n, fwd, canTap, recorded);
       ls.add(
           new Layer(
               n.path(),
@@ -136,17 +145,25 @@ public final class PtScriptView implements ModelView {
               roles,
               Layout.UNSPECIFIED,
               n.parent() == null || n.parent().isEmpty() ? null : n.parent(),
-              tappable));
+              why == null,
+              why != null || !denseConv1d
+                  ? why
+                  : "Hugging Face Conv1D, a dense layer: y = x @ W + b with W stored [in, out],"
+                      + " the transpose of nn.Linear's weight"));
     }
     this.layers = List.copyOf(ls);
     this.refs = Collections.unmodifiableMap(rs);
     this.parameters = Collections.unmodifiableMap(ps);
     List<TensorInfo> in = new ArrayList<>();
+    // TorchScript types every tensor input as Tensor; one that indexes an embedding holds ids.
+    java.util.Set<String> ids = rewriter.embeddingIndexParameters(rootClass);
     for (String p : rootForward.params()) {
+      String name = PtClassCode.Method.paramName(p);
+      DType dt = dtypeOf(PtClassCode.Method.paramType(p));
       in.add(
           new TensorInfo(
-              PtClassCode.Method.paramName(p),
-              dtypeOf(PtClassCode.Method.paramType(p)),
+              name,
+              ids.contains(name) && dt == DType.FLOAT32 ? DType.INT64 : dt,
               null,
               Layout.UNSPECIFIED));
     }
@@ -161,6 +178,39 @@ public final class PtScriptView implements ModelView {
     md.put("tapping", canTap ? "code rewrite (first call of each module)" : "unavailable");
     this.metadata = Collections.unmodifiableMap(md);
     this.runner = new PtRunner(source);
+  }
+
+  /** Why a module's output cannot be recorded, or null when it can. */
+  private String untappable(
+      PtModuleTree.Node n, PtClassCode.Method fwd, boolean canTap, java.util.Set<String> recorded) {
+    if (!canTap) {
+      return "not tappable: the root module "
+          + PtKinds.displayName(rootClass)
+          + " has no forward code portcheck can rewrite to record module outputs";
+    }
+    if (n.code() == null) {
+      return "not tappable: the archive holds no code for its class "
+          + PtKinds.displayName(n.className());
+    }
+    if (fwd == null && !n.hasChildren()) {
+      return "not tappable: it is never called; the archive holds no forward for it (its parent"
+          + " reads its parameters directly, as nn.MultiheadAttention does with out_proj)";
+    }
+    if (fwd == null) {
+      return "not tappable: a "
+          + PtKinds.simpleName(n.className())
+          + " holds modules but has no forward of its own; its children are tapped instead";
+    }
+    if (PtRewriter.recordExpression(fwd.returnType()) == null) {
+      return "not tappable: its forward returns "
+          + (fwd.returnType().isEmpty() ? "nothing declared" : fwd.returnType())
+          + ", not a tensor";
+    }
+    if (!recorded.contains(n.path())) {
+      return "not tappable: its forward is never called on a path portcheck can follow from the"
+          + " root's forward (the module is unused, or called through an argument or a loop)";
+    }
+    return null;
   }
 
   private static DType dtypeOf(String annotation) {
@@ -295,6 +345,7 @@ public final class PtScriptView implements ModelView {
     }
     Map<String, Tensor> layerOutputs = new LinkedHashMap<>();
     List<String> untapped = new ArrayList<>();
+    Map<String, String> reasons = new LinkedHashMap<>();
     if (tapping) {
       for (Layer l : layers) {
         if (!taps.includes(l.name())) {
@@ -305,10 +356,15 @@ public final class PtScriptView implements ModelView {
           layerOutputs.put(l.name(), t);
         } else {
           untapped.add(l.name());
+          reasons.put(
+              l.name(),
+              l.tappable()
+                  ? "not called on this input (its call sits in a branch this run did not take)"
+                  : l.note());
         }
       }
     }
-    return new RunResult(outputs, layerOutputs, untapped);
+    return new RunResult(outputs, layerOutputs, untapped, reasons);
   }
 
   /** The layer a recording key stands for: records are keyed by module path plus a dot. */
@@ -340,11 +396,24 @@ public final class PtScriptView implements ModelView {
         throw PortcheckException.badInput(
             source, "missing input '" + info.name() + "' (" + param.strip() + ")");
       }
+      String annotation = PtClassCode.Method.paramType(param);
+      if (annotation.equals("Tensor") || annotation.isEmpty()) {
+        if (info.dtype() == DType.INT64 && t.dtype().isFloating()) {
+          throw PortcheckException.badInput(
+              source,
+              "input '"
+                  + info.name()
+                  + "' indexes an embedding table, so it takes integer ids, not "
+                  + t.dtype()
+                  + " values; give an int64 .npy of ids below the vocabulary size");
+        }
+        args.add(t); // a tensor of whatever dtype it holds (token ids are int64)
+        continue;
+      }
       switch (info.dtype()) {
         case INT64 -> args.add(scalar(info, t).getLong(0));
         case FLOAT64 -> args.add((double) scalar(info, t).getFloat(0));
         case BOOL -> args.add(scalar(info, t).getLong(0) != 0);
-        case FLOAT32 -> args.add(t);
         default ->
             throw PortcheckException.badInput(
                 source,

@@ -48,6 +48,9 @@ final class TfAttributes {
       }
       return params.hasParameterInput(main) ? OpKind.LINEAR : OpKind.MATMUL;
     }
+    if ("Tanh".equals(op) && tanhGelu(ops)) {
+      return OpKind.GELU;
+    }
     if ("Erf".equals(op) && ops.stream().noneMatch(n -> n.op().startsWith("Mul"))) {
       // A Keras gelu layer holds Erf with its Muls; a lone Erf (onnx2tf spells GELU op by op) is
       // only one step of it and must not stand for the whole activation.
@@ -64,11 +67,24 @@ final class TfAttributes {
     return TfOpKinds.of(op);
   }
 
+  /**
+   * GELU's tanh approximation ({@code 0.5x(1 + tanh(√(2/π)(x + 0.044715x³)))}, Hugging Face's
+   * {@code gelu_new}) written out op by op: a Tanh with the cube (Pow) and Muls around it.
+   */
+  private static boolean tanhGelu(List<FlatNode> ops) {
+    return ops.stream().anyMatch(n -> "Pow".equals(n.op()))
+        && ops.stream().filter(n -> "Mul".equals(n.op())).count() >= 3;
+  }
+
   Map<String, AttributeValue> attributes(
       FlatNode main, OpKind kind, List<FlatNode> ops, List<FlatNode> all) {
     Map<String, AttributeValue> a = new LinkedHashMap<>();
     NodeDef d = main.def();
     String op = main.op();
+    if (kind == OpKind.GELU) {
+      // Exact (erf) and tanh-approximated GELU differ by up to ~1e-3: an attribute to compare.
+      a.put("approximate", AttributeValue.of("Tanh".equals(op) ? "tanh" : "none"));
+    }
     if (op.startsWith("FusedBatchNorm")) {
       a.put("epsilon", AttributeValue.of(f32(attr(d, "epsilon").getF())));
     }
@@ -111,7 +127,9 @@ final class TfAttributes {
         }
       }
     }
-    if (attr(d, "data_format") != null) {
+    if (attr(d, "data_format") != null && kind != OpKind.LAYER_NORM) {
+      // (A LayerNormalization run as a fused batch norm reshapes its input to NCHW first: that
+      // layout is the implementation's, not the layer's.)
       a.put("data_format", AttributeValue.of(format));
     }
     if ("Mean".equals(op)) {

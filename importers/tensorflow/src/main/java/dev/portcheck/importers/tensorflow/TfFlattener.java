@@ -12,6 +12,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import org.tensorflow.proto.AttrValue;
+import org.tensorflow.proto.DataType;
 import org.tensorflow.proto.FunctionDef;
 import org.tensorflow.proto.GraphDef;
 import org.tensorflow.proto.NodeDef;
@@ -27,7 +28,9 @@ import org.tensorflow.proto.TensorProto;
  * FunctionDef inputs name outputs by OpDef output argument ({@code node:out_arg:idx}); they are
  * rewritten to flat GraphDef indices ({@code node:k}) from the registered OpDefs. Captured resource
  * variables become {@code Const} nodes whose values are filled in later from the loaded bundle, so
- * the flat graph needs no variable initialisation. Control dependencies are dropped: in an
+ * the flat graph needs no variable initialisation: a {@code ReadVariableOp} becomes that Const, and
+ * ops that read the resource themselves ({@code ResourceGather}, which Keras' Embedding emits)
+ * become their value-taking twins ({@code GatherV2}) on it. Control dependencies are dropped: in an
  * inference graph whose variables are constants they only order reads.
  */
 final class TfFlattener {
@@ -55,6 +58,9 @@ final class TfFlattener {
   record FlatNode(String name, String local, String op, boolean dynamic, NodeDef def) {}
 
   private static final Set<String> CALL_OPS = Set.of("PartitionedCall", "StatefulPartitionedCall");
+
+  /** Ops that read a variable through its resource handle and are rewritten onto its value. */
+  private static final List<String> RESOURCE_READS = List.of("ResourceGather", "ResourceGatherNd");
 
   private sealed interface Out {}
 
@@ -317,21 +323,23 @@ final class TfFlattener {
         return new Pass(variable);
       }
       if ("ReadVariableOp".equals(op)) {
-        NodeDef.Builder c =
-            NodeDef.newBuilder()
-                .setName(f.prefix + n.getName())
-                .setOp("Const")
-                .putAttr("dtype", n.getAttrOrDefault("dtype", AttrValue.getDefaultInstance()));
-        variableConsts.put(c.getName(), variable.variable());
+        variableConst(f.prefix + n.getName(), n, variable);
         // Consumers still name the ReadVariableOp's output argument ("value"): keep its OpDef.
-        return new Emitted(emit(c.build(), n.getName(), false).name(), n);
+        return new Emitted(f.prefix + n.getName(), n);
+      }
+      if (RESOURCE_READS.contains(op) && ins.get(0) == variable && ins.size() > 1) {
+        return resourceRead(f, n, variable, ins);
       }
       throw PortcheckException.unsupportedOp(
           source,
           f.prefix + n.getName(),
           op,
           new IllegalStateException(
-              "it uses variable '" + variable.variable() + "' other than through ReadVariableOp"));
+              "it uses variable '"
+                  + variable.variable()
+                  + "' other than through "
+                  + String.join(", ", RESOURCE_READS)
+                  + " or ReadVariableOp"));
     }
     NodeDef.Builder b = n.toBuilder().setName(f.prefix + n.getName()).clearInput().clearDevice();
     boolean dynamic = "Placeholder".equals(op) || "PlaceholderWithDefault".equals(op);
@@ -350,6 +358,69 @@ final class TfFlattener {
       usesFunctions |= v.hasFunc() || v.getList().getFuncCount() > 0;
     }
     return emit(b.build(), n.getName(), dynamic);
+  }
+
+  /** A Const standing for a variable's value (filled in by {@link #build}), named {@code name}. */
+  private void variableConst(String name, NodeDef reader, Ref variable) {
+    NodeDef.Builder c =
+        NodeDef.newBuilder()
+            .setName(name)
+            .setOp("Const")
+            .putAttr("dtype", reader.getAttrOrDefault("dtype", AttrValue.getDefaultInstance()));
+    variableConsts.put(name, variable.variable());
+    emit(c.build(), reader.getName(), false);
+  }
+
+  /**
+   * A read of a variable by an op that takes the resource itself (Keras' Embedding gathers rows
+   * with ResourceGather): the same op on the variable's value, which the flat graph holds as a
+   * Const. {@code ResourceGather(v, ids)} gathers along axis {@code batch_dims} like {@code
+   * GatherV2(value, ids, batch_dims)}; {@code ResourceGatherNd} is {@code GatherNd}.
+   */
+  private Out resourceRead(Frame f, NodeDef n, Ref variable, List<Ref> ins) {
+    String name = f.prefix + n.getName();
+    String value = name + "/portcheck_value";
+    variableConst(value, n, variable);
+    AttrValue dtype = n.getAttrOrDefault("dtype", AttrValue.getDefaultInstance());
+    AttrValue tindices = n.getAttrOrDefault("Tindices", type(DataType.DT_INT32));
+    NodeDef.Builder b =
+        NodeDef.newBuilder().setName(name).addInput(value + ":0").addInput(ins.get(1).tensor());
+    if ("ResourceGather".equals(n.getOp())) {
+      long batchDims =
+          n.getAttrOrDefault("batch_dims", AttrValue.newBuilder().setI(0).build()).getI();
+      String axis = name + "/portcheck_axis";
+      emit(
+          NodeDef.newBuilder()
+              .setName(axis)
+              .setOp("Const")
+              .putAttr("dtype", type(DataType.DT_INT64))
+              .putAttr(
+                  "value",
+                  AttrValue.newBuilder()
+                      .setTensor(
+                          TensorProto.newBuilder()
+                              .setDtype(DataType.DT_INT64)
+                              .addInt64Val(batchDims))
+                      .build())
+              .build(),
+          n.getName(),
+          false);
+      b.setOp("GatherV2")
+          .addInput(axis + ":0")
+          .putAttr("batch_dims", AttrValue.newBuilder().setI(batchDims).build())
+          .putAttr("Taxis", type(DataType.DT_INT64));
+    } else {
+      b.setOp("GatherNd");
+    }
+    b.putAttr("Tparams", dtype).putAttr("Tindices", tindices);
+    FlatNode ids = emitted.get(ins.get(1).node());
+    emit(b.build(), n.getName(), ids != null && ids.dynamic());
+    // Consumers name the resource op's output argument ("output", as GatherV2's): keep its OpDef.
+    return new Emitted(name, n);
+  }
+
+  private static AttrValue type(DataType t) {
+    return AttrValue.newBuilder().setType(t).build();
   }
 
   private Emitted emit(NodeDef def, String local, boolean dynamic) {

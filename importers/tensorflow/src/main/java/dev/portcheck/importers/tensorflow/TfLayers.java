@@ -47,7 +47,9 @@ final class TfLayers {
       Set<String> outputNodes,
       boolean maybeKeras3,
       Set<String> allVariables,
-      Function<String, long[]> shapeOf) {}
+      Function<String, long[]> shapeOf,
+      Function<String, DType> dtypeOf,
+      TfKerasTree.Node keras) {}
 
   private final Input in;
   private final Map<String, FlatNode> byName = new LinkedHashMap<>();
@@ -93,18 +95,29 @@ final class TfLayers {
       }
     }
     int common = commonPrefix(compute);
+    TfScopes scopes = in.keras() == null ? null : new TfScopes(in.keras(), common);
+    Function<String, String> keyOf = scopes == null ? name -> key(name, common) : scopes::groupOf;
     Map<String, List<FlatNode>> dynamicByKey = new LinkedHashMap<>();
     for (FlatNode n : compute) {
-      dynamicByKey.computeIfAbsent(key(n.name(), common), k -> new ArrayList<>()).add(n);
+      String k = keyOf.apply(n.name());
+      if (k != null) {
+        dynamicByKey.computeIfAbsent(k, x -> new ArrayList<>()).add(n);
+      }
+    }
+    if (scopes != null) {
+      // A container's own ops that compute no floating tensor (shapes, masks of ids, asserts)
+      // are plumbing, not layers.
+      dynamicByKey.entrySet().removeIf(e -> scopes.isOwnOps(e.getKey()) && !floating(e.getValue()));
     }
     Map<String, List<FlatNode>> allByKey = new HashMap<>();
     for (FlatNode n : in.nodes()) {
-      String k = key(n.name(), common);
+      String k = keyOf.apply(n.name());
       if (k != null && dynamicByKey.containsKey(k)) {
         allByKey.computeIfAbsent(k, x -> new ArrayList<>()).add(n);
       }
     }
-    Map<String, String> names = layerNames(dynamicByKey.keySet());
+    Map<String, String> names =
+        scopes == null ? layerNames(dynamicByKey.keySet()) : identity(dynamicByKey.keySet());
     boolean keras3 = names.entrySet().stream().anyMatch(e -> !e.getKey().equals(e.getValue()));
     TfParameters params = new TfParameters(this, in, keras3);
     List<Layer> layers = new ArrayList<>();
@@ -115,10 +128,128 @@ final class TfLayers {
       Set<String> members = new HashSet<>();
       ops.forEach(n -> members.add(n.name()));
       ops.forEach(n -> layerOfNode.put(n.name(), name));
-      layers.add(describe(name, ops, allByKey.getOrDefault(e.getKey(), ops), members, params));
+      Layer l = describe(name, ops, allByKey.getOrDefault(e.getKey(), ops), members, params);
+      if (scopes != null) {
+        l = withParent(l, scopes.parentOf(e.getKey()));
+      }
+      layers.add(l);
+    }
+    if (scopes != null) {
+      layers = withContainers(layers, dynamicByKey, scopes);
     }
     params.addUnassignedVariables();
     return new Result(layers, params.infos(), params.constNodes(), layerOfNode);
+  }
+
+  private boolean floating(List<FlatNode> ops) {
+    for (FlatNode n : ops) {
+      DType t = in.dtypeOf().apply(n.name() + ":0");
+      if (t != null && t.isFloating()) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  private static Map<String, String> identity(Set<String> keys) {
+    Map<String, String> out = new LinkedHashMap<>();
+    keys.forEach(k -> out.put(k, k));
+    return out;
+  }
+
+  private static Layer withParent(Layer l, String parent) {
+    return new Layer(
+        l.name(),
+        l.opType(),
+        l.kind(),
+        l.inputs(),
+        l.outputs(),
+        l.attributes(),
+        l.parameters(),
+        l.layout(),
+        parent,
+        l.tappable());
+  }
+
+  /**
+   * Adds a {@link OpKind#CONTAINER} layer for each subclassed Keras layer that holds listed layers
+   * (as PyTorch lists a module with children), placed before its first member. Its output is the
+   * last floating tensor that leaves its scope: what the layer's call returned.
+   */
+  private List<Layer> withContainers(
+      List<Layer> layers, Map<String, List<FlatNode>> groups, TfScopes scopes) {
+    Map<String, Integer> order = new HashMap<>();
+    int i = 0;
+    for (FlatNode n : in.nodes()) {
+      order.put(n.name(), i++);
+    }
+    Map<String, List<FlatNode>> byContainer = new LinkedHashMap<>();
+    for (Map.Entry<String, List<FlatNode>> e : groups.entrySet()) {
+      for (String c = scopes.parentOf(e.getKey()); c != null; c = scopes.parentOf(c)) {
+        byContainer.computeIfAbsent(c, k -> new ArrayList<>()).addAll(e.getValue());
+      }
+    }
+    record Placed(Layer layer, int first, int depth) {}
+    List<Placed> placed = new ArrayList<>();
+    for (Layer l : layers) {
+      int first = groups.get(l.name()).stream().mapToInt(n -> order.get(n.name())).min().orElse(0);
+      placed.add(new Placed(l, first, depth(l.name())));
+    }
+    for (Map.Entry<String, List<FlatNode>> e : byContainer.entrySet()) {
+      List<FlatNode> ops = new ArrayList<>(e.getValue());
+      ops.sort(java.util.Comparator.comparingInt(n -> order.get(n.name())));
+      Set<String> members = new HashSet<>();
+      ops.forEach(n -> members.add(n.name()));
+      FlatNode last = null;
+      List<String> inputs = new ArrayList<>();
+      for (FlatNode n : ops) {
+        DType t = in.dtypeOf().apply(n.name() + ":0");
+        boolean leaves =
+            in.outputNodes().contains(n.name())
+                || consumersOf(n.name()).stream().anyMatch(c -> !members.contains(c));
+        if (leaves && t != null && t.isFloating()) {
+          last = n;
+        }
+        for (String input : n.def().getInputList()) {
+          FlatNode src = byName.get(nodeOf(input));
+          if (src != null
+              && src.dynamic()
+              && !members.contains(src.name())
+              && !inputs.contains(input)) {
+            inputs.add(input);
+          }
+        }
+      }
+      if (last == null) {
+        continue;
+      }
+      long[] shape = in.shapeOf().apply(last.name() + ":0");
+      Layer c =
+          new Layer(
+              e.getKey(),
+              scopes.classOf(e.getKey()),
+              OpKind.CONTAINER,
+              inputs,
+              List.of(last.name() + ":0"),
+              Map.of(),
+              Map.of(),
+              layoutOf(shape),
+              scopes.parentOf(e.getKey()),
+              true);
+      placed.add(new Placed(c, order.get(ops.get(0).name()), depth(e.getKey())));
+    }
+    placed.sort(java.util.Comparator.comparingInt(Placed::first).thenComparingInt(Placed::depth));
+    return placed.stream().map(Placed::layer).toList();
+  }
+
+  private static int depth(String path) {
+    return path.split("/").length;
+  }
+
+  private static Layout layoutOf(long[] shape) {
+    return shape == null
+        ? Layout.UNSPECIFIED
+        : shape.length == 4 ? Layout.NHWC : shape.length == 3 ? Layout.NTC : Layout.UNSPECIFIED;
   }
 
   private Layer describe(
@@ -155,11 +286,7 @@ final class TfLayers {
     if (kind.isNormalization() && "Rsqrt".equals(opType)) {
       opType = kind == OpKind.LAYER_NORM ? "LayerNormalization" : "BatchNormalization";
     }
-    long[] shape = in.shapeOf().apply(last.name() + ":0");
-    Layout layout =
-        shape == null
-            ? Layout.UNSPECIFIED
-            : shape.length == 4 ? Layout.NHWC : shape.length == 3 ? Layout.NTC : Layout.UNSPECIFIED;
+    Layout layout = layoutOf(in.shapeOf().apply(last.name() + ":0"));
     return new Layer(
         name,
         opType,

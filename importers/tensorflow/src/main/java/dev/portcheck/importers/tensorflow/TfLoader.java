@@ -133,7 +133,18 @@ final class TfLoader {
       inInfos.add(new TensorInfo(in, dt, dims, layoutOf(dims)));
     }
     return assemble(
-        path, flat, Map.of(), Set.of(), inputs, inInfos, outputNames, outs, null, false, meta);
+        path,
+        flat,
+        Map.of(),
+        Set.of(),
+        inputs,
+        inInfos,
+        outputNames,
+        outs,
+        null,
+        false,
+        null,
+        meta);
   }
 
   static TfModelView openSavedModel(Path dir) {
@@ -227,8 +238,23 @@ final class TfLoader {
     meta.put("signature", sigName);
     meta.put("tags", String.join(",", tags));
     meta.put("engine", "TensorFlow Java (TF " + TensorFlow.version() + ")");
+    TfKerasTree.Node keras = tfKeras ? TfKerasTree.read(dir) : null;
+    if (keras != null) {
+      meta.put("kerasModel", keras.name() + " (" + keras.simpleClass() + ")");
+    }
     return assemble(
-        dir, flat, values, allVariables, inputs, inInfos, outNames, outs, sig, !tfKeras, meta);
+        dir,
+        flat,
+        values,
+        allVariables,
+        inputs,
+        inInfos,
+        outNames,
+        outs,
+        sig,
+        !tfKeras,
+        keras,
+        meta);
   }
 
   /**
@@ -290,6 +316,7 @@ final class TfLoader {
       List<Ref> outs,
       SignatureDef sig,
       boolean maybeKeras3,
+      TfKerasTree.Node keras,
       Map<String, String> meta) {
     // Before any native graph exists: a declared 10^12-element input is refused, not allocated.
     InputLimits.requireFeedable(source, inInfos);
@@ -346,7 +373,12 @@ final class TfLoader {
                   t -> {
                     var out = graph.output(t);
                     return out == null ? null : toArray(dimsOf(out.shape()));
-                  }));
+                  },
+                  t -> {
+                    var out = graph.output(t);
+                    return out == null ? null : TfTensors.dtype(out.dataType());
+                  },
+                  keras));
       meta.put("flatNodes", Integer.toString(gd.getNodeCount()));
       return new TfModelView(
           source, meta, inputs, inInfos, outTensors, outInfos, layers, graph, session);

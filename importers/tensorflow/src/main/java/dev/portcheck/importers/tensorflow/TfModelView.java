@@ -157,12 +157,18 @@ public final class TfModelView implements ModelView {
       throw PortcheckException.notRunnable(source, "the model view is closed");
     }
     validate(given);
-    List<String> fetches = new ArrayList<>(outputTensors.values());
+    // A tensor is fetched once even when several layers return it (a subclassed Keras layer and
+    // its last sublayer; a layer that is also the model output): TF refuses duplicate fetches.
+    List<String> fetches = new ArrayList<>();
+    Map<String, Integer> fetchIndex = new HashMap<>();
+    for (String t : outputTensors.values()) {
+      fetchIndex.computeIfAbsent(t, k -> fetch(fetches, k));
+    }
     List<Layer> tapped = new ArrayList<>();
     for (Layer l : layers) {
       if (taps.includes(l.name())) {
         tapped.add(l);
-        fetches.add(l.outputs().get(0));
+        fetchIndex.computeIfAbsent(l.outputs().get(0), k -> fetch(fetches, k));
       }
     }
     List<org.tensorflow.Tensor> fed = new ArrayList<>();
@@ -181,13 +187,26 @@ public final class TfModelView implements ModelView {
       Map<String, Tensor> outs = new LinkedHashMap<>();
       Map<String, Tensor> layerOuts = new LinkedHashMap<>();
       try (Result r = runner.run()) {
-        int i = 0;
         Map<String, float[]> into = inPlace ? reuse : null;
-        for (String name : outputTensors.keySet()) {
-          outs.put(name, TfTensors.fromTf(r.get(i++), into, "#output:" + name));
+        // Each fetched tensor is read out once; layers sharing it share the (immutable) copy.
+        Map<Integer, Tensor> read = new HashMap<>();
+        for (Map.Entry<String, String> o : outputTensors.entrySet()) {
+          int i = fetchIndex.get(o.getValue());
+          Tensor t = read.get(i);
+          if (t == null) {
+            t = TfTensors.fromTf(r.get(i), into, "#output:" + o.getKey());
+            read.put(i, t);
+          }
+          outs.put(o.getKey(), t);
         }
         for (Layer l : tapped) {
-          layerOuts.put(l.name(), TfTensors.fromTf(r.get(i++), into, l.name()));
+          int i = fetchIndex.get(l.outputs().get(0));
+          Tensor t = read.get(i);
+          if (t == null) {
+            t = TfTensors.fromTf(r.get(i), into, l.name());
+            read.put(i, t);
+          }
+          layerOuts.put(l.name(), t);
         }
       }
       return new RunResult(outs, layerOuts, List.of());
@@ -200,6 +219,11 @@ public final class TfModelView implements ModelView {
         t.close();
       }
     }
+  }
+
+  private static int fetch(List<String> fetches, String tensor) {
+    fetches.add(tensor);
+    return fetches.size() - 1;
   }
 
   private void validate(Map<String, Tensor> given) {

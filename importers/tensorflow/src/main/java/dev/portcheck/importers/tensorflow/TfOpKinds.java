@@ -32,6 +32,9 @@ final class TfOpKinds {
           "Softmax",
           "Erf",
           "Mean",
+          // An embedding lookup (Keras' Embedding: embedding_lookup then an Identity).
+          "GatherV2",
+          "GatherNd",
           "Pad",
           "PadV2",
           "MirrorPad",

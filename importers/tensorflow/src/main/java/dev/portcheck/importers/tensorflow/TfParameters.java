@@ -64,7 +64,9 @@ final class TfParameters {
       if ("Const".equals(n.op())) {
         return n.name();
       }
-      if (!PASS_THROUGH.contains(n.op()) || n.def().getInputCount() == 0) {
+      // A Pack of one tensor only adds an axis (tf.matmul(x, layer.weights) packs the list).
+      boolean packOfOne = "Pack".equals(n.op()) && n.def().getInputCount() == 1;
+      if (!(PASS_THROUGH.contains(n.op()) || packOfOne) || n.def().getInputCount() == 0) {
         return null;
       }
       n = graph.node(TfLayers.nodeOf(n.def().getInput(0)));
@@ -156,6 +158,12 @@ final class TfParameters {
           }
         }
         case "BiasAdd" -> assign(roles, "bias", d, 1, n);
+        // An embedding lookup: the table (a variable, see TfFlattener) is the layer's weight.
+        case "GatherV2", "GatherNd" -> {
+          if (isVariable(d.getInput(0))) {
+            assign(roles, "weight", d, 0, n);
+          }
+        }
         case "AddV2", "Add" -> {
           if (roles.containsKey("weight") && !roles.containsKey("bias")) {
             for (int i = 0; i < d.getInputCount(); i++) {
@@ -166,9 +174,11 @@ final class TfParameters {
           }
         }
         case "FusedBatchNormV3", "FusedBatchNorm", "FusedBatchNormV2" -> {
-          assign(roles, "scale", d, 1, n);
-          assign(roles, "offset", d, 2, n);
+          // A LayerNormalization run as a fused batch norm feeds it ones and zeros: its gamma
+          // and beta are applied after it and are found by name below.
           if (kind == OpKind.BATCH_NORM) {
+            assign(roles, "scale", d, 1, n);
+            assign(roles, "offset", d, 2, n);
             assign(roles, "mean", d, 3, n);
             assign(roles, "variance", d, 4, n);
           }

@@ -90,6 +90,51 @@ public final class Fixtures {
     return out;
   }
 
+  /**
+   * Entries of the manifest's {@code transformers.files}: the Hugging Face set (BERT-like and
+   * GPT-2-like models, token-id inputs), listed apart from {@code files} because their inputs are
+   * integer token ids and several per model.
+   */
+  public static List<JsonNode> transformerFiles(Predicate<JsonNode> filter) {
+    List<JsonNode> out = new ArrayList<>();
+    manifest()
+        .path("transformers")
+        .path("files")
+        .forEach(
+            f -> {
+              if (filter.test(f)) {
+                out.add(f);
+              }
+            });
+    return out;
+  }
+
+  /** The {@code transformers.files} entry for a path relative to {@code fixtures/}. */
+  public static JsonNode transformerFile(String relative) {
+    return transformerFiles(f -> relative.equals(f.path("path").asText())).stream()
+        .findFirst()
+        .orElseThrow(() -> new IllegalArgumentException("not in manifest: " + relative));
+  }
+
+  /**
+   * The inputs of a {@code transformers.files} entry for one probe ({@code ones}, {@code random}),
+   * by input name, as stored token ids and masks.
+   */
+  public static java.util.Map<String, Tensor> transformerInputs(JsonNode entry, String probe) {
+    java.util.Map<String, Tensor> in = new java.util.LinkedHashMap<>();
+    for (var f : entry.path("referenceInputs").path(probe).properties()) {
+      in.put(f.getKey(), npy(f.getValue().asText()));
+    }
+    return in;
+  }
+
+  /** Every model file the manifest lists: {@code files} and {@code transformers.files}. */
+  public static List<JsonNode> allFiles() {
+    List<JsonNode> out = files(f -> true);
+    out.addAll(transformerFiles(f -> true));
+    return out;
+  }
+
   /** Manifest {@code files} entries of one framework and variant. */
   public static List<JsonNode> files(String framework, String variant) {
     return files(

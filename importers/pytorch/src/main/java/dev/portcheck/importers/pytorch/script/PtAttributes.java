@@ -77,11 +77,18 @@ public final class PtAttributes {
     if ((a = args(text, "torch.softmax")) != null) {
       putInt(out, "axis", a, 1);
     }
-    if ((a = args(text, "torch.gelu")) != null && a.size() > 1) {
-      String v = a.get(1).replace("approximate=", "");
+    if ((a = args(text, "torch.gelu")) != null) {
+      // The serializer drops approximate="none", the schema default.
+      String v = a.size() > 1 ? a.get(1).replace("approximate=", "") : "\"none\"";
       if (PtPySource.literal(v) instanceof String s) {
         out.put("approximate", AttributeValue.of(s));
       }
+    } else if (code != null
+        && code.qualifiedName().toLowerCase(java.util.Locale.ROOT).contains("gelu")
+        && text.contains("torch.tanh(")
+        && text.contains("torch.pow(")) {
+      // Hugging Face's NewGELUActivation (gelu_new) writes the tanh approximation out.
+      out.put("approximate", AttributeValue.of("tanh"));
     }
     if (code != null) {
       fromConstants(out, code.finals());

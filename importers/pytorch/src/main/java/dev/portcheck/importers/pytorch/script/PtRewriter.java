@@ -1,11 +1,16 @@
 package dev.portcheck.importers.pytorch.script;
 
+import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.Deque;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -23,11 +28,19 @@ public final class PtRewriter {
   public static final String RUN_METHOD = "portcheck_run";
 
   private static final String REC = "portcheck_rec";
+  private static final int MAX_VISITS = 100_000;
   private static final String PATH = "portcheck_path";
+
+  /**
+   * {@code x = base.attr} or {@code x = getattr(base, "attr")}, where base is {@code self} or a
+   * variable already bound to a submodule: traced code reaches a ModuleList child as {@code h =
+   * self.h} then {@code _1 = getattr(h, "1")}.
+   */
   private static final Pattern CHILD_ASSIGN =
       Pattern.compile(
-          "^\\s+(\\w+) = (?:self\\.(\\w+)|getattr\\(self, \"([^\"]+)\"\\))\\s*$",
+          "^\\s+(\\w+) = (?:(\\w+)\\.(\\w+)|getattr\\((\\w+), \"([^\"]+)\"\\))\\s*$",
           Pattern.MULTILINE);
+
   private static final Pattern CALL = Pattern.compile("\\((self|self\\.\\w+|\\w+)\\)\\.(\\w+)\\(");
 
   private final PtCodeIndex index;
@@ -155,48 +168,195 @@ public final class PtRewriter {
     return sb.append(":\n").toString();
   }
 
-  private String rewriteBody(PtClassCode c, String body) {
-    Map<String, String> childOfVar = new HashMap<>();
+  /** A submodule a method body reaches: its path below the class, dotted, and its code. */
+  private record Child(String path, PtClassCode code) {}
+
+  /** A call in a method body that the rewrite threads the recorder through. */
+  private record Call(int start, int end, String target, String method, Child child) {}
+
+  /** The variables of a method body bound to submodules, at any depth below {@code c}. */
+  private Map<String, Child> childVariables(PtClassCode c, String body) {
+    Map<String, Child> vars = new HashMap<>();
     Matcher a = CHILD_ASSIGN.matcher(body);
     while (a.find()) {
-      String attr = a.group(2) != null ? a.group(2) : a.group(3);
-      if (childClass(c, attr) != null) {
-        childOfVar.put(a.group(1), attr);
+      boolean dotted = a.group(2) != null;
+      String base = dotted ? a.group(2) : a.group(4);
+      String attr = dotted ? a.group(3) : a.group(5);
+      Child owner = base.equals("self") ? new Child("", c) : vars.get(base);
+      PtClassCode child = owner == null ? null : childClass(owner.code(), attr);
+      if (child == null) {
+        vars.remove(a.group(1)); // rebound to something that is not a module
+      } else {
+        String path = owner.path().isEmpty() ? attr : owner.path() + "." + attr;
+        vars.put(a.group(1), new Child(path, child));
       }
     }
+    return vars;
+  }
+
+  /** The calls of {@code body} that get a recording twin, in text order. */
+  private List<Call> calls(PtClassCode c, String body) {
+    Map<String, Child> vars = childVariables(c, body);
+    List<Call> out = new ArrayList<>();
     Matcher m = CALL.matcher(body);
-    StringBuilder out = new StringBuilder();
     while (m.find()) {
       String target = m.group(1);
       String method = m.group(2);
-      String replacement = null;
+      if (!twinnable(method)) {
+        continue;
+      }
       if (target.equals("self")) {
-        if (twinnable(method) && c.methods().containsKey(method)) {
-          replacement = "(self)." + twinName(method) + "(" + REC + ", " + PATH + ", ";
+        if (c.methods().containsKey(method)) {
+          out.add(new Call(m.start(), m.end(), target, method, null));
         }
+        continue;
+      }
+      Child child = null;
+      if (target.startsWith("self.")) {
+        PtClassCode code = childClass(c, target.substring(5));
+        child = code == null ? null : new Child(target.substring(5), code);
       } else {
-        String attr = target.startsWith("self.") ? target.substring(5) : childOfVar.get(target);
-        PtClassCode child = attr == null ? null : childClass(c, attr);
-        if (child != null && twinnable(method) && child.methods().containsKey(method)) {
-          replacement =
-              "("
-                  + target
-                  + ")."
-                  + twinName(method)
-                  + "("
-                  + REC
-                  + ", "
-                  + PATH
-                  + " + \""
-                  + attr
-                  + ".\", ";
+        child = vars.get(target);
+      }
+      if (child != null && child.code().methods().containsKey(method)) {
+        out.add(new Call(m.start(), m.end(), target, method, child));
+      }
+    }
+    return out;
+  }
+
+  private String rewriteBody(PtClassCode c, String body) {
+    StringBuilder out = new StringBuilder();
+    int at = 0;
+    for (Call call : calls(c, body)) {
+      out.append(body, at, call.start());
+      out.append('(').append(call.target()).append(").").append(twinName(call.method()));
+      out.append('(').append(REC).append(", ").append(PATH);
+      if (call.child() != null) {
+        out.append(" + \"").append(call.child().path()).append(".\"");
+      }
+      out.append(", ");
+      at = call.end();
+    }
+    return out.append(body, at, body.length()).toString();
+  }
+
+  /**
+   * The module paths whose {@code forward} the rewritten root records, found by following the
+   * rewritten calls from the root's forward as a run would (static: a call inside an untaken branch
+   * is listed, and then simply records nothing on that probe). A module missing here is never
+   * called through a path the rewrite threads the recorder along: called through a module passed in
+   * as an argument, from a loop over a container, or not at all.
+   */
+  public Set<String> recordedPaths(String rootClass) {
+    Set<String> out = new LinkedHashSet<>();
+    PtClassCode root = index.get(rootClass);
+    if (root == null || !root.methods().containsKey("forward")) {
+      return out;
+    }
+    record Visit(String path, PtClassCode code, String method) {}
+    Set<String> visited = new HashSet<>();
+    Deque<Visit> todo = new ArrayDeque<>();
+    todo.add(new Visit("", root, "forward"));
+    while (!todo.isEmpty() && visited.size() < MAX_VISITS) {
+      Visit v = todo.pop();
+      String path = v.path();
+      PtClassCode c = v.code();
+      if (!visited.add(path + "#" + c.qualifiedName() + "#" + v.method())) {
+        continue;
+      }
+      PtClassCode.Method m = c.methods().get(v.method());
+      if (m == null) {
+        continue;
+      }
+      for (Call call : calls(c, c.body(m))) {
+        if (call.child() == null) {
+          todo.add(new Visit(path, c, call.method()));
+          continue;
+        }
+        String childPath = path.isEmpty() ? call.child().path() : path + "." + call.child().path();
+        if (call.method().equals("forward")
+            && recordExpression(call.child().code().methods().get("forward").returnType())
+                != null) {
+          out.add(childPath);
+        }
+        todo.add(new Visit(childPath, call.child().code(), call.method()));
+      }
+    }
+    return out;
+  }
+
+  /** Ops that pass their first argument's values through (still token ids after them). */
+  private static final Pattern ALIAS =
+      Pattern.compile(
+          "^\\s+(\\w+) = torch\\.(?:view|reshape|slice|unsqueeze|squeeze|contiguous|flatten|"
+              + "select|expand|to)\\((\\w+)[,)]",
+          Pattern.MULTILINE);
+
+  private static final int MAX_DEPTH = 64;
+
+  /**
+   * The root forward's parameters whose values index an embedding table (reach an {@code Embedding}
+   * module's forward or {@code torch.embedding}, through calls of child modules and reshapes):
+   * token ids, integers. TorchScript declares every input as {@code Tensor}; this is how an
+   * importer can still tell token ids from floats.
+   */
+  public Set<String> embeddingIndexParameters(String rootClass) {
+    Set<String> out = new LinkedHashSet<>();
+    PtClassCode root = index.get(rootClass);
+    PtClassCode.Method fwd = root == null ? null : root.methods().get("forward");
+    if (fwd == null) {
+      return out;
+    }
+    List<String> names = fwd.paramNames();
+    for (int i = 0; i < names.size(); i++) {
+      if (indexesEmbedding(root, fwd, i, new HashSet<>(), 0)) {
+        out.add(names.get(i));
+      }
+    }
+    return out;
+  }
+
+  private boolean indexesEmbedding(
+      PtClassCode c, PtClassCode.Method m, int param, Set<String> visited, int depth) {
+    if (depth > MAX_DEPTH
+        || param >= m.paramNames().size()
+        || !visited.add(c.qualifiedName() + "#" + m.name() + "#" + param)) {
+      return false;
+    }
+    String q = c.qualifiedName();
+    if (q.substring(q.lastIndexOf('.') + 1).equals("Embedding")) {
+      return param == 0;
+    }
+    String body = c.body(m);
+    Set<String> ids = new HashSet<>(List.of(m.paramNames().get(param)));
+    Matcher a = ALIAS.matcher(body);
+    while (a.find()) {
+      if (ids.contains(a.group(2))) {
+        ids.add(a.group(1));
+      }
+    }
+    List<String> emb = PtPySource.firstCallArgs(body, "torch.embedding");
+    if (emb != null && emb.size() > 1 && ids.contains(emb.get(1).strip())) {
+      return true;
+    }
+    for (Call call : calls(c, body)) {
+      int open = body.indexOf('(', call.end() - 1);
+      int close = open < 0 ? -1 : PtPySource.matching(body, open);
+      if (close < 0) {
+        continue;
+      }
+      List<String> args = PtPySource.splitArgs(body.substring(open + 1, close));
+      PtClassCode target = call.child() == null ? c : call.child().code();
+      PtClassCode.Method callee = target.methods().get(call.method());
+      for (int k = 0; callee != null && k < args.size(); k++) {
+        if (ids.contains(args.get(k).strip())
+            && indexesEmbedding(target, callee, k, visited, depth + 1)) {
+          return true;
         }
       }
-      m.appendReplacement(
-          out, Matcher.quoteReplacement(replacement != null ? replacement : m.group()));
     }
-    m.appendTail(out);
-    return out.toString();
+    return false;
   }
 
   private static String twinName(String method) {
