@@ -11,6 +11,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.function.BiConsumer;
 import java.util.function.BiPredicate;
+import java.util.function.IntUnaryOperator;
 
 /** How layers of two models may correspond by kind and by parameter names. */
 final class LayerMatching {
@@ -107,14 +108,21 @@ final class LayerMatching {
     if (from.get(x).isEmpty()) {
       return -1;
     }
+    return nearest(
+        to.size(),
+        y -> compatible(lf.get(x), lt.get(y)) ? suffixDistance(from.get(x), to.get(y)) : -1);
+  }
+
+  /**
+   * The candidate {@code y < count} at the smallest {@code distance(y)} (negative: not a
+   * candidate), or -1 when there is none or two share the smallest distance.
+   */
+  static int nearest(int count, IntUnaryOperator distance) {
     int best = -1;
     int bestDist = Integer.MAX_VALUE;
     boolean tie = false;
-    for (int y = 0; y < to.size(); y++) {
-      if (!compatible(lf.get(x), lt.get(y))) {
-        continue;
-      }
-      int d = suffixDistance(from.get(x), to.get(y));
+    for (int y = 0; y < count; y++) {
+      int d = distance.applyAsInt(y);
       if (d < 0) {
         continue;
       }

@@ -182,26 +182,16 @@ final class PairAligner {
       return -1;
     }
     Layer lx = layers(side).get(x);
-    int best = -1;
-    int bestDist = Integer.MAX_VALUE;
-    boolean tie = false;
-    for (int y = 0; y < to.size(); y++) {
-      if (!free(1 - side, y)
-          || generatedName(layers(1 - side).get(y))
-          || !compatible(lx, layers(1 - side).get(y))
-          || !nested(from.get(x), to.get(y))) {
-        continue;
-      }
-      int d = Math.abs(from.get(x).size() - to.get(y).size());
-      if (d < bestDist) {
-        best = y;
-        bestDist = d;
-        tie = false;
-      } else if (d == bestDist) {
-        tie = true;
-      }
-    }
-    return tie ? -1 : best;
+    List<Layer> other = layers(1 - side);
+    return LayerMatching.nearest(
+        to.size(),
+        y ->
+            free(1 - side, y)
+                    && !generatedName(other.get(y))
+                    && compatible(lx, other.get(y))
+                    && nested(from.get(x), to.get(y))
+                ? Math.abs(from.get(x).size() - to.get(y).size())
+                : -1);
   }
 
   /**
