@@ -2,10 +2,9 @@ package dev.portcheck.cli;
 
 import dev.portcheck.comparator.CompareOptions;
 import dev.portcheck.comparator.Tolerance;
+import dev.portcheck.importers.api.AtomicFiles;
 import dev.portcheck.importers.api.PortcheckException;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 
 /** Parsing of option values that picocli cannot type by itself. */
@@ -71,13 +70,10 @@ final class Options {
     return dims;
   }
 
+  /** Replaces {@code file} with {@code text} and a newline, atomically ({@link AtomicFiles}). */
   static void write(Path file, String text) {
     try {
-      Path parent = file.toAbsolutePath().getParent();
-      if (parent != null) {
-        Files.createDirectories(parent);
-      }
-      Files.writeString(file, text + "\n", StandardCharsets.UTF_8);
+      AtomicFiles.writeString(file, text + "\n");
     } catch (IOException e) {
       throw PortcheckException.usage("cannot write " + file + ": " + e.getMessage() + ".");
     }
