@@ -45,6 +45,8 @@ public final class AtomicFiles {
   /**
    * Replaces {@code file} with {@code text} in UTF-8, atomically.
    *
+   * @param file the file to replace (or create)
+   * @param text its new content
    * @throws IOException if the folder cannot be created or written; the target is left as it was
    */
   public static void writeString(Path file, String text) throws IOException {
@@ -57,6 +59,8 @@ public final class AtomicFiles {
    * created. If anything fails (including {@code content}), the temporary file is removed and the
    * target is left as it was.
    *
+   * @param file the file to replace (or create)
+   * @param content writes the new content
    * @throws IOException from the file system or from {@code content}
    */
   public static void write(Path file, Content content) throws IOException {
