@@ -49,7 +49,8 @@ class ExportedModelsTest {
                 PortAssertions.assertSameModel(
                     TORCHSCRIPT, EXPORTS.resolve("cnn.eps_bug.keras.savedmodel")));
     assertTrue(
-        e.getMessage().startsWith("first divergence (ATTRIBUTE): layer 'bn2' [pytorch vs tensorflow]"),
+        e.getMessage()
+            .startsWith("first divergence (ATTRIBUTE): layer 'bn2' [pytorch vs tensorflow]"),
         e.getMessage());
     assertTrue(
         e.getMessage()
