@@ -1,5 +1,6 @@
 package dev.portcheck.importers.api;
 
+import java.io.BufferedOutputStream;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.channels.Channels;
@@ -74,7 +75,7 @@ public final class AtomicFiles {
     boolean done = false;
     try {
       try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.WRITE);
-          OutputStream out = Channels.newOutputStream(ch)) {
+          OutputStream out = new BufferedOutputStream(Channels.newOutputStream(ch), 1 << 16)) {
         content.writeTo(out);
         out.flush();
         // On disk before the rename: after a crash the target is the old file or the whole new
