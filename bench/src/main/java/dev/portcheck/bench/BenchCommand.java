@@ -64,9 +64,6 @@ import picocli.CommandLine.Spec;
           + " mark all` on the first ONNX model, the same all-outputs comparison in Python."
     })
 public final class BenchCommand implements PortcheckSubcommand {
-  private static final ObjectMapper MAPPER =
-      new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
-
   @Spec CommandSpec spec;
   @Mixin CommonOptions common;
   @Mixin ProbeOptions probeOptions;
@@ -198,7 +195,10 @@ public final class BenchCommand implements PortcheckSubcommand {
               ratios,
               poly);
       try {
-        AtomicFiles.writeString(json, MAPPER.writeValueAsString(figures) + "\n");
+        // Made here, not in a static field: the command is instantiated whenever portcheck starts
+        // (ServiceLoader), and a Jackson mapper costs a tenth of a second there.
+        ObjectMapper mapper = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+        AtomicFiles.writeString(json, mapper.writeValueAsString(figures) + "\n");
       } catch (IOException e) {
         throw PortcheckException.usage("cannot write " + json + ": " + e.getMessage() + ".");
       }
