@@ -7,10 +7,13 @@ import dev.portcheck.comparator.baseline.Baseline;
 import dev.portcheck.comparator.baseline.BaselineChecker;
 import dev.portcheck.comparator.baseline.BaselineFormat;
 import dev.portcheck.importers.api.Importers;
+import dev.portcheck.importers.api.Layer;
 import dev.portcheck.importers.api.ModelView;
 import java.io.PrintWriter;
 import java.nio.file.Path;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -67,6 +70,12 @@ final class CheckCommand implements Callable<Integer> {
     ComparisonReport report;
     MemoryBudget.check(List.of(model), common.memoryLimit());
     try (ModelView view = Importers.open(model)) {
+      InputFit.requireFit(baseline, baselineFile, view);
+      Map<String, List<String>> layers = new LinkedHashMap<>();
+      layers.put(
+          "the baseline", baseline.layers().stream().map(Baseline.LayerRecord::name).toList());
+      layers.put("the model", view.layers().stream().map(Layer::name).toList());
+      tolerances.requireKnownLayers(layers);
       report = BaselineChecker.check(baseline, baselineFile, view, built);
       ComparisonReport r = report;
       reportOptions.write(

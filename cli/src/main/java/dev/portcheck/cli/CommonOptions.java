@@ -12,10 +12,11 @@ public final class CommonOptions {
   @Option(
       names = "--max-memory",
       paramLabel = "SIZE",
+      converter = OptionValues.MemorySize.Converter.class,
       description =
           "Refuse up front models that need more memory than this (e.g. 8G; default: what the"
               + " machine or container has available).")
-  String maxMemory;
+  OptionValues.MemorySize maxMemory;
 
   /**
    * The --max-memory limit in bytes, or null for the machine's available memory.
@@ -23,6 +24,6 @@ public final class CommonOptions {
    * @return bytes, or null
    */
   public Long memoryLimit() {
-    return maxMemory == null ? null : MemoryBudget.parse(maxMemory);
+    return maxMemory == null ? null : maxMemory.bytes();
   }
 }

@@ -6,18 +6,23 @@ import dev.portcheck.comparator.ComparisonReport;
 import dev.portcheck.comparator.Verdict;
 import dev.portcheck.comparator.labels.LabelFile;
 import dev.portcheck.comparator.labels.LabelFiles;
+import dev.portcheck.comparator.labels.LabelLintReport;
 import dev.portcheck.comparator.labels.LabelVerdict;
 import dev.portcheck.comparator.maps.FeatureMapCapture;
+import dev.portcheck.importers.api.Layer;
 import dev.portcheck.importers.api.PortcheckException;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
@@ -37,7 +42,7 @@ import picocli.CommandLine.Spec;
       "",
       "With --labels (one file per model) it also checks that the same outputs carry the same"
           + " class names (sorted label files, a leading background class, permuted output"
-          + " rows)."
+          + " rows, a name missing or to spare at either end). Any label problem exits 1."
     },
     exitCodeListHeading = "%nExit codes:%n",
     exitCodeList = {
@@ -52,11 +57,13 @@ final class CompareCommand implements Callable<Integer> {
   @Mixin ToleranceOptions tolerances;
   @Mixin ReportOptions reportOptions;
 
+  // Any count is parsed and the count checked in call(): with arity 2..3 picocli reports a fourth
+  // model, or the value of an unknown option, as "requires at least 2 values".
   @Parameters(
       paramLabel = "MODEL",
-      arity = "2..3",
+      arity = "0..*",
       description = "Two or three model files or SavedModel folders; the first is the reference.")
-  List<Path> models;
+  List<Path> models = new ArrayList<>();
 
   @Option(
       names = "--labels",
@@ -68,6 +75,18 @@ final class CompareCommand implements Callable<Integer> {
 
   @Override
   public Integer call() {
+    if (models.size() < 2 || models.size() > 3) {
+      throw new ParameterException(
+          spec.commandLine(),
+          "compare takes 2 or 3 models (got "
+              + models.size()
+              + (models.isEmpty()
+                  ? ")"
+                  : "): " + String.join(", ", models.stream().map(Path::toString).toList()))
+              + (models.size() < 2
+                  ? "; give the reference model first, then its port (and a second port)."
+                  : "; compare the reference with at most two ports at a time."));
+    }
     if (!labels.isEmpty() && labels.size() != models.size()) {
       throw PortcheckException.usage(
           "--labels was given "
@@ -88,6 +107,12 @@ final class CompareCommand implements Callable<Integer> {
     PrintWriter out = spec.commandLine().getOut();
     ComparisonReport report;
     try (OpenModels open = OpenModels.open(models, common.memoryLimit())) {
+      InputFit.requireSameInputs(open.views());
+      Map<String, List<String>> layers = new LinkedHashMap<>();
+      for (int m = 0; m < open.views().size(); m++) {
+        layers.put("m" + m, open.views().get(m).layers().stream().map(Layer::name).toList());
+      }
+      tolerances.requireKnownLayers(layers);
       report = Comparator.compare(open.views(), built);
       // Feature maps need the models open: they re-run one probe with the diverging layer tapped.
       ComparisonReport r = report;
@@ -99,8 +124,12 @@ final class CompareCommand implements Callable<Integer> {
           spec.commandLine().getErr());
     }
     out.flush();
+    // One rule for labels: any problem with them (a verdict other than CONSISTENT, or a label file
+    // with errors such as blank names) is a difference; only an unreadable file stops the check.
     boolean labelProblem =
-        report.labels() != null && report.labels().verdict() != LabelVerdict.CONSISTENT;
+        report.labels() != null
+            && (report.labels().verdict() != LabelVerdict.CONSISTENT
+                || report.labels().lint().stream().anyMatch(LabelLintReport::hasErrors));
     return report.verdict() == Verdict.MATCH && !labelProblem
         ? ExitCodes.MATCH
         : ExitCodes.DIFFERENCE;

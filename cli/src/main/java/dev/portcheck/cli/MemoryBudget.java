@@ -171,30 +171,4 @@ public final class MemoryBudget {
     }
     return String.format(Locale.ROOT, "%.0f KiB", bytes / 1024.0);
   }
-
-  /** Parses {@code 512M}, {@code 8G}, {@code 1.5g}, {@code 1000000} (bytes). */
-  static long parse(String text) {
-    String t = text.trim().toUpperCase(Locale.ROOT).replaceAll("I?B$", "");
-    long unit = 1;
-    if (t.endsWith("K")) {
-      unit = 1L << 10;
-    } else if (t.endsWith("M")) {
-      unit = 1L << 20;
-    } else if (t.endsWith("G")) {
-      unit = 1L << 30;
-    } else if (t.endsWith("T")) {
-      unit = 1L << 40;
-    }
-    String num = unit == 1 ? t : t.substring(0, t.length() - 1);
-    try {
-      double v = Double.parseDouble(num);
-      if (!(v > 0) || v * unit > Long.MAX_VALUE) {
-        throw new NumberFormatException();
-      }
-      return (long) (v * unit);
-    } catch (NumberFormatException e) {
-      throw PortcheckException.usage(
-          "--max-memory takes a size such as 512M, 8G or 1.5G (got '" + text + "').");
-    }
-  }
 }

@@ -52,9 +52,11 @@ public final class Portcheck implements Runnable {
     cl.setExecutionExceptionHandler(Portcheck::handleExecutionException);
     cl.setParameterExceptionHandler(
         (ex, args) -> {
-          PrintWriter err = ex.getCommandLine().getErr();
-          err.println("portcheck: " + ex.getMessage());
-          err.println("Try '" + ex.getCommandLine().getCommandSpec().qualifiedName() + " --help'.");
+          CommandLine cmd = ex.getCommandLine();
+          Refusals.report(cmd, args, "USAGE", Refusals.usageMessage(ex));
+          PrintWriter err = cmd.getErr();
+          err.println("Try '" + cmd.getCommandSpec().qualifiedName() + " --help'.");
+          err.flush();
           return ExitCodes.CANNOT_CHECK;
         });
     return cl;
@@ -66,14 +68,16 @@ public final class Portcheck implements Runnable {
     boolean verbose =
         parseResult.hasMatchedOption("--verbose")
             || parseResult.subcommands().stream().anyMatch(p -> p.hasMatchedOption("--verbose"));
+    String[] args = parseResult.originalArgs().toArray(new String[0]);
     if (ex instanceof PortcheckException pe) {
-      err.println("portcheck: " + pe.getMessage());
+      Refusals.report(cl, args, pe.reason().name(), pe.getMessage());
     } else {
       // Not one of ours: still no stack trace by default, but say it is a bug.
-      err.println(
-          "portcheck: internal error: "
-              + ex
-              + " (please report it; rerun with --verbose for details)");
+      Refusals.report(
+          cl,
+          args,
+          "INTERNAL",
+          "internal error: " + ex + " (please report it; rerun with --verbose for details)");
     }
     if (verbose) {
       ex.printStackTrace(err);

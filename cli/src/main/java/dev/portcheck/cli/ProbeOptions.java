@@ -20,31 +20,36 @@ public final class ProbeOptions {
   @Option(
       names = "--input",
       paramLabel = "[NAME=]SPEC",
+      converter = OptionValues.Input.Converter.class,
       description =
           "A probe instead of the defaults (all ones, then random:0). SPEC is ones, zeros,"
               + " random:SEED or a .npy file in the first model's layout; each bare SPEC is one"
               + " probe. NAME=SPEC sets one input (by any model's input name or position 0,"
               + " 1...) and the others to ones; repeating a NAME starts the next probe.")
-  List<String> inputs = new ArrayList<>();
+  List<OptionValues.Input> inputs = new ArrayList<>();
 
   @Option(
       names = "--shape",
       paramLabel = "NAME=DIMS",
+      converter = OptionValues.Shape.Converter.class,
       description = "An input's shape where no model declares it, e.g. --shape x=1,3,224,224.")
-  Map<String, String> shapes = new LinkedHashMap<>();
+  List<OptionValues.Shape> shapes = new ArrayList<>();
 
   @Option(
       names = "--value",
       paramLabel = "NAME=N",
+      converter = OptionValues.IntegerValue.Converter.class,
       description = "The value of an integer input (e.g. a sample rate: --value sr=16000).")
-  Map<String, Long> values = new LinkedHashMap<>();
+  List<OptionValues.IntegerValue> values = new ArrayList<>();
 
   @Option(
       names = "--probe",
       paramLabel = "DIR|FILE.npy",
       description =
           "Real samples fed after the other probes: a .npy file (one sample in the first"
-              + " model's layout) or a folder of them (repeatable).")
+              + " model's layout and shape; a missing batch axis is added) or a folder of them"
+              + " (repeatable). A sample in another layout is refused with the transposition it"
+              + " needs.")
   List<Path> samples = new ArrayList<>();
 
   /**
@@ -62,18 +67,17 @@ public final class ProbeOptions {
       probes.add(Probe.of(new ProbeSpec.NpyFile(p)));
     }
     probes.forEach(b::probe);
-    shapes.forEach((name, dims) -> b.shape(name, Options.dims(name, dims)));
-    values.forEach(b::integerValue);
+    shapes.forEach(s -> b.shape(s.name(), s.array()));
+    values.forEach(v -> b.integerValue(v.name(), v.value()));
     return b;
   }
 
   private List<Probe> inputProbes() {
     List<Probe> probes = new ArrayList<>();
     Map<String, ProbeSpec> current = new LinkedHashMap<>();
-    for (String text : inputs) {
-      int eq = text.indexOf('=');
-      String name = eq < 0 ? "" : text.substring(0, eq).strip();
-      ProbeSpec spec = ProbeSpec.parse(eq < 0 ? text : text.substring(eq + 1));
+    for (OptionValues.Input in : inputs) {
+      String name = in.name();
+      ProbeSpec spec = in.spec();
       // A bare SPEC is a whole probe; named specs gather until a name repeats.
       if (!current.isEmpty()
           && (current.containsKey(name) || name.isEmpty() || current.containsKey(""))) {

@@ -51,9 +51,7 @@ public final class ReportOptions {
       PrintWriter err) {
     // With --json - stdout is the JSON alone: no text, no "written to" lines.
     boolean quiet = "-".equals(json);
-    if (quiet) {
-      out.println(new JsonRenderer().render(report));
-    } else {
+    if (!quiet) {
       out.print(new TextRenderer().render(report));
       if (json != null) {
         Options.write(Path.of(json), new JsonRenderer().render(report));
@@ -79,6 +77,11 @@ public final class ReportOptions {
       if (!quiet) {
         out.println("JUnit XML written to " + junit);
       }
+    }
+    // Last, so that a file that cannot be written leaves stdout holding the JSON error object
+    // alone rather than a report followed by an error.
+    if (quiet) {
+      out.println(new JsonRenderer().render(report));
     }
   }
 }

@@ -103,6 +103,14 @@ class LabelChecksTest {
             labelFile("background"));
     assertEquals("OFFSET", l.path("verdict").asText());
     assertEquals(1, l.path("pairs").get(0).path("offset").asInt());
+    JsonNode count = l.path("pairs").get(0).path("counts").get(0);
+    assertEquals(List.of(11, 10, 1, 0), ints(count, "names", "outputs", "start", "end"));
+    assertTrue(
+        count
+            .path("description")
+            .asText()
+            .startsWith("an extra name at the start ('background'): a background class"),
+        count.toString());
   }
 
   @Test
@@ -149,10 +157,107 @@ class LabelChecksTest {
     assertFalse(l.path("pairs").get(0).path("permutation").isNull());
   }
 
+  /**
+   * The training-order names with {@code edit} applied, written to {@code name} in the temp dir.
+   */
+  private String classesEdited(String name, java.util.function.UnaryOperator<List<String>> edit)
+      throws IOException {
+    List<String> names = Files.readAllLines(Path.of(labelFile("classes")));
+    Path f = dir.resolve(name);
+    Files.write(f, edit.apply(new ArrayList<>(names)));
+    return f.toString();
+  }
+
   @Test
-  void labelCountNoShiftExplainsIsAClearErrorWithExit2() throws IOException {
+  void lastNameMissingIsACountMismatchWithExit1NamingTheMissingName() throws IOException {
+    String nine = classesEdited("labels9.txt", n -> n.subList(0, 9));
+    JsonNode l =
+        labels(
+            ExitCodes.DIFFERENCE,
+            model("cnn.torchscript.pt"),
+            model("cnn.bn.onnx"),
+            labelFile("classes"),
+            nine);
+    assertEquals("COUNT_MISMATCH", l.path("verdict").asText());
+    JsonNode count = l.path("pairs").get(0).path("counts").get(0);
+    assertEquals("m1", count.path("model").asText());
+    assertEquals(List.of(9, 10, 0, -1), ints(count, "names", "outputs", "start", "end"));
+    assertEquals(
+        "the last name is missing (m0 calls output 9 'ostrich')",
+        count.path("description").asText());
+    // The file's lint agrees with the pair: no background guess.
+    String lint = l.path("lint").get(1).path("findings").get(0).path("message").asText();
+    assertTrue(lint.endsWith("the last name is missing (m0 calls output 9 'ostrich')"), lint);
+  }
+
+  @Test
+  void extraNameAtTheEndIsACountMismatchWithExit1NotConsistent() throws IOException {
+    String eleven =
+        classesEdited(
+            "labels11.txt",
+            n -> {
+              n.add("platypus");
+              return n;
+            });
+    CliRunner.Result r =
+        CliRunner.run(
+            "compare",
+            model("cnn.torchscript.pt"),
+            model("cnn.bn.onnx"),
+            "--labels",
+            labelFile("classes"),
+            "--labels",
+            eleven);
+    assertEquals(ExitCodes.DIFFERENCE, r.exitCode(), r.out() + r.err());
+    assertTrue(r.out().contains("labels: COUNT_MISMATCH"), r.out());
+    assertFalse(r.out().contains("CONSISTENT"), r.out());
+    assertTrue(
+        r.out()
+            .contains(
+                "labels11.txt has 11 names for the 10 outputs of m1: an extra name at the end"
+                    + " ('platypus')"),
+        r.out());
+    assertTrue(r.out().contains("labels11.txt line 11 'platypus' names no output of m1"), r.out());
+  }
+
+  @Test
+  void firstNameMissingIsAnOffsetWithExit1NamingTheNameNotABackgroundClass() throws IOException {
+    String nine = classesEdited("labels9.txt", n -> n.subList(1, 10));
+    JsonNode l =
+        labels(
+            ExitCodes.DIFFERENCE,
+            model("cnn.torchscript.pt"),
+            model("cnn.bn.onnx"),
+            labelFile("classes"),
+            nine);
+    assertEquals("OFFSET", l.path("verdict").asText());
+    JsonNode pair = l.path("pairs").get(0);
+    assertEquals(List.of(-1, 0), ints(pair.path("counts").get(0), "start", "end"));
+    assertTrue(pair.path("hint").asText().contains("Add 'tench' at the start"), pair.toString());
+    assertFalse(pair.path("hint").asText().contains("background"), pair.toString());
+  }
+
+  @Test
+  void labelFilesOfAnotherDatasetWithAnotherCountAreAMismatchWithExit1() throws IOException {
     Path three = dir.resolve("three.txt");
     Files.writeString(three, "cat\ndog\nbird\n");
+    JsonNode l =
+        labels(
+            ExitCodes.DIFFERENCE,
+            model("cnn.bn.onnx"),
+            model("cnn.keras.savedmodel"),
+            labelFile("classes"),
+            three.toString());
+    assertEquals("MISMATCH", l.path("verdict").asText());
+    String hint = l.path("pairs").get(0).path("hint").asText();
+    assertTrue(hint.startsWith("three.txt has 3 names for the 10 outputs of m1, and"), hint);
+    // The example shows two names that differ, never 'cat' vs 'cat'.
+    assertTrue(hint.contains("(e.g. output 0: 'cat' in three.txt, 'tench' in classes.txt)"), hint);
+  }
+
+  @Test
+  void unreadableLabelFileIsTheOnlyLabelProblemWithExit2() {
+    Path missing = dir.resolve("missing.txt");
     CliRunner.Result r =
         CliRunner.run(
             "compare",
@@ -161,10 +266,18 @@ class LabelChecksTest {
             "--labels",
             labelFile("classes"),
             "--labels",
-            three.toString());
+            missing.toString());
     assertEquals(ExitCodes.CANNOT_CHECK, r.exitCode(), r.out());
-    assertTrue(r.err().contains("three.txt"), r.err());
+    assertTrue(r.err().contains(missing.toString()), r.err());
     assertFalse(r.err().contains("\tat "), r.err());
+  }
+
+  private static List<Integer> ints(JsonNode n, String... fields) {
+    List<Integer> out = new ArrayList<>();
+    for (String f : fields) {
+      out.add(n.path(f).asInt());
+    }
+    return out;
   }
 
   @Test
@@ -196,6 +309,17 @@ class LabelChecksTest {
         CliRunner.run("labels", model("cnn.keras.savedmodel"), "--labels", labelFile("classes"));
     assertEquals(ExitCodes.MATCH, ok.exitCode(), ok.err());
     assertTrue(ok.out().contains("verdict: OK"), ok.out());
+  }
+
+  @Test
+  void labelsCommandOnAFileOneNameShortSaysTheLastNameIsMissingNotBackground() throws IOException {
+    String nine = classesEdited("labels9.txt", n -> n.subList(0, 9));
+    CliRunner.Result r = CliRunner.run("labels", model("cnn.bn.onnx"), "--labels", nine);
+    assertEquals(ExitCodes.DIFFERENCE, r.exitCode(), r.err());
+    assertTrue(
+        r.out().contains("so the last name is missing (output 9 has none); add it at the end"),
+        r.out());
+    assertFalse(r.out().contains("likely missing"), r.out());
   }
 
   @Test

@@ -9,6 +9,7 @@ import dev.portcheck.importers.api.Npy;
 import dev.portcheck.importers.api.PortcheckException;
 import dev.portcheck.importers.api.Tensor;
 import dev.portcheck.importers.api.TensorInfo;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
@@ -80,7 +81,16 @@ public final class Probes {
     for (int p = 0; p < count; p++) {
       slots.add(slot(models, p, options));
     }
-    return new Probes(List.copyOf(slots), List.copyOf(probes), models.size());
+    Probes prepared = new Probes(List.copyOf(slots), List.copyOf(probes), models.size());
+    // Samples are read once here so that one that does not fit is refused before any model runs.
+    for (Probe probe : probes) {
+      for (Slot s : slots) {
+        if (probe.specFor(s.position(), s.names()) instanceof ProbeSpec.NpyFile) {
+          prepared.generate(probe, s);
+        }
+      }
+    }
+    return prepared;
   }
 
   private static Slot slot(List<ModelView> models, int p, CompareOptions options) {
@@ -253,21 +263,7 @@ public final class Probes {
   private Tensor generate(Probe probe, Slot s) {
     ProbeSpec spec = probe.specFor(s.position(), s.names());
     if (spec instanceof ProbeSpec.NpyFile f) {
-      Tensor t = Npy.read(f.path());
-      if (s.shape() != null && Tensor.elementCount(s.shape()) != t.size()) {
-        throw PortcheckException.usage(
-            f.path()
-                + " holds "
-                + Arrays.toString(t.shape())
-                + " but input '"
-                + s.names().get(0)
-                + "' needs "
-                + Arrays.toString(s.shape())
-                + " (reference layout "
-                + s.refLayout()
-                + "); give a file of that shape.");
-      }
-      return s.shape() != null ? t.reshape(s.shape()) : t;
+      return fitted(f.path(), Npy.read(f.path()), s);
     }
     if (s.shape() == null) {
       throw PortcheckException.usage(
@@ -315,6 +311,133 @@ public final class Probes {
       data[i] = (float) rng.nextGaussian();
     }
     return Tensor.wrapFloats(DType.FLOAT32, s.shape(), data);
+  }
+
+  /**
+   * The sample {@code t} read from {@code file} as input {@code s} takes it. Its shape must be the
+   * input's, up to axes of size 1 (a sample saved without its batch axis): a sample that fits only
+   * by reordering its axes was saved in another layout, and one that fits only by its count would
+   * be fed as noise, so both are refused rather than reshaped.
+   */
+  private static Tensor fitted(Path file, Tensor t, Slot s) {
+    long[] want = s.shape();
+    if (want == null || Arrays.equals(t.shape(), want)) {
+      return t;
+    }
+    if (Arrays.equals(withoutUnitAxes(t.shape()), withoutUnitAxes(want))) {
+      return t.reshape(want);
+    }
+    throw misfit(file, t.shape(), s);
+  }
+
+  /**
+   * A sample that does not fit its input, refused (BAD_INPUT) with what would fit it: the
+   * transposition when its axes are the input's in another order, else the input's shape.
+   */
+  private static PortcheckException misfit(Path file, long[] shape, Slot s) {
+    long[] want = s.shape();
+    int[] perm = transposition(shape, want);
+    String refLayout = s.refLayout() == Layout.UNSPECIFIED ? "" : " (" + s.refLayout() + ")";
+    String guess = "";
+    if (perm != null && perm.length == 4 && want.length == 4) {
+      if (s.refLayout() == Layout.NCHW && Arrays.equals(perm, NHWC_TO_NCHW)) {
+        guess = " (NHWC?)";
+      } else if (s.refLayout() == Layout.NHWC && Arrays.equals(perm, NCHW_TO_NHWC)) {
+        guess = " (NCHW?)";
+      }
+    }
+    StringBuilder m =
+        new StringBuilder("probe ")
+            .append(file)
+            .append(" has shape ")
+            .append(Arrays.toString(shape))
+            .append(guess)
+            .append(" but input '")
+            .append(s.names().get(0))
+            .append("' of m0")
+            .append(refLayout)
+            .append(" takes ")
+            .append(Arrays.toString(want));
+    if (perm != null) {
+      m.append(": save it transposed (np.transpose(a, ").append(tuple(perm)).append(")");
+      if (shape.length != want.length) {
+        m.append(".reshape").append(tuple(want));
+      }
+      m.append(") or pass it in the model's layout.");
+    } else if (Tensor.elementCount(shape) == Tensor.elementCount(want)) {
+      m.append(
+          ": it holds as many values but in another arrangement, and reshaping it would feed"
+              + " noise; save the sample with the input's shape.");
+    } else {
+      m.append(
+          ": it holds "
+              + Tensor.elementCount(shape)
+              + " values where the input takes "
+              + Tensor.elementCount(want)
+              + "; save a sample of that shape.");
+    }
+    return PortcheckException.of(PortcheckException.Reason.BAD_INPUT, m.toString(), null);
+  }
+
+  /**
+   * The axes of {@code from} in the order that gives {@code to} (after dropping or adding axes of
+   * size 1), or null when no order does. Axes of equal size keep their order, the likeliest reading
+   * ({@code [1, 28, 28, 3]} to {@code [1, 3, 28, 28]} is {@code (0, 3, 1, 2)}). When the ranks
+   * differ, {@code from}'s unit axes come first and a reshape to {@code to} follows.
+   */
+  private static int[] transposition(long[] from, long[] to) {
+    boolean sameRank = from.length == to.length;
+    List<Integer> order = new ArrayList<>();
+    boolean[] used = new boolean[from.length];
+    if (!sameRank) {
+      for (int j = 0; j < from.length; j++) {
+        if (from[j] == 1) {
+          order.add(j);
+          used[j] = true;
+        }
+      }
+    }
+    for (long size : to) {
+      if (!sameRank && size == 1) {
+        continue;
+      }
+      int found = -1;
+      for (int j = 0; j < from.length && found < 0; j++) {
+        if (!used[j] && from[j] == size) {
+          found = j;
+        }
+      }
+      if (found < 0) {
+        return null;
+      }
+      used[found] = true;
+      order.add(found);
+    }
+    if (order.size() != from.length) {
+      return null;
+    }
+    int[] perm = order.stream().mapToInt(Integer::intValue).toArray();
+    boolean identity = true;
+    for (int i = 0; i < perm.length; i++) {
+      identity &= perm[i] == i;
+    }
+    // The identity means only unit axes differ, which needs no transposition.
+    return identity ? null : perm;
+  }
+
+  private static long[] withoutUnitAxes(long[] shape) {
+    return Arrays.stream(shape).filter(d -> d != 1).toArray();
+  }
+
+  /** Python's tuple notation: {@code (0, 3, 1, 2)}, {@code (5,)}. */
+  private static String tuple(int[] values) {
+    return tuple(Arrays.stream(values).asLongStream().toArray());
+  }
+
+  private static String tuple(long[] values) {
+    String inner = Arrays.toString(values);
+    inner = inner.substring(1, inner.length() - 1);
+    return "(" + inner + (values.length == 1 ? ",)" : ")");
   }
 
   /** The element count of an input, refused cleanly when no engine could take it. */

@@ -168,8 +168,8 @@ public final class BaselineFormat {
               + " is not a portcheck baseline (not JSON: "
               + e.getOriginalMessage()
               + "); create one with 'portcheck snapshot MODEL -o "
-              + file.getFileName()
-              + "'.");
+              + freshName(file)
+              + "' and pass that to --baseline.");
     } catch (IOException e) {
       throw PortcheckException.unreadable(file, e);
     }
@@ -233,8 +233,23 @@ public final class BaselineFormat {
             + " is not a portcheck baseline: "
             + what
             + ". Create a baseline with 'portcheck snapshot MODEL -o "
-            + file.getFileName()
-            + "'.");
+            + freshName(file)
+            + "' and pass that to --baseline.");
+  }
+
+  /**
+   * A baseline name beside {@code file} that does not exist yet: the suggestion must never be the
+   * file given, which is the user's label list or report, and which snapshot would overwrite.
+   */
+  private static Path freshName(Path file) {
+    Path name = file.getFileName();
+    String stem =
+        name == null ? "model" : name.toString().replaceFirst("(\\.baseline)?(\\.[^.]*)?$", "");
+    Path candidate = file.resolveSibling(stem + ".baseline.json");
+    for (int i = 2; Files.exists(candidate); i++) {
+      candidate = file.resolveSibling(stem + ".baseline-" + i + ".json");
+    }
+    return candidate;
   }
 
   private static Baseline parse(JsonNode root) {

@@ -18,13 +18,17 @@ import java.util.List;
  *   <li>{@link LabelVerdict#CONSISTENT}: every aligned output has the same name in both files (also
  *       when outputs are shifted or permuted and the label files follow);
  *   <li>{@link LabelVerdict#OFFSET}: the names line up once one file is shifted by k entries;
+ *   <li>{@link LabelVerdict#COUNT_MISMATCH}: the names line up as they are, but a file holds more
+ *       or fewer names than its model has outputs (names missing or to spare at the end);
  *   <li>{@link LabelVerdict#PERMUTED}: the outputs are reordered and the names do not follow;
  *   <li>{@link LabelVerdict#MISMATCH}: outputs agree index by index but are named differently;
  *   <li>{@link LabelVerdict#INCONCLUSIVE}: no alignment makes the outputs agree.
  * </ul>
  *
- * <p>A label file whose length differs from its model's output count and that no shift reconciles
- * with the other model's names is a {@link PortcheckException} (USAGE), not a verdict.
+ * <p>A label file whose length differs from its model's output count is always a finding, never a
+ * pass: each pair lists such files in {@link LabelPair#counts()} with the end where names are
+ * missing or to spare, as the names compared with the other model's show it; when no shift lines
+ * them up, the pair's verdict says how the names differ ({@link LabelVerdict#MISMATCH}).
  */
 public final class LabelChecker {
   /** Default absolute tolerance for comparing raw scores. */
@@ -65,8 +69,8 @@ public final class LabelChecker {
    * @param probeNames optional names of the probes (e.g. {@code ones}, {@code random}) for the
    *     examples; null to number them from 0
    * @param allPairs every pair instead of every model against the first
-   * @throws PortcheckException (USAGE) if fewer than two models are given, the score matrices are
-   *     empty, ragged or have different probe counts, or a label-count mismatch has no explanation
+   * @throws PortcheckException (USAGE) if fewer than two models are given, or the score matrices
+   *     are empty, ragged or have different probe counts
    */
   public LabelReport check(List<ScoredModel> models, List<String> probeNames, boolean allPairs) {
     if (models.size() < 2) {
@@ -80,30 +84,22 @@ public final class LabelChecker {
       validate(m, probes, models.get(0).id());
     }
     List<LabelPair> pairs = new ArrayList<>();
-    // A count mismatch is an error only if no pair explains it: with all pairs, a model whose
-    // file is off by one against the reference may also meet another broken file.
-    boolean[] explained = new boolean[models.size()];
-    PortcheckException[] errors = new PortcheckException[models.size()];
+    // Each file's lint says where its names are missing or to spare as the first pair located it.
+    LabelCount[] located = new LabelCount[models.size()];
     for (int i = 0; i < models.size(); i++) {
       for (int j = i + 1; j < models.size(); j++) {
         if (i != 0 && !allPairs) {
           continue;
         }
-        try {
-          pairs.add(new PairComparer(scores, models.get(i), models.get(j), probeNames).compare());
-          explained[i] = true;
-          explained[j] = true;
-        } catch (PairComparer.UnexplainedCount e) {
-          pairs.add(e.fallback);
-          errors[i] = errors[i] == null ? e.error : errors[i];
-          errors[j] = errors[j] == null ? e.error : errors[j];
+        LabelPair pair =
+            new PairComparer(scores, models.get(i), models.get(j), probeNames).compare();
+        pairs.add(pair);
+        for (LabelCount c : pair.counts()) {
+          int m = isOf(c, models.get(i)) ? i : j;
+          if (located[m] == null && c.located()) {
+            located[m] = c;
+          }
         }
-      }
-    }
-    for (int m = 0; m < models.size(); m++) {
-      ScoredModel sm = models.get(m);
-      if (errors[m] != null && !explained[m] && sm.labels().size() != sm.classes()) {
-        throw errors[m];
       }
     }
     LabelVerdict verdict = LabelVerdict.CONSISTENT;
@@ -111,10 +107,19 @@ public final class LabelChecker {
       verdict = verdict.worse(p.verdict());
     }
     List<LabelLintReport> lint = new ArrayList<>();
-    for (ScoredModel m : models) {
-      lint.add(LabelLint.lint(m.labels(), m.classes()));
+    for (int m = 0; m < models.size(); m++) {
+      ScoredModel sm = models.get(m);
+      lint.add(LabelLint.lint(sm.labels(), sm.classes(), located[m]));
     }
     return new LabelReport(verdict, pairs, models.stream().map(ScoredModel::id).toList(), lint);
+  }
+
+  /** Whether {@code c} describes {@code m}'s label file (ids alone may repeat in tests). */
+  private static boolean isOf(LabelCount c, ScoredModel m) {
+    return c.model().equals(m.id())
+        && c.file().equals(m.labels().source())
+        && c.names() == m.labels().size()
+        && c.outputs() == m.classes();
   }
 
   /** Compares two models; {@code first} is the reference. */

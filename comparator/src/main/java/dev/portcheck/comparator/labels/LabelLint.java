@@ -28,6 +28,20 @@ public final class LabelLint {
    * @throws PortcheckException (USAGE) if {@code outputs} is not positive
    */
   public static LabelLintReport lint(LabelFile labels, int outputs) {
+    return lint(labels, outputs, null);
+  }
+
+  /**
+   * Lints {@code labels} for a classifier with {@code outputs} classes, saying where names are
+   * missing or to spare as {@code located} found it.
+   *
+   * @param located this file's count difference as a comparison with another model's label file
+   *     located it (see {@link LabelPair#counts()}), or null to judge the file on its own: then
+   *     names are taken to start at output 0 unless the file itself says otherwise (a leading
+   *     background entry; 1000 names for 1001 outputs, TF-slim's ImageNet layout)
+   * @throws PortcheckException (USAGE) if {@code outputs} is not positive
+   */
+  public static LabelLintReport lint(LabelFile labels, int outputs, LabelCount located) {
     if (outputs <= 0) {
       throw PortcheckException.usage(
           labels.source()
@@ -36,7 +50,7 @@ public final class LabelLint {
               + " outputs; the classifier output's last dimension must be positive.");
     }
     List<LabelFinding> findings = new ArrayList<>();
-    count(labels, outputs, findings);
+    count(labels, outputs, located, findings);
     blanks(labels, findings);
     duplicates(labels, findings);
     sorted(labels, findings);
@@ -53,7 +67,11 @@ public final class LabelLint {
     return n.equals("background") || n.equals("unused background");
   }
 
-  private static void count(LabelFile labels, int outputs, List<LabelFinding> out) {
+  /** ImageNet's class count: TF-slim models have one more output, background, at index 0. */
+  private static final int IMAGENET_CLASSES = 1000;
+
+  private static void count(
+      LabelFile labels, int outputs, LabelCount located, List<LabelFinding> out) {
     int names = labels.size();
     String file = labels.fileName();
     boolean backgroundFirst = names > 0 && isBackground(labels.names().get(0));
@@ -73,35 +91,42 @@ public final class LabelLint {
       }
       return;
     }
+    String head = file + " has " + names + " names but the model has " + outputs + " outputs: ";
     String msg;
-    if (outputs > names) {
+    if (located != null && located.located() && located.names() == names) {
+      msg = head + located.description();
+    } else if (outputs > names) {
       int k = outputs - names;
       msg =
-          file
-              + " has "
-              + names
-              + " names but the model has "
-              + outputs
-              + " outputs: "
-              + (k == 1
-                  ? "a leading 'background' class is likely missing (TF-slim models), which puts"
-                      + " every name off by one; add 'background' as the first line"
-                  : k
-                      + " outputs have no name. If they are leading (background or unused"
-                      + " classes), every name is off by "
+          head
+              + (k == 1 && names == IMAGENET_CLASSES
+                  ? "1000 names for 1001 outputs is TF-slim's ImageNet layout, so a leading"
+                      + " 'background' class is likely missing, which puts every name off by one;"
+                      + " add 'background' as the first line"
+                  : "names are read from output 0, so "
+                      + (k == 1
+                          ? "the last name is missing (output " + (outputs - 1) + " has none)"
+                          : "the last "
+                              + k
+                              + " names are missing (outputs "
+                              + names
+                              + "-"
+                              + (outputs - 1)
+                              + " have none)")
+                      + "; add "
+                      + (k == 1 ? "it" : "them")
+                      + " at the end. If the model instead has "
+                      + (k == 1 ? "a leading class" : k + " leading classes")
+                      + " the file leaves out (TF-slim's 'background'), every name is off by "
                       + k
                       + ": add "
-                      + k
-                      + " placeholder lines at the top; if trailing, add them at the end");
+                      + (k == 1 ? "a line" : k + " lines")
+                      + " at the top. 'portcheck compare --labels' with the original model and"
+                      + " its label file tells which");
     } else {
       int k = names - outputs;
       msg =
-          file
-              + " has "
-              + names
-              + " names but the model has "
-              + outputs
-              + " outputs: "
+          head
               + (backgroundFirst
                   ? "its first entry '"
                       + labels.names().get(0)
@@ -110,11 +135,17 @@ public final class LabelLint {
                       + k
                       + "; remove the first "
                       + (k == 1 ? "line" : k + " lines")
-                  : "it may belong to another model. If the "
+                  : "names are read from output 0, so "
+                      + (k == 1 ? "an extra name at the end (" : k + " extra names at the end (")
+                      + NameShift.quoted(labels.names().subList(outputs, names))
+                      + ") names no output; remove "
+                      + (k == 1 ? "it" : "them")
+                      + ", or check that the file belongs to this model. If the extra "
+                      + (k == 1 ? "name is" : "names are")
+                      + " at the start instead, every name is off by "
                       + k
-                      + " extra names are at the end the others still line up; if at the start,"
-                      + " every name is off by "
-                      + k);
+                      + "; 'portcheck compare --labels' with the original model and its label"
+                      + " file tells which");
     }
     out.add(new LabelFinding(Severity.ERROR, Kind.COUNT, msg));
   }

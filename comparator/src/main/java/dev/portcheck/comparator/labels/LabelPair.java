@@ -20,6 +20,8 @@ import java.util.Objects;
  * @param hint what happened and how to fix it, in one or two sentences
  * @param examples at most three concrete cases, e.g. {@code probe 3: m0 says 'tabby cat', m1 says
  *     'tench'}
+ * @param counts the label files of the two whose length differs from their model's output count,
+ *     with where the names are missing or to spare; empty when both fit their models
  */
 public record LabelPair(
     List<String> models,
@@ -27,7 +29,8 @@ public record LabelPair(
     Integer offset,
     List<Integer> permutation,
     String hint,
-    List<String> examples) {
+    List<String> examples,
+    List<LabelCount> counts) {
   /** Copies the lists; {@code offset} and {@code permutation} may be null. */
   public LabelPair {
     models = List.copyOf(models);
@@ -35,9 +38,24 @@ public record LabelPair(
     permutation = permutation == null ? null : List.copyOf(permutation);
     Objects.requireNonNull(hint, "hint");
     examples = List.copyOf(examples);
+    counts = List.copyOf(counts);
   }
 
-  /** A JSON-ready view: {@code {models, verdict, offset, permutation, hint, examples}}. */
+  /** A pair whose label files both fit their models' output counts. */
+  public LabelPair(
+      List<String> models,
+      LabelVerdict verdict,
+      Integer offset,
+      List<Integer> permutation,
+      String hint,
+      List<String> examples) {
+    this(models, verdict, offset, permutation, hint, examples, List.of());
+  }
+
+  /**
+   * A JSON-ready view: {@code {models, verdict, offset, permutation, hint, examples, counts:
+   * [{model, file, names, outputs, start, end, description}]}}.
+   */
   public Map<String, Object> toMap() {
     Map<String, Object> m = new LinkedHashMap<>();
     m.put("models", new ArrayList<>(models));
@@ -46,6 +64,7 @@ public record LabelPair(
     m.put("permutation", permutation == null ? null : new ArrayList<>(permutation));
     m.put("hint", hint);
     m.put("examples", new ArrayList<>(examples));
+    m.put("counts", counts.stream().map(LabelCount::toMap).toList());
     return m;
   }
 }

@@ -1,8 +1,9 @@
 package dev.portcheck.comparator.labels;
 
+import dev.portcheck.comparator.labels.NameShift.CountText;
 import dev.portcheck.comparator.labels.OutputAligner.Alignment;
 import dev.portcheck.comparator.labels.OutputAligner.Kind;
-import dev.portcheck.importers.api.PortcheckException;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashSet;
@@ -25,67 +26,40 @@ final class PairComparer {
     this.probes = new ProbeNames(scores, a, b, probeNames);
   }
 
-  /**
-   * A label-count mismatch that no shift explains for this pair; {@link LabelChecker} decides
-   * whether it is an error (no other pair explains it either) or this pair's {@code fallback}.
-   */
-  static final class UnexplainedCount extends RuntimeException {
-    private static final long serialVersionUID = 1L;
-    final transient PortcheckException error;
-    final transient LabelPair fallback;
-
-    UnexplainedCount(PortcheckException error, LabelPair fallback) {
-      super(error.getMessage(), null, false, false);
-      this.error = error;
-      this.fallback = fallback;
-    }
-  }
-
-  /**
-   * Judges the pair.
-   *
-   * @throws UnexplainedCount if a label file's length differs from its model's outputs and no shift
-   *     lines its names up with the other model's
-   */
+  /** Judges the pair; a label file whose length is off is a verdict, never an exception. */
   LabelPair compare() {
     String nonFinite = nonFinite(a);
     if (nonFinite == null) {
       nonFinite = nonFinite(b);
     }
     if (nonFinite != null) {
-      return pair(
-          LabelVerdict.INCONCLUSIVE,
-          null,
-          null,
-          nonFinite + ": labels cannot be compared; fix the numeric problem first",
-          List.of());
+      return withCounts(
+          pair(
+              LabelVerdict.INCONCLUSIVE,
+              null,
+              null,
+              nonFinite + ": labels cannot be compared; fix the numeric problem first",
+              List.of()),
+          byPosition());
     }
     OutputAligner aligner = new OutputAligner(scores, a.scores(), b.scores());
     Alignment al = aligner.find();
     if (al == null) {
-      return unaligned(aligner.ambiguity(), aligner.sameScoresReordered());
+      return withCounts(
+          unaligned(aligner.ambiguity(), aligner.sameScoresReordered()), byPosition());
     }
     List<int[]> pairs = al.pairs();
-    if (namesAgree(pairs)) {
-      return consistent(al, pairs);
+    NameShift names = new NameShift(a, b, pairs);
+    NameShift.Shift shift = names.find();
+    List<CountText> counts = names.counts(shift);
+    if (shift == null) {
+      return unexplained(
+          al.kind() == Kind.PERMUTATION ? permuted(al, pairs) : mismatch(al, pairs), counts);
     }
-    for (ScoredModel x : blameOrder()) {
-      Integer s = labelShift(x, pairs);
-      if (s != null) {
-        return offset(x, s, al, pairs);
-      }
+    if (shift.s() != 0) {
+      return offset(shift.x(), shift.s(), al, pairs, names, counts);
     }
-    if (a.labels().size() != a.classes() || b.labels().size() != b.classes()) {
-      throw new UnexplainedCount(
-          unexplainedCount(pairs),
-          pair(
-              LabelVerdict.MISMATCH,
-              null,
-              null,
-              unexplainedCount(pairs).getMessage(),
-              probes.examples(pairs)));
-    }
-    return al.kind() == Kind.PERMUTATION ? permuted(al, pairs) : mismatch(al, pairs);
+    return counts.isEmpty() ? consistent(al) : countMismatch(al, pairs, counts);
   }
 
   // ---- verdicts ----------------------------------------------------------------------------
@@ -142,7 +116,7 @@ final class PairComparer {
         disagreements);
   }
 
-  private LabelPair consistent(Alignment al, List<int[]> pairs) {
+  private LabelPair consistent(Alignment al) {
     StringBuilder h = new StringBuilder();
     switch (al.kind()) {
       case IDENTITY ->
@@ -157,15 +131,8 @@ final class PairComparer {
               .append(b.labels().fileName())
               .append(" is reordered the same way, so every class keeps its name");
     }
-    long unnamed =
-        pairs.stream().filter(p -> a.nameOf(p[0]) == null && b.nameOf(p[1]) == null).count();
-    if (unnamed > 0) {
-      h.append("; ").append(unnamed).append(" shared output(s) have no name in either file");
-    }
     h.append('.');
     appendRanksNote(h, al);
-    appendCountNote(h, a);
-    appendCountNote(h, b);
     return pair(
         LabelVerdict.CONSISTENT,
         null,
@@ -174,42 +141,68 @@ final class PairComparer {
         List.of());
   }
 
-  private LabelPair offset(ScoredModel x, int s, Alignment al, List<int[]> pairs) {
+  private LabelPair offset(
+      ScoredModel x,
+      int s,
+      Alignment al,
+      List<int[]> pairs,
+      NameShift names,
+      List<CountText> counts) {
     ScoredModel other = x == a ? b : a;
     int k = Math.abs(s);
     LabelFile f = x.labels();
-    String counts = f.size() + " names for " + x.classes() + " outputs";
+    String sizes = f.size() + " names for " + x.classes() + " outputs";
+    String entries = k == 1 ? "entry" : "entries";
     StringBuilder h = new StringBuilder("every name ").append(x.id()).append(" reports is off by ");
     h.append(k).append(" compared with ").append(other.id()).append(": ");
     if (s < 0) {
       h.append(f.fileName())
           .append(" (")
-          .append(counts)
+          .append(sizes)
           .append(") lacks ")
           .append(k)
-          .append(" leading entr")
-          .append(k == 1 ? "y" : "ies")
+          .append(" leading ")
+          .append(entries)
           .append(" that ")
           .append(x.id())
           .append("'s outputs have, so output i+")
           .append(k)
           .append(" is the class at ")
-          .append(f.position(0).startsWith("line") ? "line i+1" : "index i")
-          .append(" (typically a background class at output 0, as in TF-slim models). Add ")
-          .append(k)
-          .append(" leading entr")
-          .append(k == 1 ? "y" : "ies")
-          .append(" (e.g. 'background') to ")
-          .append(f.fileName())
-          .append('.');
+          .append(f.position(0).startsWith("line") ? "line i+1" : "index i");
+      // The evidence decides what is missing: a name the other model gives the same output, or
+      // (when the other model has no such output) a leading class such as TF-slim's background.
+      List<String> missing = names.otherNames(x, 0, k);
+      if (missing == null) {
+        h.append(" (")
+            .append(x.id())
+            .append("'s first ")
+            .append(k == 1 ? "output has" : k + " outputs have")
+            .append(" no counterpart in ")
+            .append(other.id())
+            .append(": a background class, as in TF-slim models). Add ")
+            .append(k)
+            .append(" leading ")
+            .append(entries)
+            .append(" (e.g. 'background') to ");
+      } else {
+        h.append(" (")
+            .append(other.id())
+            .append(" calls ")
+            .append(k == 1 ? "output 0 " : "outputs 0-" + (k - 1) + " ")
+            .append(NameShift.quoted(missing))
+            .append("). Add ")
+            .append(NameShift.quoted(missing))
+            .append(" at the start of ");
+      }
+      h.append(f.fileName()).append('.');
     } else {
       h.append(f.fileName())
           .append(" (")
-          .append(counts)
+          .append(sizes)
           .append(") has ")
           .append(k)
-          .append(" extra leading entr")
-          .append(k == 1 ? "y" : "ies")
+          .append(" extra leading ")
+          .append(entries)
           .append(" (")
           .append(quoted(f.names().subList(0, Math.min(k, Math.min(3, f.size())))))
           .append(") that ")
@@ -227,8 +220,129 @@ final class PairComparer {
     if (al.kind() == Kind.LEADING || al.kind() == Kind.TRAILING) {
       h.append(" Outputs agree after a shift: ").append(extraOutputs(al)).append('.');
     }
+    // The shifted file's leading difference is told above; anything else about counts follows.
+    List<CountText> rest =
+        counts.stream().filter(c -> c.model() != x || c.count().end() != 0).toList();
+    if (!rest.isEmpty()) {
+      h.append(' ').append(countSentences(rest, ": ")).append(' ').append(fixes(rest));
+    }
     appendRanksNote(h, al);
-    return pair(LabelVerdict.OFFSET, k, null, h.toString(), probes.examples(pairs));
+    return pair(LabelVerdict.OFFSET, k, null, h.toString(), probes.examples(pairs), counts);
+  }
+
+  private LabelPair countMismatch(Alignment al, List<int[]> pairs, List<CountText> counts) {
+    StringBuilder h = new StringBuilder(countSentences(counts, ": "));
+    h.append(" Otherwise the names line up with ")
+        .append(
+            counts.size() == 2 ? "each other" : (counts.get(0).model() == a ? b : a).id() + "'s")
+        .append(" position by position. ")
+        .append(fixes(counts));
+    if (al.kind() == Kind.LEADING || al.kind() == Kind.TRAILING) {
+      h.append(" Outputs agree after a shift: ").append(extraOutputs(al)).append('.');
+    }
+    appendRanksNote(h, al);
+    List<String> examples = new ArrayList<>(probes.examples(pairs));
+    for (CountText c : counts) {
+      ScoredModel m = c.model();
+      // An extra trailing name is never a probe's winner: show where it is instead.
+      for (int i = m.classes(); i < m.labels().size() && examples.size() < 3; i++) {
+        examples.add(
+            m.labels().fileName()
+                + " "
+                + m.labels().position(i)
+                + " '"
+                + m.labels().names().get(i)
+                + "' names no output of "
+                + m.id()
+                + " (it has "
+                + m.classes()
+                + ")");
+      }
+    }
+    return pair(
+        LabelVerdict.COUNT_MISMATCH,
+        null,
+        al.kind() == Kind.PERMUTATION ? boxed(al.map()) : null,
+        h.toString(),
+        examples,
+        counts);
+  }
+
+  /** A verdict made on outputs that could not be matched, with what the names alone show. */
+  private LabelPair withCounts(LabelPair p, List<CountText> counts) {
+    if (counts.isEmpty()) {
+      return p;
+    }
+    String count =
+        countSentences(counts, ": ")
+            + " (the names compared position by position, as the outputs could not be matched). "
+            + fixes(counts);
+    if (p.verdict() == LabelVerdict.CONSISTENT || p.verdict() == LabelVerdict.INCONCLUSIVE) {
+      return pair(
+          LabelVerdict.COUNT_MISMATCH,
+          null,
+          p.permutation(),
+          count + " Apart from that, " + p.hint(),
+          p.examples(),
+          counts);
+    }
+    return pair(
+        p.verdict(), p.offset(), p.permutation(), p.hint() + " " + count, p.examples(), counts);
+  }
+
+  /** A mismatch or permutation where a file's length is off too and no shift explains it. */
+  private LabelPair unexplained(LabelPair p, List<CountText> counts) {
+    if (counts.isEmpty()) {
+      return p;
+    }
+    return pair(
+        p.verdict(),
+        p.offset(),
+        p.permutation(),
+        countSentences(counts, ", and ")
+            + " Check that each label file belongs to its model. Moreover, "
+            + p.hint(),
+        p.examples(),
+        counts);
+  }
+
+  /** Sentences such as "l9.txt has 9 names for the 10 outputs of m1: the last name is missing". */
+  private static String countSentences(List<CountText> counts, String joiner) {
+    List<String> out = new ArrayList<>();
+    for (CountText c : counts) {
+      LabelCount n = c.count();
+      Path f = n.file().getFileName();
+      out.add(
+          (f == null ? n.file() : f)
+              + " has "
+              + n.names()
+              + " names for the "
+              + n.outputs()
+              + " outputs of "
+              + n.model()
+              + joiner
+              + n.description()
+              + ".");
+    }
+    return String.join(" ", out);
+  }
+
+  private static String fixes(List<CountText> counts) {
+    return String.join(
+        " ", counts.stream().map(CountText::fix).filter(f -> f != null && !f.isEmpty()).toList());
+  }
+
+  /** The count differences seen from the names alone, position by position. */
+  private List<CountText> byPosition() {
+    if (NameShift.fits(a) && NameShift.fits(b)) {
+      return List.of();
+    }
+    List<int[]> same = new ArrayList<>();
+    for (int i = 0; i < Math.min(a.classes(), b.classes()); i++) {
+      same.add(new int[] {i, i});
+    }
+    NameShift names = new NameShift(a, b, same);
+    return names.counts(names.find());
   }
 
   private LabelPair permuted(Alignment al, List<int[]> pairs) {
@@ -322,110 +436,6 @@ final class PairComparer {
     return pair(LabelVerdict.MISMATCH, null, null, h.toString(), probes.examples(pairs));
   }
 
-  private PortcheckException unexplainedCount(List<int[]> pairs) {
-    List<String> files = new ArrayList<>();
-    for (ScoredModel m : List.of(a, b)) {
-      if (m.labels().size() != m.classes()) {
-        files.add(
-            m.labels().source()
-                + " has "
-                + m.labels().size()
-                + " names for the "
-                + m.classes()
-                + " outputs of "
-                + m.id());
-      }
-    }
-    int max = maxShift();
-    int[] p = pairs.get(0);
-    return PortcheckException.usage(
-        String.join("; ", files)
-            + ", and no shift explains it: over the "
-            + pairs.size()
-            + " outputs the two models share, the names of "
-            + a.id()
-            + " ("
-            + a.labels().fileName()
-            + ") and "
-            + b.id()
-            + " ("
-            + b.labels().fileName()
-            + ") do not line up as they are nor shifted by 1"
-            + (max > 1 ? " to " + max : "")
-            + " entries either way (e.g. shared output "
-            + p[0]
-            + ": "
-            + a.shownName(p[0])
-            + " vs "
-            + b.shownName(p[1])
-            + "). Check that each label file belongs to its model.");
-  }
-
-  // ---- names -------------------------------------------------------------------------------
-
-  private boolean namesAgree(List<int[]> pairs) {
-    for (int[] p : pairs) {
-      if (!Objects.equals(a.nameOf(p[0]), b.nameOf(p[1]))) {
-        return false;
-      }
-    }
-    return true;
-  }
-
-  /** The model whose label file is more likely wrong comes first: the one whose count is off. */
-  private List<ScoredModel> blameOrder() {
-    boolean aOff = a.labels().size() != a.classes();
-    boolean bOff = b.labels().size() != b.classes();
-    if (aOff && !bOff) {
-      return List.of(a);
-    }
-    if (bOff && !aOff) {
-      return List.of(b);
-    }
-    return List.of(b, a);
-  }
-
-  private int maxShift() {
-    int m = 1;
-    m = Math.max(m, Math.abs(a.labels().size() - a.classes()));
-    m = Math.max(m, Math.abs(b.labels().size() - b.classes()));
-    m = Math.max(m, Math.abs(a.labels().size() - b.labels().size()));
-    return Math.max(m, Math.abs(a.classes() - b.classes()));
-  }
-
-  /**
-   * The smallest non-zero s such that x's entry {@code c+s} names x's output c as the other model
-   * names it, over all shared outputs but the |s| that fall off the file; null if none.
-   */
-  private Integer labelShift(ScoredModel x, List<int[]> pairs) {
-    int max = maxShift();
-    for (int d = 1; d <= max; d++) {
-      for (int s : new int[] {-d, d}) {
-        if (shiftWorks(x, s, pairs)) {
-          return s;
-        }
-      }
-    }
-    return null;
-  }
-
-  private boolean shiftWorks(ScoredModel x, int s, List<int[]> pairs) {
-    int covered = 0;
-    for (int[] p : pairs) {
-      int cx = x == a ? p[0] : p[1];
-      String other = x == a ? b.nameOf(p[1]) : a.nameOf(p[0]);
-      String mine = x.nameOf(cx + s);
-      if (mine == null || other == null) {
-        continue;
-      }
-      if (!mine.equals(other)) {
-        return false;
-      }
-      covered++;
-    }
-    return covered >= Math.max(2, pairs.size() - Math.abs(s));
-  }
-
   // ---- helpers -----------------------------------------------------------------------------
 
   private String extraOutputs(Alignment al) {
@@ -461,20 +471,6 @@ final class PairComparer {
     }
   }
 
-  private static void appendCountNote(StringBuilder h, ScoredModel m) {
-    if (m.labels().size() != m.classes()) {
-      h.append(" Note: ")
-          .append(m.labels().fileName())
-          .append(" has ")
-          .append(m.labels().size())
-          .append(" names for the ")
-          .append(m.classes())
-          .append(" outputs of ")
-          .append(m.id())
-          .append(" (see the label lint).");
-    }
-  }
-
   private static String nonFinite(ScoredModel m) {
     float[][] s = m.scores();
     for (int p = 0; p < s.length; p++) {
@@ -503,6 +499,23 @@ final class PairComparer {
 
   private LabelPair pair(
       LabelVerdict v, Integer offset, List<Integer> perm, String hint, List<String> examples) {
-    return new LabelPair(List.of(a.id(), b.id()), v, offset, perm, hint, examples);
+    return pair(v, offset, perm, hint, examples, List.of());
+  }
+
+  private LabelPair pair(
+      LabelVerdict v,
+      Integer offset,
+      List<Integer> perm,
+      String hint,
+      List<String> examples,
+      List<CountText> counts) {
+    return new LabelPair(
+        List.of(a.id(), b.id()),
+        v,
+        offset,
+        perm,
+        hint,
+        examples,
+        counts.stream().map(CountText::count).toList());
   }
 }

@@ -1,13 +1,12 @@
 package dev.portcheck.comparator.labels;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
-import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.portcheck.importers.api.PortcheckException;
 import dev.portcheck.importers.api.Tensor;
 import dev.portcheck.importers.api.testing.Fixtures;
 import java.util.ArrayList;
@@ -163,19 +162,38 @@ class LabelCheckerFixtureTest {
   }
 
   @Test
-  void backgroundModelWithSortedFileIsAnErrorNoShiftExplains() {
+  void backgroundModelWithSortedFileIsAMismatchWhoseCountNoShiftExplains() {
     String bg = "models/cnn/cnn.background.bn.onnx";
-    PortcheckException e =
-        assertThrows(
-            PortcheckException.class,
-            () -> checker.compare(truth(bg), scored(bg, labelFile("sorted"))));
-    assertEquals(PortcheckException.Reason.USAGE, e.reason());
+    LabelPair p = checker.compare(truth(bg), scored(bg, labelFile("sorted")));
+    assertEquals(LabelVerdict.MISMATCH, p.verdict());
     assertTrue(
-        e.getMessage()
-            .contains(
-                "classes_sorted.txt has 10 names for the 11 outputs of cnn.background.bn.onnx"),
-        e.getMessage());
-    assertTrue(e.getMessage().contains("no shift explains it"), e.getMessage());
+        p.hint()
+            .startsWith(
+                "classes_sorted.txt has 10 names for the 11 outputs of cnn.background.bn.onnx, and"
+                    + " its names line up with"),
+        p.hint());
+    assertTrue(p.hint().contains("neither as they are nor shifted"), p.hint());
+    assertEquals(1, p.counts().size());
+    assertFalse(p.counts().get(0).located());
+  }
+
+  @Test
+  void trainingOrderFileOnTheBackgroundModelLocatesTheMissingNameAtTheStart() {
+    // The evidence here is the model: output 0 of the 11-output model has no counterpart in its
+    // clean 10-output twin, so the missing name is a leading background class.
+    String bg = "models/cnn/cnn.background.torchscript.pt";
+    LabelPair p =
+        checker.compare(scored(twin(bg), labelFile("classes")), scored(bg, labelFile("classes")));
+    assertEquals(LabelVerdict.OFFSET, p.verdict());
+    LabelCount c = p.counts().get(0);
+    assertEquals(List.of(-1, 0), List.of(c.start(), c.end()));
+    assertTrue(
+        c.description()
+            .startsWith(
+                "the first name is missing: cnn.background.torchscript.pt's output 0 has no"
+                    + " counterpart in"),
+        c.description());
+    assertTrue(c.description().contains("background"), c.description());
   }
 
   @Test

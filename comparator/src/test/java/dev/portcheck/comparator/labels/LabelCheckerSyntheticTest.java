@@ -157,6 +157,11 @@ class LabelCheckerSyntheticTest {
     assertTrue(
         p.hint().contains("has 1 extra leading entry ('background') that m1's outputs do not have"),
         p.hint());
+    assertEquals(
+        "an extra name at the start ('background'): a background class m1's outputs do not have,"
+            + " so every name is off by 1",
+        p.counts().get(0).description());
+    assertEquals(List.of(1, 0), List.of(p.counts().get(0).start(), p.counts().get(0).end()));
   }
 
   @Test
@@ -179,16 +184,93 @@ class LabelCheckerSyntheticTest {
   }
 
   @Test
-  void trailingUnnamedOutputKeepsNamesInPlaceAndIsConsistent() {
+  void trailingOutputWithoutANameIsACountMismatchWhoseLastNameIsMissing() {
     float[][] tail = withExtra(S, 1, false, -5f);
     LabelPair p = checker.compare(ref(), model("m1", tail, "classes.txt", NAMES));
-    assertEquals(LabelVerdict.CONSISTENT, p.verdict());
+    assertEquals(LabelVerdict.COUNT_MISMATCH, p.verdict());
+    assertEquals(1, p.counts().size(), p.counts().toString());
+    LabelCount c = p.counts().get(0);
+    assertEquals(
+        List.of("m1", 10, 11, 0, -1),
+        List.of(c.model(), c.names(), c.outputs(), c.start(), c.end()));
+    assertEquals(
+        "the last name is missing: m1's output 10 has no name and no counterpart in m0",
+        c.description());
     assertTrue(
         p.hint()
             .contains(
                 "m1 has 1 extra trailing output, index 10, which its label file calls <output 10 has no name>"),
         p.hint());
-    assertTrue(p.hint().contains("classes.txt has 10 names for the 11 outputs of m1"), p.hint());
+  }
+
+  @Test
+  void extraNameAtTheEndIsACountMismatchThatNamesIt() {
+    List<String> eleven = new ArrayList<>(NAMES);
+    eleven.add("platypus");
+    LabelPair p = checker.compare(ref(), model("m1", S, "labels11.txt", eleven));
+    assertEquals(LabelVerdict.COUNT_MISMATCH, p.verdict());
+    LabelCount c = p.counts().get(0);
+    assertEquals(List.of(11, 10, 0, 1), List.of(c.names(), c.outputs(), c.start(), c.end()));
+    assertEquals("an extra name at the end ('platypus'), naming no output of m1", c.description());
+    assertTrue(
+        p.hint()
+            .startsWith(
+                "labels11.txt has 11 names for the 10 outputs of m1: an extra name at the end"),
+        p.hint());
+    assertTrue(p.hint().contains("Remove the last line of labels11.txt"), p.hint());
+    assertEquals(
+        List.of("labels11.txt line 11 'platypus' names no output of m1 (it has 10)"), p.examples());
+  }
+
+  @Test
+  void lastNameMissingIsACountMismatchNamingTheMissingNameNotABackgroundClass() {
+    LabelReport r =
+        checker.check(List.of(ref(), model("m1", S, "labels9.txt", NAMES.subList(0, 9))));
+    LabelPair p = r.pairs().get(0);
+    assertEquals(LabelVerdict.COUNT_MISMATCH, p.verdict());
+    LabelCount c = p.counts().get(0);
+    assertEquals(List.of(0, -1), List.of(c.start(), c.end()));
+    assertEquals("the last name is missing (m0 calls output 9 'ostrich')", c.description());
+    assertTrue(p.hint().contains("Add 'ostrich' at the end of labels9.txt."), p.hint());
+    assertTrue(!p.hint().contains("background"), p.hint());
+    // The label file's lint says the same as the pair, not a guess.
+    LabelFinding f = r.lint().get(1).findings().get(0);
+    assertEquals(
+        "labels9.txt has 9 names but the model has 10 outputs: the last name is missing (m0 calls"
+            + " output 9 'ostrich')",
+        f.message());
+  }
+
+  @Test
+  void firstNameMissingOnTheSameOutputsIsAnOffsetNamingTheMissingName() {
+    LabelPair p = checker.compare(ref(), model("m1", S, "labels9.txt", NAMES.subList(1, 10)));
+    assertEquals(LabelVerdict.OFFSET, p.verdict());
+    assertEquals(1, p.offset());
+    LabelCount c = p.counts().get(0);
+    assertEquals(List.of(-1, 0), List.of(c.start(), c.end()));
+    assertEquals(
+        "the first name is missing (m0 calls output 0 'tench'), so every name is off by 1",
+        c.description());
+    assertTrue(
+        p.hint().contains("(m0 calls output 0 'tench'). Add 'tench' at the start of labels9.txt."),
+        p.hint());
+    assertTrue(!p.hint().contains("background"), p.hint());
+  }
+
+  @Test
+  void bothFilesOffAtTheEndAreOneCountMismatchListingBoth() {
+    List<String> eleven = new ArrayList<>(NAMES);
+    eleven.add("platypus");
+    LabelPair p =
+        checker.compare(
+            model("m0", S, "labels9.txt", NAMES.subList(0, 9)),
+            model("m1", S, "labels11.txt", eleven));
+    assertEquals(LabelVerdict.COUNT_MISMATCH, p.verdict());
+    assertEquals(
+        List.of("m0", "m1"), p.counts().stream().map(LabelCount::model).toList(), p.toString());
+    assertEquals(-1, p.counts().get(0).end());
+    assertEquals(1, p.counts().get(1).end());
+    assertTrue(p.hint().contains("line up with each other position by position"), p.hint());
   }
 
   @Test
@@ -239,20 +321,23 @@ class LabelCheckerSyntheticTest {
   }
 
   @Test
-  void countMismatchNoShiftExplainsIsAUsageErrorNamingFileAndCounts() {
+  void countMismatchNoShiftExplainsIsAMismatchNamingFileCountsAndTwoDifferentNames() {
     List<String> other = new ArrayList<>();
     for (int i = 0; i < 12; i++) {
       other.add("cifar class " + i);
     }
-    PortcheckException e =
-        assertThrows(
-            PortcheckException.class,
-            () -> checker.compare(ref(), model("m1", S, "cifar.txt", other)));
-    assertEquals(PortcheckException.Reason.USAGE, e.reason());
+    LabelPair p = checker.compare(ref(), model("m1", S, "cifar.txt", other));
+    assertEquals(LabelVerdict.MISMATCH, p.verdict());
     assertTrue(
-        e.getMessage().startsWith("cifar.txt has 12 names for the 10 outputs of m1, and no shift"),
-        e.getMessage());
-    assertTrue(e.getMessage().contains("nor shifted by 1 to 2 entries either way"), e.getMessage());
+        p.hint()
+            .startsWith(
+                "cifar.txt has 12 names for the 10 outputs of m1, and its names line up with m0's"
+                    + " (classes.txt) neither as they are nor shifted by 1 to 2 entries either way"
+                    + " (e.g. output 0: 'cifar class 0' in cifar.txt, 'tench' in classes.txt)."),
+        p.hint());
+    LabelCount c = p.counts().get(0);
+    assertEquals(false, c.located());
+    assertEquals(List.of(12, 10), List.of(c.names(), c.outputs()));
   }
 
   @Test
@@ -300,14 +385,16 @@ class LabelCheckerSyntheticTest {
     assertEquals(LabelVerdict.MISMATCH, r.verdict());
     assertEquals(4, r.lint().size());
     assertTrue(r.lint().get(2).hasErrors(), "10 names for 11 outputs");
-    // All pairs: 'background' is explained against m0, so its pair with 'sorted' (two different
-    // problems at once) is a MISMATCH rather than an error.
+    // All pairs: 'background' against 'sorted' has two problems at once, a count no shift explains
+    // and names in another order: a MISMATCH that says both.
     LabelReport all = checker.check(models, null, true);
     assertEquals(6, all.pairs().size());
     LabelPair bgSorted = all.pairs().get(5);
     assertEquals(List.of("background", "sorted"), bgSorted.models());
     assertEquals(LabelVerdict.MISMATCH, bgSorted.verdict());
-    assertTrue(bgSorted.hint().contains("no shift explains it"), bgSorted.hint());
+    assertTrue(
+        bgSorted.hint().contains("neither as they are nor shifted by 1 entry either way"),
+        bgSorted.hint());
   }
 
   @Test
@@ -337,10 +424,11 @@ class LabelCheckerSyntheticTest {
     @SuppressWarnings("unchecked")
     Map<String, Object> pair = ((List<Map<String, Object>>) m.get("pairs")).get(0);
     assertEquals(
-        List.of("models", "verdict", "offset", "permutation", "hint", "examples"),
+        List.of("models", "verdict", "offset", "permutation", "hint", "examples", "counts"),
         List.copyOf(pair.keySet()));
     assertEquals(List.of("m0", "m1"), pair.get("models"));
     assertEquals(boxed(inverse(PERM)), pair.get("permutation"));
+    assertEquals(List.of(), pair.get("counts"));
   }
 
   @Test

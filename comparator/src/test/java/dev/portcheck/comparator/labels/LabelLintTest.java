@@ -33,22 +33,64 @@ class LabelLintTest {
   }
 
   @Test
-  void oneNameShortOfTheOutputsSuspectsAMissingBackgroundClass() {
+  void oneNameShortOfTheOutputsOnItsOwnReadsAsTheLastNameMissing() {
     LabelLintReport r = LabelLint.lint(fixture("classes.txt"), 11);
     LabelFinding f = only(r, Kind.COUNT);
     assertEquals(Severity.ERROR, f.severity());
-    assertEquals(
-        "classes.txt has 10 names but the model has 11 outputs: a leading 'background' class is"
-            + " likely missing (TF-slim models), which puts every name off by one; add"
-            + " 'background' as the first line",
+    assertTrue(
+        f.message()
+            .startsWith(
+                "classes.txt has 10 names but the model has 11 outputs: names are read from output"
+                    + " 0, so the last name is missing (output 10 has none); add it at the end."),
         f.message());
+    // The other reading is offered, not preferred: nothing in a 10-name file says background.
+    assertTrue(f.message().contains("If the model instead has a leading class"), f.message());
     assertTrue(r.hasErrors());
+  }
+
+  @Test
+  void thousandNamesForTfSlimsThousandAndOneOutputsSuspectAMissingBackgroundClass() {
+    List<String> names = new ArrayList<>();
+    for (int i = 0; i < 1000; i++) {
+      names.add("class " + i);
+    }
+    LabelFinding f =
+        only(LabelLint.lint(new LabelFile(Path.of("imagenet.txt"), names), 1001), Kind.COUNT);
+    assertTrue(f.message().contains("a leading 'background' class is likely missing"), f.message());
+    assertTrue(f.message().endsWith("add 'background' as the first line"), f.message());
   }
 
   @Test
   void severalNamesShortSaysHowManyOutputsAreUnnamed() {
     LabelFinding f = only(LabelLint.lint(fixture("classes.txt"), 12), Kind.COUNT);
-    assertTrue(f.message().contains("2 outputs have no name"), f.message());
+    assertTrue(
+        f.message().contains("the last 2 names are missing (outputs 10-11 have none)"),
+        f.message());
+  }
+
+  @Test
+  void oneNameTooManyOnItsOwnNamesTheExtraNameAtTheEnd() {
+    LabelFinding f = only(LabelLint.lint(fixture("classes.txt"), 9), Kind.COUNT);
+    assertTrue(
+        f.message().contains("an extra name at the end ('ostrich') names no output"), f.message());
+  }
+
+  @Test
+  void locatedEvidenceFromAnotherFileReplacesTheReadingOfTheFileAlone() {
+    LabelCount located =
+        new LabelCount(
+            "m1",
+            Path.of("classes.txt"),
+            10,
+            11,
+            -1,
+            0,
+            "the first name is missing: m1's output 0 has no counterpart in m0");
+    LabelFinding f = only(LabelLint.lint(fixture("classes.txt"), 11, located), Kind.COUNT);
+    assertEquals(
+        "classes.txt has 10 names but the model has 11 outputs: the first name is missing: m1's"
+            + " output 0 has no counterpart in m0",
+        f.message());
   }
 
   @Test
