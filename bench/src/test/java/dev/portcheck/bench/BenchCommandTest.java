@@ -43,6 +43,15 @@ class BenchCommandTest {
     assertTrue(Portcheck.commandLine().getSubcommands().containsKey("bench"));
     Run help = run("help");
     assertTrue(help.out().contains("bench"), help.out());
+    Run unknown = run("benhc");
+    assertEquals(2, unknown.exitCode());
+    assertTrue(
+        unknown
+            .err()
+            .contains(
+                "unknown command 'benhc' (did you mean bench?); portcheck's commands are compare,"
+                    + " snapshot, check, labels, inspect, bench"),
+        unknown.err());
   }
 
   @Test
