@@ -18,8 +18,12 @@ public final class CommonOptions {
               + " machine or container has available).")
   OptionValues.MemorySize maxMemory;
 
-  /** The --max-memory limit in bytes, or null for the machine's available memory. */
-  Long memoryLimit() {
+  /**
+   * The --max-memory limit in bytes, or null for the machine's available memory.
+   *
+   * @return bytes, or null
+   */
+  public Long memoryLimit() {
     return maxMemory == null ? null : maxMemory.bytes();
   }
 }

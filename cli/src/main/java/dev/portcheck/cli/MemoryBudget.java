@@ -20,7 +20,7 @@ import java.util.stream.Stream;
  * (TensorFlow parses and imports a SavedModel's constants; ONNX Runtime parses its own copy of the
  * file next to the one portcheck reads), and the comparator reads them into the heap.
  */
-final class MemoryBudget {
+public final class MemoryBudget {
   /** Bytes of memory per byte of weights on disk. */
   static final double PER_WEIGHT_BYTE = 4.0;
 
@@ -32,8 +32,11 @@ final class MemoryBudget {
   /**
    * Throws NOT_RUNNABLE when the models' estimated need exceeds {@code limit} (bytes; null for the
    * memory this machine or container has available) or the Java heap cannot hold their weights.
+   *
+   * @param models model files or folders
+   * @param limit bytes, or null
    */
-  static void check(List<Path> models, Long limit) {
+  public static void check(List<Path> models, Long limit) {
     long weights = 0;
     for (Path p : models) {
       weights += diskBytes(p);
@@ -123,8 +126,12 @@ final class MemoryBudget {
   /**
    * A "Key: N kB" field of a Linux /proc file (meminfo, self/status) in bytes, or -1 when the file
    * or the field cannot be read (not Linux).
+   *
+   * @param file e.g. {@code /proc/self/status}
+   * @param key e.g. {@code "VmHWM:"}
+   * @return bytes, or -1
    */
-  static long procBytes(Path file, String key) {
+  public static long procBytes(Path file, String key) {
     try {
       for (String line : Files.readAllLines(file)) {
         if (line.startsWith(key)) {

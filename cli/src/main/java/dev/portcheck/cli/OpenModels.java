@@ -7,7 +7,7 @@ import java.util.ArrayList;
 import java.util.List;
 
 /** Several open models that close together, the last opened first, even if one close fails. */
-final class OpenModels implements AutoCloseable {
+public final class OpenModels implements AutoCloseable {
   private final List<ModelView> views;
 
   private OpenModels(List<ModelView> views) {
@@ -17,8 +17,12 @@ final class OpenModels implements AutoCloseable {
   /**
    * Opens every path after checking they fit in memory ({@code limit} bytes, or null for what the
    * machine has available); if one fails, the ones already open are closed before rethrowing.
+   *
+   * @param paths the models, in order
+   * @param limit bytes, or null
+   * @return the open models
    */
-  static OpenModels open(List<Path> paths, Long limit) {
+  public static OpenModels open(List<Path> paths, Long limit) {
     MemoryBudget.check(paths, limit);
     OpenModels open = new OpenModels(new ArrayList<>());
     try {
@@ -32,7 +36,12 @@ final class OpenModels implements AutoCloseable {
     return open;
   }
 
-  List<ModelView> views() {
+  /**
+   * The open models, in the order of the paths.
+   *
+   * @return an unmodifiable list
+   */
+  public List<ModelView> views() {
     return List.copyOf(views);
   }
 

@@ -2,6 +2,7 @@ package dev.portcheck.cli;
 
 import dev.portcheck.importers.api.PortcheckException;
 import java.io.PrintWriter;
+import java.util.ServiceLoader;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -22,7 +23,6 @@ import picocli.CommandLine.Spec;
       CheckCommand.class,
       LabelsCommand.class,
       InspectCommand.class,
-      BenchCommand.class,
       CommandLine.HelpCommand.class
     },
     exitCodeListHeading = "%nExit codes:%n",
@@ -39,9 +39,16 @@ public final class Portcheck implements Runnable {
     throw new CommandLine.ParameterException(spec.commandLine(), "Missing command");
   }
 
-  /** Builds the command line with portcheck's error handling, for {@link #main} and for tests. */
+  /**
+   * Builds the command line with portcheck's error handling, for {@link #main} and for tests, with
+   * the {@link PortcheckSubcommand}s found on the class path.
+   */
   public static CommandLine commandLine() {
     CommandLine cl = new CommandLine(new Portcheck());
+    // Before the handlers are set: picocli gives them to the subcommands present at that moment.
+    for (PortcheckSubcommand extra : ServiceLoader.load(PortcheckSubcommand.class)) {
+      cl.addSubcommand(extra);
+    }
     cl.setExecutionExceptionHandler(Portcheck::handleExecutionException);
     cl.setParameterExceptionHandler(
         (ex, args) -> {

@@ -52,8 +52,13 @@ public final class ProbeOptions {
               + " needs.")
   List<Path> samples = new ArrayList<>();
 
-  /** Adds probes, shapes and values to {@code b}. */
-  CompareOptions.Builder apply(CompareOptions.Builder b) {
+  /**
+   * Adds probes, shapes and values to {@code b}.
+   *
+   * @param b the options being built
+   * @return {@code b}
+   */
+  public CompareOptions.Builder apply(CompareOptions.Builder b) {
     List<Probe> probes = inputProbes();
     if (probes.isEmpty() && !samples.isEmpty()) {
       probes.addAll(CompareOptions.DEFAULT_PROBES);

@@ -11,7 +11,7 @@ import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** {@code compare} on third-party models from {@code ../shared/realmodels}. */
+/** {@code compare} on third-party models from {@code fixtures/thirdparty}. */
 class RealModelsCompareTest {
   private static final ObjectMapper JSON = new ObjectMapper();
 

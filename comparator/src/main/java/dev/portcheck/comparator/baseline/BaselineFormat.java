@@ -9,6 +9,7 @@ import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.portcheck.comparator.align.Checksum;
 import dev.portcheck.comparator.measure.Sketch;
+import dev.portcheck.importers.api.AtomicFiles;
 import dev.portcheck.importers.api.AttributeValue;
 import dev.portcheck.importers.api.DType;
 import dev.portcheck.importers.api.Framework;
@@ -139,14 +140,13 @@ public final class BaselineFormat {
     }
   }
 
-  /** Writes the baseline to {@code file}. */
+  /**
+   * Writes the baseline to {@code file}, atomically: a killed or failed write leaves the previous
+   * file as it was ({@link AtomicFiles}).
+   */
   public static void write(Baseline b, Path file) {
     try {
-      Path parent = file.toAbsolutePath().getParent();
-      if (parent != null) {
-        Files.createDirectories(parent);
-      }
-      Files.writeString(file, write(b) + "\n");
+      AtomicFiles.writeString(file, write(b) + "\n");
     } catch (IOException e) {
       throw PortcheckException.usage("cannot write " + file + ": " + e.getMessage() + ".");
     }

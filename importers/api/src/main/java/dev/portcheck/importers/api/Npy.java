@@ -1,7 +1,6 @@
 package dev.portcheck.importers.api;
 
 import java.io.IOException;
-import java.io.OutputStream;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
@@ -160,7 +159,10 @@ public final class Npy {
     }
   }
 
-  /** Writes a tensor as a little-endian {@code .npy} (float32 for floating tensors, int64 else). */
+  /**
+   * Writes a tensor as a little-endian {@code .npy} (float32 for floating tensors, int64 else),
+   * replacing the file atomically ({@link AtomicFiles}).
+   */
   public static void write(Path path, Tensor t) throws IOException {
     boolean floating = t.dtype().isFloating();
     String header =
@@ -183,9 +185,7 @@ public final class Npy {
         out.putLong(t.getLong(i));
       }
     }
-    try (OutputStream os = Files.newOutputStream(path)) {
-      os.write(out.array());
-    }
+    AtomicFiles.write(path, os -> os.write(out.array()));
   }
 
   private static String shapeLiteral(long[] shape) {

@@ -24,7 +24,7 @@ import java.util.Map;
 import java.util.Set;
 import org.junit.jupiter.api.Test;
 
-/** The three third-party ONNX files in ../shared/realmodels (counts verified with onnx 1.17). */
+/** The three third-party ONNX files in fixtures/thirdparty (counts verified with onnx 1.17). */
 class OnnxRealModelsTest {
   private final OnnxImporter importer = new OnnxImporter();
 

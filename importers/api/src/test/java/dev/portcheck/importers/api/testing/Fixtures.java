@@ -15,7 +15,7 @@ import java.util.function.Predicate;
 
 /**
  * Test access to the generated fixtures ({@code fixtures/manifest.json}) and to the real
- * third-party models in {@code ../shared/realmodels}. Tests read expectations from the manifest
+ * third-party models in {@code fixtures/thirdparty}. Tests read expectations from the manifest
  * instead of repeating them.
  */
 public final class Fixtures {
@@ -50,18 +50,25 @@ public final class Fixtures {
     return root().resolve(relative);
   }
 
-  /** The real third-party models folder, {@code ../shared/realmodels} beside the repository. */
+  /**
+   * The real third-party models, committed with their licences and checksums in {@code
+   * fixtures/thirdparty} (nothing outside the repository is read).
+   */
   public static Path realModels() {
-    String prop = System.getProperty("portcheck.realmodels");
-    if (prop != null && Files.isDirectory(Paths.get(prop))) {
-      return Paths.get(prop).toAbsolutePath().normalize();
-    }
-    return repoRoot().resolve("../shared/realmodels").normalize();
+    return root().resolve("thirdparty");
   }
 
-  /** A real third-party model by file name. */
+  /**
+   * A real third-party model by file name; a name that is not there fails the test at once instead
+   * of letting an importer report a missing file as a finding.
+   */
   public static Path realModel(String name) {
-    return realModels().resolve(name);
+    Path p = realModels().resolve(name);
+    if (!Files.exists(p)) {
+      throw new IllegalStateException(
+          p + " is missing: the third-party models are part of the repository (see its README).");
+    }
+    return p;
   }
 
   /** The parsed manifest. */

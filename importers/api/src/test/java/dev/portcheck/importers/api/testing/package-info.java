@@ -1,2 +1,2 @@
-/** Test support shared by every module's tests: the fixture manifest and the real-model folder. */
+/** Test support shared by every module's tests: the fixture manifest and the third-party models. */
 package dev.portcheck.importers.api.testing;

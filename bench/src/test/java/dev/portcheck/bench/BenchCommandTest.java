@@ -1,11 +1,14 @@
-package dev.portcheck.cli;
+package dev.portcheck.bench;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.portcheck.cli.Portcheck;
 import dev.portcheck.importers.api.testing.Fixtures;
+import java.io.PrintWriter;
+import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.HashSet;
@@ -13,6 +16,7 @@ import java.util.List;
 import java.util.Set;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import picocli.CommandLine;
 
 /**
  * {@code bench} on the small cnn fixture, three engines: every figure the README promises is
@@ -21,11 +25,40 @@ import org.junit.jupiter.api.io.TempDir;
 class BenchCommandTest {
   private static final String DIR = "models/cnn/";
 
+  private record Run(int exitCode, String out, String err) {}
+
+  /** The portcheck command line as a user gets it: bench joins it through ServiceLoader. */
+  private static Run run(String... args) {
+    CommandLine cl = Portcheck.commandLine();
+    StringWriter out = new StringWriter();
+    StringWriter err = new StringWriter();
+    cl.setOut(new PrintWriter(out, true));
+    cl.setErr(new PrintWriter(err, true));
+    int code = cl.execute(args);
+    return new Run(code, out.toString(), err.toString());
+  }
+
+  @Test
+  void benchJoinsThePortcheckCommandLineFromItsJar() {
+    assertTrue(Portcheck.commandLine().getSubcommands().containsKey("bench"));
+    Run help = run("help");
+    assertTrue(help.out().contains("bench"), help.out());
+    Run unknown = run("benhc");
+    assertEquals(2, unknown.exitCode());
+    assertTrue(
+        unknown
+            .err()
+            .contains(
+                "unknown command 'benhc' (did you mean bench?); portcheck's commands are compare,"
+                    + " snapshot, check, labels, inspect, bench"),
+        unknown.err());
+  }
+
   @Test
   void benchReportsPerEngineRatiosComparePhasesAndPeakMemory(@TempDir Path tmp) throws Exception {
     Path json = tmp.resolve("bench.json");
-    CliRunner.Result r =
-        CliRunner.run(
+    Run r =
+        run(
             "bench",
             Fixtures.path(DIR + "cnn.torchscript.pt").toString(),
             Fixtures.path(DIR + "cnn.bn.onnx").toString(),
@@ -80,22 +113,5 @@ class BenchCommandTest {
     }
     assertTrue(b.path("compareOverSumPlain").asDouble() > 0);
     assertTrue(b.path("runOverSumPlain").asDouble() > 0);
-  }
-
-  @Test
-  void modelsThatCannotFitAreRefusedBeforeLoading() {
-    CliRunner.Result r =
-        CliRunner.run(
-            "compare",
-            Fixtures.path(DIR + "cnn.torchscript.pt").toString(),
-            Fixtures.path(DIR + "cnn.bn.onnx").toString(),
-            "--max-memory",
-            "200M");
-    assertEquals(2, r.exitCode());
-    assertTrue(
-        r.err().contains("need at least 1.0 GiB of memory to compare")
-            && r.err().contains("--max-memory allows 200 MiB"),
-        r.err());
-    assertTrue(!r.err().contains("at dev.portcheck"), "no stack trace: " + r.err());
   }
 }

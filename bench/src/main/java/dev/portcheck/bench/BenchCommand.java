@@ -1,16 +1,24 @@
-package dev.portcheck.cli;
+package dev.portcheck.bench;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
+import dev.portcheck.cli.CommonOptions;
+import dev.portcheck.cli.ExitCodes;
+import dev.portcheck.cli.MemoryBudget;
+import dev.portcheck.cli.OpenModels;
+import dev.portcheck.cli.PortcheckSubcommand;
+import dev.portcheck.cli.ProbeOptions;
 import dev.portcheck.comparator.CompareOptions;
 import dev.portcheck.comparator.ModelComparison;
 import dev.portcheck.comparator.ProgressListener;
+import dev.portcheck.comparator.ProgressListener.Phase;
 import dev.portcheck.comparator.output.JsonRenderer;
 import dev.portcheck.comparator.output.TextRenderer;
 import dev.portcheck.comparator.probe.Probe;
 import dev.portcheck.comparator.probe.ProbeSpec;
 import dev.portcheck.comparator.probe.Probes;
 import dev.portcheck.comparator.report.ComparisonReport;
+import dev.portcheck.importers.api.AtomicFiles;
 import dev.portcheck.importers.api.Importers;
 import dev.portcheck.importers.api.ModelView;
 import dev.portcheck.importers.api.ParameterInfo;
@@ -23,10 +31,9 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.LinkedHashMap;
+import java.util.EnumMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.Callable;
 import java.util.concurrent.TimeUnit;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -56,10 +63,7 @@ import picocli.CommandLine.Spec;
       "With --polygraphy EXE, also times `polygraphy run ONNX --onnxrt --onnxrt --onnx-outputs"
           + " mark all` on the first ONNX model, the same all-outputs comparison in Python."
     })
-final class BenchCommand implements Callable<Integer> {
-  private static final ObjectMapper MAPPER =
-      new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
-
+public final class BenchCommand implements PortcheckSubcommand {
   @Spec CommandSpec spec;
   @Mixin CommonOptions common;
   @Mixin ProbeOptions probeOptions;
@@ -93,39 +97,38 @@ final class BenchCommand implements Callable<Integer> {
   @Option(names = "--json", paramLabel = "FILE", description = "Also write the figures as JSON.")
   Path json;
 
+  /** Creates the command; {@link java.util.ServiceLoader} uses this. */
+  public BenchCommand() {}
+
   @Override
   public Integer call() throws Exception {
     if (runs < 1 || probeCounts.stream().anyMatch(n -> n < 1)) {
       throw PortcheckException.usage("--runs and --probe-counts must be at least 1.");
     }
     PrintWriter out = spec.commandLine().getOut();
-    Map<String, Object> result = new LinkedHashMap<>();
-    result.put("schemaVersion", 1);
-    result.put("runs", runs);
-    result.put("availableProcessors", Runtime.getRuntime().availableProcessors());
-    List<Map<String, Object>> engines = new ArrayList<>();
+    List<BenchFigures.Engine> engines = new ArrayList<>();
     double plainSum = 0;
     out.printf(
         "%-44s %-10s %9s %11s %11s %8s %11s %8s%n",
         "model", "engine", "load ms", "plain ms", "tapped ms", "ratio", "copied ms", "ratio");
     for (Path p : models) {
-      Map<String, Object> e = engine(p);
+      BenchFigures.Engine e = engine(p);
       engines.add(e);
-      plainSum += (double) e.get("plainMs");
+      plainSum += e.plainMs();
       out.printf(
           "%-44s %-10s %9.0f %11.1f %11.1f %8.2f %11.1f %8.2f%n",
           clip(p.toString(), 44),
-          e.get("framework"),
-          e.get("loadMs"),
-          e.get("plainMs"),
-          e.get("tappedMs"),
-          e.get("tappedOverPlain"),
-          e.get("tappedCopiedMs"),
-          e.get("tappedCopiedOverPlain"));
+          e.framework(),
+          e.loadMs(),
+          e.plainMs(),
+          e.tappedMs(),
+          e.tappedOverPlain(),
+          e.tappedCopiedMs(),
+          e.tappedCopiedOverPlain());
       out.flush();
     }
-    result.put("engines", engines);
-    result.put("sumPlainMs", plainSum);
+    BenchFigures.Compare compare = null;
+    BenchFigures.Ratios ratios = null;
     if (models.size() >= 2) {
       out.printf("%ncompare of %d models (load excluded, warm; phases in ms):%n", models.size());
       out.printf(
@@ -140,77 +143,94 @@ final class BenchCommand implements Callable<Integer> {
           "report",
           "ms per probe",
           "peak RSS");
-      Map<String, Object> compares = compareAll(out);
-      result.put("compare", compares);
-      @SuppressWarnings("unchecked")
-      List<Map<String, Object>> byProbes = (List<Map<String, Object>>) compares.get("byProbes");
-      Map<String, Object> one = byProbes.get(0);
-      int probes1 = (int) one.get("probes");
-      double compareRatio = (double) one.get("compareMs") / probes1 / plainSum;
-      double runRatio = phase(one, "RUN") / probes1 / plainSum;
-      long weightBytes = (long) compares.get("weightBytes");
-      double budgetMiB = 3 * weightBytes / MIB + 1536;
-      double peak = (double) compares.get("peakRssMiB");
+      compare = compareAll(out);
+      ratios = ratios(compare, plainSum);
+      BenchFigures.ProbeRow one = compare.byProbes().get(0);
       out.printf(
           "%nload of %d models: %.0f ms; first (cold) compare: %.0f ms; weights: %.0f MiB%n",
-          models.size(), compares.get("loadMs"), compares.get("coldCompareMs"), weightBytes / MIB);
+          models.size(), compare.loadMs(), compare.coldCompareMs(), compare.weightBytes() / MIB);
       out.printf(
           "ratios: compare (load excluded) per probe, %d probe(s) / sum of plain inferences ="
               + " %.2f%n",
-          probes1, compareRatio);
+          one.probes(), ratios.compareOverSumPlain());
       out.printf(
-          "ratios: compare run phase per probe / sum of plain inferences = %.2f%n", runRatio);
-      if (byProbes.size() > 1) {
-        Map<String, Object> last = byProbes.get(byProbes.size() - 1);
-        int extra = (int) last.get("probes") - probes1;
-        if (extra > 0) {
-          double perExtra =
-              ((double) last.get("compareMs") - (double) one.get("compareMs")) / extra;
-          out.printf(
-              "ratios: each probe beyond the first (%d to %d probes) / sum of plain inferences ="
-                  + " %.2f%n",
-              probes1, (int) last.get("probes"), perExtra / plainSum);
-          result.put("extraProbeOverSumPlain", perExtra / plainSum);
-        }
+          "ratios: compare run phase per probe / sum of plain inferences = %.2f%n",
+          ratios.runOverSumPlain());
+      if (ratios.extraProbeOverSumPlain() != null) {
+        out.printf(
+            "ratios: each probe beyond the first (%d to %d probes) / sum of plain inferences ="
+                + " %.2f%n",
+            one.probes(),
+            compare.byProbes().get(compare.byProbes().size() - 1).probes(),
+            ratios.extraProbeOverSumPlain());
       }
+      double peak = compare.peakRssMiB();
       out.printf(
           "memory: peak RSS during compare %.0f MiB; budget 3 x weights + 1.5 GiB = %.0f MiB"
               + " (%s)%n",
-          peak, budgetMiB, peak <= budgetMiB ? "within" : "over");
-      result.put("compareOverSumPlain", compareRatio);
-      result.put("runOverSumPlain", runRatio);
-      result.put("rssBudgetMiB", budgetMiB);
+          peak, ratios.rssBudgetMiB(), peak <= ratios.rssBudgetMiB() ? "within" : "over");
     }
-    for (Map<String, Object> e : engines) {
+    for (BenchFigures.Engine e : engines) {
       out.printf(
           "ratios: %s tapped / plain = %.2f (copied into the heap: %.2f)%n",
-          e.get("framework"), e.get("tappedOverPlain"), e.get("tappedCopiedOverPlain"));
+          e.framework(), e.tappedOverPlain(), e.tappedCopiedOverPlain());
     }
+    BenchFigures.Polygraphy poly = null;
     if (polygraphy != null) {
-      Map<String, Object> poly = polygraphy();
-      result.put("polygraphy", poly);
+      poly = polygraphy();
       out.printf(
           "polygraphy run --onnxrt --onnxrt --onnx-outputs mark all: %.0f ms wall%n",
-          poly.get("wallMs"));
+          poly.wallMs());
     }
     out.printf("peak RSS of this process: %.0f MiB%n", peakRssMiB());
     if (json != null) {
-      Options.write(json, MAPPER.writeValueAsString(result));
+      BenchFigures figures =
+          new BenchFigures(
+              1,
+              runs,
+              Runtime.getRuntime().availableProcessors(),
+              engines,
+              plainSum,
+              compare,
+              ratios,
+              poly);
+      try {
+        // Made here, not in a static field: the command is instantiated whenever portcheck starts
+        // (ServiceLoader), and a Jackson mapper costs a tenth of a second there.
+        ObjectMapper mapper = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+        AtomicFiles.writeString(json, mapper.writeValueAsString(figures) + "\n");
+      } catch (IOException e) {
+        throw PortcheckException.usage("cannot write " + json + ": " + e.getMessage() + ".");
+      }
     }
     out.flush();
     return ExitCodes.MATCH;
   }
 
-  private Map<String, Object> engine(Path p) {
-    Map<String, Object> e = new LinkedHashMap<>();
-    e.put("model", p.toString());
+  /**
+   * Compare time per probe and the run phase against the plain inferences (from the first probe
+   * count), the growth per extra probe (first to last count) and the memory budget.
+   */
+  private static BenchFigures.Ratios ratios(BenchFigures.Compare c, double plainSum) {
+    BenchFigures.ProbeRow one = c.byProbes().get(0);
+    BenchFigures.ProbeRow last = c.byProbes().get(c.byProbes().size() - 1);
+    Double perExtra = null;
+    int extra = last.probes() - one.probes();
+    if (extra > 0) {
+      perExtra = (last.compareMs() - one.compareMs()) / extra / plainSum;
+    }
+    return new BenchFigures.Ratios(
+        one.compareMs() / one.probes() / plainSum,
+        one.phase(Phase.RUN) / one.probes() / plainSum,
+        perExtra,
+        3 * c.weightBytes() / MIB + 1536);
+  }
+
+  private BenchFigures.Engine engine(Path p) {
     long t0 = System.nanoTime();
     MemoryBudget.check(List.of(p), common.memoryLimit());
     try (ModelView view = Importers.open(p)) {
       double load = ms(t0);
-      e.put("framework", view.framework().id());
-      e.put("layers", view.layers().size());
-      e.put("loadMs", load);
       if (!view.runnable()) {
         throw PortcheckException.usage(p + " cannot be run (weights only); bench runnable models.");
       }
@@ -235,13 +255,15 @@ final class BenchCommand implements Callable<Integer> {
         warmUp(copiedRun);
         time(copied, round * runs, runs, copiedRun);
       }
-      e.put("plainMs", median(plain));
-      e.put("tappedMs", median(tapped));
-      e.put("tappedOverPlain", (double) e.get("tappedMs") / (double) e.get("plainMs"));
-      e.put("tappedCopiedMs", median(copied));
-      e.put("tappedCopiedOverPlain", (double) e.get("tappedCopiedMs") / (double) e.get("plainMs"));
+      return new BenchFigures.Engine(
+          p.toString(),
+          view.framework().id(),
+          view.layers().size(),
+          load,
+          median(plain),
+          median(tapped),
+          median(copied));
     }
-    return e;
   }
 
   /** One probe's inputs for one model, shaped as compare would shape them. */
@@ -255,70 +277,64 @@ final class BenchCommand implements Callable<Integer> {
    * is reset first (Linux {@code clear_refs}), so it covers this part alone and not the per-engine
    * runs before it.
    */
-  private Map<String, Object> compareAll(PrintWriter out) {
-    Map<String, Object> c = new LinkedHashMap<>();
-    List<Map<String, Object>> byProbes = new ArrayList<>();
+  private BenchFigures.Compare compareAll(PrintWriter out) {
+    List<BenchFigures.ProbeRow> byProbes = new ArrayList<>();
     System.gc();
-    c.put("peakRssReset", resetPeakRss());
+    boolean reset = resetPeakRss();
     long t0 = System.nanoTime();
     try (OpenModels open = OpenModels.open(models, common.memoryLimit())) {
-      c.put("loadMs", ms(t0));
-      c.put("weightBytes", weightBytes(open.views()));
+      double loadMs = ms(t0);
+      long weightBytes = weightBytes(open.views());
       long t1 = System.nanoTime();
       ModelComparison.compare(open.views(), options(1, new PhaseTimes()));
-      c.put("coldCompareMs", ms(t1));
+      double coldMs = ms(t1);
       for (int n : probeCounts) {
-        Map<String, Object> row = new LinkedHashMap<>();
-        row.put("probes", n);
         PhaseTimes phases = new PhaseTimes();
         long t2 = System.nanoTime();
         ComparisonReport r = ModelComparison.compare(open.views(), options(n, phases));
-        row.put("compareMs", ms(t2));
-        row.put("phasesMs", phases.ms);
+        double compareMs = ms(t2);
         long t3 = System.nanoTime();
         new TextRenderer().render(r);
         new JsonRenderer().render(r);
-        row.put("reportMs", ms(t3));
-        row.put("verdict", r.verdict().name());
-        row.put("rows", r.layers().size());
-        row.put("peakRssMiB", peakRssMiB());
+        BenchFigures.ProbeRow row =
+            new BenchFigures.ProbeRow(
+                n,
+                compareMs,
+                phases.ms,
+                ms(t3),
+                r.verdict().name(),
+                r.layers().size(),
+                peakRssMiB());
         byProbes.add(row);
         out.printf(
             "%6d %10.0f %8.0f %8.0f %8.0f %10.0f %9.0f %8.0f %12.1f %6.0f MiB%n",
             n,
-            row.get("compareMs"),
-            phase(row, "ALIGN"),
-            phase(row, "STATIC_CHECKS"),
-            phase(row, "RUN"),
-            phase(row, "SUMMARISE"),
-            phase(row, "ASSEMBLE"),
-            row.get("reportMs"),
-            (double) row.get("compareMs") / n,
-            row.get("peakRssMiB"));
+            row.compareMs(),
+            row.phase(Phase.ALIGN),
+            row.phase(Phase.STATIC_CHECKS),
+            row.phase(Phase.RUN),
+            row.phase(Phase.SUMMARISE),
+            row.phase(Phase.ASSEMBLE),
+            row.reportMs(),
+            row.compareMs() / n,
+            row.peakRssMiB());
         out.flush();
       }
+      return new BenchFigures.Compare(reset, loadMs, weightBytes, coldMs, byProbes, peakRssMiB());
     }
-    c.put("byProbes", byProbes);
-    c.put("peakRssMiB", peakRssMiB());
-    return c;
   }
 
   /** Collects {@link ProgressListener.Phase} times in milliseconds. */
   private static final class PhaseTimes implements ProgressListener {
-    final Map<String, Double> ms = new LinkedHashMap<>();
+    final Map<Phase, Double> ms = new EnumMap<>(Phase.class);
 
     @Override
     public void progress(String step, int done, int total) {}
 
     @Override
     public void phase(Phase phase, long nanos) {
-      ms.merge(phase.name(), nanos / 1e6, Double::sum);
+      ms.merge(phase, nanos / 1e6, Double::sum);
     }
-  }
-
-  @SuppressWarnings("unchecked")
-  private static double phase(Map<String, Object> row, String name) {
-    return ((Map<String, Double>) row.get("phasesMs")).getOrDefault(name, 0.0);
   }
 
   /** Bytes of every stored parameter of the models, as the engines hold them. */
@@ -340,7 +356,7 @@ final class BenchCommand implements Callable<Integer> {
     return b.build();
   }
 
-  private Map<String, Object> polygraphy() throws IOException, InterruptedException {
+  private BenchFigures.Polygraphy polygraphy() throws IOException, InterruptedException {
     Path onnx =
         models.stream()
             .filter(p -> p.getFileName().toString().endsWith(".onnx"))
@@ -365,11 +381,7 @@ final class BenchCommand implements Callable<Integer> {
         proc.destroyForcibly();
         throw PortcheckException.usage("polygraphy did not finish within 30 minutes.");
       }
-      Map<String, Object> m = new LinkedHashMap<>();
-      m.put("command", String.join(" ", cmd));
-      m.put("wallMs", ms(t0));
-      m.put("exitCode", proc.exitValue());
-      return m;
+      return new BenchFigures.Polygraphy(String.join(" ", cmd), ms(t0), proc.exitValue());
     } finally {
       Files.deleteIfExists(log);
     }
