@@ -162,9 +162,9 @@ public final class ModelComparison {
     for (int i = 0; i < r; i++) {
       Aligner.Row row = rows.get(i);
       List<String> names = new ArrayList<>();
-      for (Layer l : row.layers()) {
-        if (l != null) {
-          names.add(l.name());
+      for (int m = 0; m < n; m++) {
+        if (row.layer(m) != null) {
+          names.add(row.layer(m).name());
         }
       }
       tols[i] = options.toleranceFor(names);
@@ -273,9 +273,9 @@ public final class ModelComparison {
           names.add(row.tap(m));
         }
         if (m == 0) {
-          for (String t : row.refTaps()) {
-            if (t != null) {
-              names.add(t);
+          for (int k = 1; k < models.size(); k++) {
+            if (row.refTap(k) != null) {
+              names.add(row.refTap(k));
             }
           }
         }

@@ -50,11 +50,6 @@ public final class Aligner {
       return layers[m];
     }
 
-    /** Every model's layer, null where a model has none. */
-    public List<Layer> layers() {
-      return java.util.Collections.unmodifiableList(java.util.Arrays.asList(layers));
-    }
-
     /** The layer of model {@code m} whose output stands for this row (a folded BN's), or null. */
     public String tap(int m) {
       return taps[m];
@@ -68,11 +63,6 @@ public final class Aligner {
     /** What paired model {@code m}'s layer with the reference's, or null. */
     public AlignedBy evidence(int m) {
       return evidence[m];
-    }
-
-    /** Every model's reference tap, null where there is none. */
-    public List<String> refTaps() {
-      return java.util.Collections.unmodifiableList(java.util.Arrays.asList(refTaps));
     }
 
     /**

@@ -5,6 +5,7 @@ import dev.portcheck.comparator.measure.Sketch;
 import dev.portcheck.importers.api.AttributeValue;
 import dev.portcheck.importers.api.DType;
 import dev.portcheck.importers.api.Framework;
+import dev.portcheck.importers.api.Layer;
 import dev.portcheck.importers.api.Layout;
 import dev.portcheck.importers.api.OpKind;
 import dev.portcheck.importers.api.TensorInfo;
@@ -143,6 +144,28 @@ public record Baseline(
       attributes = Collections.unmodifiableMap(new LinkedHashMap<>(attributes));
       parameters = Collections.unmodifiableMap(new LinkedHashMap<>(parameters));
       activations = List.copyOf(activations);
+    }
+
+    /** The record of {@code layer} with its output summaries. */
+    static LayerRecord of(Layer layer, List<Sketch> activations) {
+      return new LayerRecord(
+          layer.name(),
+          layer.opType(),
+          layer.kind(),
+          layer.inputs(),
+          layer.outputs(),
+          layer.attributes(),
+          layer.parameters(),
+          layer.layout(),
+          layer.parent(),
+          layer.tappable(),
+          activations);
+    }
+
+    /** The layer as the model described it (without its summaries). */
+    Layer toLayer() {
+      return new Layer(
+          name, opType, kind, inputs, outputs, attributes, parameters, layout, parent, tappable);
     }
   }
 

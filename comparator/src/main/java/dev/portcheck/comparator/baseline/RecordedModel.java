@@ -44,18 +44,7 @@ final class RecordedModel implements ModelView, Recording {
     }
     for (Baseline.LayerRecord l : baseline.layers()) {
       activations.putIfAbsent(l.name(), l.activations());
-      layers.add(
-          new Layer(
-              l.name(),
-              l.opType(),
-              l.kind(),
-              l.inputs(),
-              l.outputs(),
-              l.attributes(),
-              l.parameters(),
-              l.layout(),
-              l.parent(),
-              l.tappable()));
+      layers.add(l.toLayer());
     }
     List<TensorInfo> declared = baseline.model().inputs();
     Baseline.ProbeRecord first = baseline.probes().isEmpty() ? null : baseline.probes().get(0);

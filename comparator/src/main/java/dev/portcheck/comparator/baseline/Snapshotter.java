@@ -94,19 +94,7 @@ public final class Snapshotter {
       Layer l = layers.get(i);
       // A layer tapped on some probes only (a branch not taken) cannot be compared probe by probe.
       List<Sketch> a = acts.get(i).size() == total ? acts.get(i) : List.of();
-      layerRecords.add(
-          new Baseline.LayerRecord(
-              l.name(),
-              l.opType(),
-              l.kind(),
-              l.inputs(),
-              l.outputs(),
-              l.attributes(),
-              l.parameters(),
-              l.layout(),
-              l.parent(),
-              l.tappable(),
-              a));
+      layerRecords.add(Baseline.LayerRecord.of(l, a));
     }
     return new Baseline(
         BaselineFormat.VERSION,
