@@ -40,23 +40,12 @@ class BaselineFixturesTest {
   @TempDir Path dir;
 
   /**
-   * onnx2tf rebuilds a network from ONNX (BatchNorms as Mul/Add chains, extra transposes), so its
-   * layers do not line up with the PyTorch modules a baseline recorded; compare it with {@code
-   * compare} instead. Weights-only checkpoints cannot be run.
+   * Every export that can run is checked, onnx2tf's rebuilt networks (BatchNorm as Mul/Add, the
+   * bias after the conv) and the transformer's ONNX exports (each Linear split into MatMul + Add)
+   * included: the check aligns them as compare does. Weights-only checkpoints cannot be run.
    */
   static boolean sensibleExport(JsonNode f) {
-    return !"onnx2tf".equals(f.path("exporter").asText())
-        && !f.path("path").asText().endsWith(".pth")
-        && !transformerOnnx(f);
-  }
-
-  /**
-   * The transformer's ONNX exports split each Linear into MatMul + Add, and a baseline's aligner
-   * (unlike compare's) does not yet follow such bias chains: snapshot those exports on their own.
-   */
-  static boolean transformerOnnx(JsonNode f) {
-    return "transformer".equals(f.path("family").asText())
-        && "onnx".equals(f.path("framework").asText());
+    return !f.path("path").asText().endsWith(".pth");
   }
 
   /** The transformer's norm2 drifts by ~5e-4 between engines (see CompareFixturesTest). */
@@ -136,6 +125,11 @@ class BaselineFixturesTest {
       compared += l.path("status").asText().equals("MATCH") ? 1 : 0;
     }
     assertTrue(compared >= 3, "too few layers compared: " + r.out());
+    for (JsonNode l : report.path("layers")) {
+      // A summary has no cosine: null, never NaN.
+      JsonNode vs = l.path("metrics").path("vsReference").path("m1");
+      assertTrue(vs.isMissingNode() || vs.path("cosine").isNull(), l.toString());
+    }
   }
 
   static Stream<Arguments> plantedBugs() {

@@ -78,6 +78,8 @@ public final class Aligner {
       rows.add(r);
     }
     List<PairAligner.Fold> allFolds = new ArrayList<>();
+    java.util.Set<Row> proven =
+        java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
     List<PairAligner.Result> results = new ArrayList<>();
     for (int k = 1; k < n; k++) {
       PairAligner.Result res = new PairAligner(models.get(0), models.get(k), k).align();
@@ -109,7 +111,6 @@ public final class Aligner {
           int rt = res.refTap()[i];
           if (rt >= 0) {
             r.refTaps[k] = ref.get(rt).name();
-            r.taps[0] = r.refTaps[k];
             r.note =
                 join(
                     r.note,
@@ -143,6 +144,9 @@ public final class Aligner {
           conv.refTaps[k] = ref.get(f.bn()).name();
           conv.folds.add(f);
           Row bn = rows.get(f.bn());
+          if (!Double.isNaN(f.inferredEpsilon())) {
+            proven.add(bn);
+          }
           bn.note =
               join(bn.note, "folded into '" + other.get(f.foldedConv()).name() + "' in m" + k);
         } else {
@@ -153,20 +157,36 @@ public final class Aligner {
       }
     }
     for (int k = 1; k < n; k++) {
-      insertExtras(rows, ref, models.get(k).model().layers(), k, results.get(k - 1));
+      insertExtras(rows, ref, models.get(k).model().layers(), k, results.get(k - 1), proven);
     }
+    rows.forEach(Aligner::tapWhereCompared);
     for (Row r : rows) {
       if (r.present() == 1 && r.preset == null) {
         r.preset =
             r.note != null && r.note.startsWith("folded")
                 ? LayerStatus.FOLDED
                 : LayerStatus.UNALIGNED;
-        if (r.preset == LayerStatus.FOLDED) {
+        if (r.preset == LayerStatus.FOLDED && proven.contains(r)) {
           r.evidence[indexOf(r)] = AlignedBy.FOLDED_FINGERPRINT;
         }
       }
     }
     return new Alignment(List.copyOf(rows), List.copyOf(allFolds));
+  }
+
+  /**
+   * The reference's statistics in a row are of the tensor another model was compared with when that
+   * is not the layer's own output (a folded BatchNorm's output, the end of a bias chain), so that
+   * the row's means and its difference describe the same tensors.
+   */
+  private static void tapWhereCompared(Row r) {
+    for (int k = 1; k < r.layers.length; k++) {
+      if (r.layers[0] != null && r.layers[k] != null && r.refTaps[k] != null) {
+        if (!r.refTaps[k].equals(r.layers[0].name())) {
+          r.taps[0] = r.refTaps[k];
+        }
+      }
+    }
   }
 
   private static int indexOf(Row r) {
@@ -184,7 +204,12 @@ public final class Aligner {
 
   /** Model k's layers matched to nothing get rows after the row of their nearest predecessor. */
   private static void insertExtras(
-      List<Row> rows, List<Layer> ref, List<Layer> other, int k, PairAligner.Result res) {
+      List<Row> rows,
+      List<Layer> ref,
+      List<Layer> other,
+      int k,
+      PairAligner.Result res,
+      java.util.Set<Row> proven) {
     java.util.Map<Layer, Integer> index = new java.util.IdentityHashMap<>();
     for (int j = 0; j < other.size(); j++) {
       index.put(other.get(j), j);
@@ -217,6 +242,9 @@ public final class Aligner {
       for (PairAligner.Fold f : res.folds()) {
         if (f.bnModel() == k && f.bn() == j) {
           row.note = "folded into '" + ref.get(f.foldedConv()).name() + "' in m0";
+          if (!Double.isNaN(f.inferredEpsilon())) {
+            proven.add(row);
+          }
         }
       }
       rows.add(pos, row);

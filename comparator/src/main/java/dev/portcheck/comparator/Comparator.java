@@ -1,10 +1,12 @@
 package dev.portcheck.comparator;
 
 import dev.portcheck.comparator.labels.LabelReport;
+import dev.portcheck.importers.api.AttributeValue;
 import dev.portcheck.importers.api.Framework;
 import dev.portcheck.importers.api.Layer;
 import dev.portcheck.importers.api.Layout;
 import dev.portcheck.importers.api.ModelView;
+import dev.portcheck.importers.api.OpKind;
 import dev.portcheck.importers.api.PortcheckException;
 import dev.portcheck.importers.api.RunResult;
 import dev.portcheck.importers.api.TapSelection;
@@ -29,6 +31,7 @@ import java.util.stream.IntStream;
 public final class Comparator {
   private final List<ModelView> models;
   private final CompareOptions options;
+  private final Recording recording;
   private final List<Weights> weights;
   private final List<ModelRef> refs;
   private final List<Aligner.Row> rows;
@@ -39,6 +42,12 @@ public final class Comparator {
   private Comparator(List<ModelView> models, CompareOptions options) {
     this.models = List.copyOf(models);
     this.options = options;
+    this.recording = Recording.of(models.get(0));
+    for (int m = 1; m < models.size(); m++) {
+      if (Recording.of(models.get(m)) != null) {
+        throw new IllegalArgumentException("only the reference (m0) can be a recording");
+      }
+    }
     long t0 = System.nanoTime();
     this.weights = this.models.stream().map(Weights::new).toList();
     List<ModelRef> r = new ArrayList<>();
@@ -56,7 +65,9 @@ public final class Comparator {
   }
 
   /**
-   * Compares {@code models}; the first is the reference ({@code m0}).
+   * Compares {@code models}; the first is the reference ({@code m0}). The reference may be a {@link
+   * Recording} (a baseline): it is then compared from its checksums and summaries, and the other
+   * models are run on the probes it was recorded with.
    *
    * @throws PortcheckException USAGE for fewer than two models or unresolvable probe shapes, and
    *     whatever the models' {@code run} throws (engine failures are not divergences)
@@ -89,16 +100,13 @@ public final class Comparator {
     int n = models.size();
     int r = rows.size();
     Summary[][] sums = new Summary[r][n];
-    PairAccumulator[][] pairs = new PairAccumulator[r][n];
+    PairMeasure[][] pairs = new PairMeasure[r][n];
     Tolerance[] tols = new Tolerance[r];
-    boolean runnable = models.stream().allMatch(ModelView::runnable);
-    // A weights-only checkpoint has no graph to run: compare what is stored (names, attributes,
-    // parameters) and say so, rather than refusing the comparison.
-    Probes probes = runnable ? Probes.prepare(models, options) : null;
-    List<ProbeReport> probeReports = runnable ? probes.reports() : List.of();
-    List<String> notes = new ArrayList<>();
-    for (int m = 0; m < models.size(); m++) {
+    List<String> notes = new ArrayList<>(recording == null ? List.of() : recording.notes());
+    boolean runnable = true;
+    for (int m = recording == null ? 0 : 1; m < models.size(); m++) {
       if (!models.get(m).runnable()) {
+        runnable = false;
         notes.add(
             ModelRef.idOf(m)
                 + " ("
@@ -107,6 +115,10 @@ public final class Comparator {
                 + " activations.");
       }
     }
+    // A weights-only checkpoint has no graph to run: compare what is stored (names, attributes,
+    // parameters) and say so, rather than refusing the comparison.
+    Probes probes = runnable ? Probes.prepare(models, options) : null;
+    List<ProbeReport> probeReports = runnable ? probes.reports() : List.of();
     boolean layoutsDiffer = probeReports.stream().anyMatch(p -> !p.conversions().isEmpty());
     for (int i = 0; i < r; i++) {
       Aligner.Row row = rows.get(i);
@@ -119,18 +131,21 @@ public final class Comparator {
       tols[i] = options.toleranceFor(names);
       for (int m = 0; m < n; m++) {
         sums[i][m] = new Summary();
-        pairs[i][m] = new PairAccumulator(tols[i], layoutsDiffer, true);
+        pairs[i][m] =
+            recording != null
+                ? new SketchAccumulator(tols[i])
+                : new PairAccumulator(tols[i], layoutsDiffer, true);
       }
     }
-    List<List<PairAccumulator>> outs = new ArrayList<>();
+    List<List<PairMeasure>> outs = new ArrayList<>();
     for (int m = 0; m < n; m++) {
-      List<PairAccumulator> l = new ArrayList<>();
+      List<PairMeasure> l = new ArrayList<>();
       for (int o = 0; o < models.get(m).outputs().size(); o++) {
-        l.add(new PairAccumulator(options.tolerance(), layoutsDiffer));
+        l.add(outputMeasure(o, layoutsDiffer));
       }
       outs.add(l);
     }
-    if (!options.labels().isEmpty() && options.labels().size() != n) {
+    if (!options.labels().isEmpty() && (options.labels().size() != n || recording != null)) {
       throw PortcheckException.usage(
           options.labels().size()
               + " label file(s) for "
@@ -143,27 +158,32 @@ public final class Comparator {
     List<TapSelection> taps = tapSelections();
     for (int p = 0; runnable && p < probes.probeCount(); p++) {
       // Streaming: the reference's taps are held while each other model runs, is compared and is
-      // dropped, so at most two models' activations for one probe are alive at a time.
+      // dropped, so at most two models' activations for one probe are alive at a time. A recorded
+      // reference does not run: its summaries stand for its taps.
       RunResult[] outputsOnly = new RunResult[n];
-      RunResult ref = run(0, p, probes, taps, spent);
+      RunResult ref = recording == null ? run(0, p, probes, taps, spent) : null;
       long t0 = System.nanoTime();
-      // Rows own their accumulators, so they are summarised in parallel (memory-bound passes).
-      IntStream.range(0, r).parallel().forEach(i -> summarise(rows.get(i), 0, ref, sums[i][0]));
-      outputsOnly[0] = ref;
+      if (ref != null) {
+        // Rows own their accumulators, so they are summarised in parallel (memory-bound passes).
+        IntStream.range(0, r).parallel().forEach(i -> summarise(rows.get(i), 0, ref, sums[i][0]));
+        outputsOnly[0] = ref;
+      }
       spent[1] += System.nanoTime() - t0;
       for (int k = 1; k < n; k++) {
         RunResult res = run(k, p, probes, taps, spent);
         long t1 = System.nanoTime();
         int model = k;
+        int probe = p;
         IntStream.range(0, r)
             .parallel()
             .forEach(
                 i -> {
-                  if (!pair(rows.get(i), model, ref, res, pairs[i][model], sums[i][model])) {
-                    summarise(rows.get(i), model, res, sums[i][model]);
+                  Aligner.Row row = rows.get(i);
+                  if (!pair(row, model, probe, ref, res, pairs[i][model], sums[i][model])) {
+                    summarise(row, model, res, sums[i][model]);
                   }
                 });
-        accumulateOutputs(k, ref, res, outs);
+        accumulateOutputs(k, p, ref, res, outs);
         outputsOnly[k] = new RunResult(res.outputs(), Map.of(), List.of());
         spent[1] += System.nanoTime() - t1;
       }
@@ -185,6 +205,20 @@ public final class Comparator {
             labelScores == null ? null : labelScores.check());
     listener.phase(ProgressListener.Phase.ASSEMBLE, System.nanoTime() - t2);
     return report;
+  }
+
+  /**
+   * How an output is compared: element by element, unless the reference is a recording that kept
+   * only a summary of it (outputs larger than a baseline stores in full).
+   */
+  private PairMeasure outputMeasure(int position, boolean layoutsDiffer) {
+    if (recording != null && position < models.get(0).outputs().size()) {
+      String name = models.get(0).outputs().get(position).name();
+      if (recording.outputValues(name, 0) == null) {
+        return new SketchAccumulator(options.tolerance());
+      }
+    }
+    return new PairAccumulator(options.tolerance(), layoutsDiffer);
   }
 
   /**
@@ -234,20 +268,32 @@ public final class Comparator {
   }
 
   /**
-   * Compares the row's tap of model {@code k} with the reference's; returns whether that also added
-   * the tap to {@code sum} (one pass over it instead of two).
+   * Compares the row's tap of model {@code k} on probe {@code p} with the reference's (its tensor,
+   * or its recorded summary when {@code ref} is null); returns whether that also added the tap to
+   * {@code sum} (one pass over it instead of two).
    */
   private boolean pair(
-      Aligner.Row row, int k, RunResult ref, RunResult res, PairAccumulator pair, Summary sum) {
+      Aligner.Row row, int k, int p, RunResult ref, RunResult res, PairMeasure pair, Summary sum) {
     if (row.layers[k] == null || row.refTaps[k] == null || row.taps[k] == null) {
       return false;
     }
-    Tensor a = ref.layerOutputs().get(row.refTaps[k]);
     Tensor b = res.layerOutputs().get(row.taps[k]);
-    if (a == null || b == null) {
+    if (b == null) {
       return false;
     }
-    return pair.add(a, layout(0, row.refTaps[k], a), b, layout(k, row.taps[k], b), sum);
+    if (ref == null) {
+      List<Sketch> recorded = recording.activations(row.refTaps[k]);
+      if (p < recorded.size()) {
+        ((SketchAccumulator) pair).add(recorded.get(p), Sketch.of(b));
+      }
+      return false;
+    }
+    Tensor a = ref.layerOutputs().get(row.refTaps[k]);
+    if (a == null) {
+      return false;
+    }
+    return ((PairAccumulator) pair)
+        .add(a, layout(0, row.refTaps[k], a), b, layout(k, row.taps[k], b), sum);
   }
 
   private Layout layout(int model, String layer, Tensor value) {
@@ -264,23 +310,66 @@ public final class Comparator {
   }
 
   private void accumulateOutputs(
-      int k, RunResult ref, RunResult res, List<List<PairAccumulator>> outs) {
+      int k, int p, RunResult ref, RunResult res, List<List<PairMeasure>> outs) {
     List<TensorInfo> refOut = models.get(0).outputs();
     List<TensorInfo> o = models.get(k).outputs();
     for (int pos = 0; pos < o.size() && pos < refOut.size(); pos++) {
-      Tensor a = ref.outputs().get(refOut.get(pos).name());
+      String refName = refOut.get(pos).name();
       Tensor b = res.outputs().get(o.get(pos).name());
-      if (a != null && b != null) {
-        outs.get(k).get(pos).add(a, refOut.get(pos).layout(), b, o.get(pos).layout());
+      PairMeasure acc = outs.get(k).get(pos);
+      if (b == null) {
+        continue;
+      }
+      if (acc instanceof SketchAccumulator s) {
+        Sketch recorded = recording.outputSummary(refName, p);
+        if (recorded != null) {
+          s.add(recorded, Sketch.of(b));
+        }
+        continue;
+      }
+      Tensor a = ref != null ? ref.outputs().get(refName) : recordedOutput(refName, p);
+      if (a != null) {
+        ((PairAccumulator) acc).add(a, refOut.get(pos).layout(), b, o.get(pos).layout());
       }
     }
   }
 
+  private Tensor recordedOutput(String name, int probe) {
+    float[] values = recording.outputValues(name, probe);
+    Sketch summary = recording.outputSummary(name, probe);
+    if (values == null || summary == null) {
+      return null;
+    }
+    return Tensor.ofFloats(summary.shape().stream().mapToLong(Long::longValue).toArray(), values);
+  }
+
+  /** The reference's statistics in a row: of its tap, run or recorded. */
+  private ModelStats referenceStats(Aligner.Row row, Summary sum) {
+    if (recording == null) {
+      return sum.isEmpty() ? null : sum.toStats();
+    }
+    List<Sketch> recorded = row.taps[0] == null ? List.of() : recording.activations(row.taps[0]);
+    return recorded.isEmpty() ? null : Sketch.combine(recorded);
+  }
+
+  /**
+   * Whether a row is outside tolerance: an attribute or weight differs between its aligned layers
+   * (a finding known without running, which a summary of the activations may not show: a
+   * permutation keeps every statistic), or its activations are outside tolerance.
+   */
+  private boolean outside(Aligner.Row row, LayerMetrics metrics, int i) {
+    if (row.preset != null || row.present() < 2) {
+      return false;
+    }
+    boolean staticFinding = !rowAttrs.get(i).isEmpty() || !rowWeights.get(i).isEmpty();
+    return staticFinding || (metrics != null && !metrics.withinTolerance());
+  }
+
   private ComparisonReport assemble(
       Summary[][] sums,
-      PairAccumulator[][] pairs,
+      PairMeasure[][] pairs,
       Tolerance[] tols,
-      List<List<PairAccumulator>> outs,
+      List<List<PairMeasure>> outs,
       List<ProbeReport> probeReports,
       List<String> notes,
       LabelReport labels) {
@@ -292,21 +381,20 @@ public final class Comparator {
       Aligner.Row row = rows.get(i);
       Map<String, ModelStats> stats = new LinkedHashMap<>();
       Map<String, PairMetrics> vs = new LinkedHashMap<>();
-      for (int m = 0; m < n; m++) {
+      ModelStats refStats = referenceStats(row, sums[i][0]);
+      if (refStats != null) {
+        stats.put(ModelRef.idOf(0), refStats);
+      }
+      for (int m = 1; m < n; m++) {
         if (!sums[i][m].isEmpty()) {
           stats.put(ModelRef.idOf(m), sums[i][m].toStats());
         }
-        if (m > 0 && !pairs[i][m].isEmpty()) {
+        if (!pairs[i][m].isEmpty()) {
           vs.put(ModelRef.idOf(m), pairs[i][m].toMetrics());
         }
       }
       metrics[i] = stats.isEmpty() && vs.isEmpty() ? null : new LayerMetrics(stats, vs, tols[i]);
-      boolean staticFinding = !rowAttrs.get(i).isEmpty() || !rowWeights.get(i).isEmpty();
-      outside[i] =
-          row.preset == null
-              && (vs.isEmpty()
-                  ? staticFinding && row.present() > 1
-                  : !metrics[i].withinTolerance());
+      outside[i] = outside(row, metrics[i], i);
     }
     boolean staticOnly = probeReports.isEmpty();
     Upstream up = new Upstream(models, rows);
@@ -317,6 +405,11 @@ public final class Comparator {
       LayerStatus status;
       if (row.preset != null) {
         status = row.preset;
+      } else if (outside[i] && row.first().kind() == OpKind.CONTAINER) {
+        // A container's output is its last child's: the child, not the container, is where a
+        // divergence starts (TorchScript lists containers before their children).
+        status = LayerStatus.DOWNSTREAM;
+        outside[i] = false;
       } else if (outside[i]) {
         boolean caused = false;
         for (int j = 0; j < i && !caused; j++) {
@@ -347,7 +440,7 @@ public final class Comparator {
     for (int k = 1; k < n; k++) {
       List<TensorInfo> o = models.get(k).outputs();
       for (int pos = 0; pos < outs.get(k).size(); pos++) {
-        PairAccumulator acc = outs.get(k).get(pos);
+        PairMeasure acc = outs.get(k).get(pos);
         if (acc.isEmpty()) {
           continue;
         }
@@ -366,6 +459,13 @@ public final class Comparator {
     rowAttrs.forEach(attrs::addAll);
     List<WeightMismatch> ws = new ArrayList<>();
     rowWeights.forEach(ws::addAll);
+    long unaligned = layers.stream().filter(l -> l.status() == LayerStatus.UNALIGNED).count();
+    if (unaligned > 0 && recording != null) {
+      notes.add(
+          unaligned
+              + " layer(s) have no counterpart between the baseline and the model (UNALIGNED):"
+              + " they are listed but not compared.");
+    }
     boolean diverged =
         div != null || layers.stream().anyMatch(l -> l.status() == LayerStatus.DIVERGED);
     return new ComparisonReport(
@@ -412,7 +512,7 @@ public final class Comparator {
     return out;
   }
 
-  private static String withSizeNotes(String note, PairAccumulator[] pairs) {
+  private static String withSizeNotes(String note, PairMeasure[] pairs) {
     for (int m = 1; m < pairs.length; m++) {
       String sizes = pairs[m].sizeMismatch();
       if (sizes != null) {
@@ -437,9 +537,10 @@ public final class Comparator {
               + f.foldedModel()
               + " folds a BatchNorm into this conv; compared with "
               + bnId
-              + "'s BatchNorm output (inferred epsilon "
-              + Numbers.format(f.inferredEpsilon())
-              + ")";
+              + "'s BatchNorm output"
+              + (Double.isNaN(f.inferredEpsilon())
+                  ? ", weights not compared (only checksums were recorded)"
+                  : " (inferred epsilon " + Numbers.format(f.inferredEpsilon()) + ")");
       note = note == null ? s : note + "; " + s;
     }
     return note;
@@ -451,87 +552,65 @@ public final class Comparator {
 
   private Divergence divergence(int i, LayerMetrics metrics, Tolerance tol) {
     Aligner.Row row = rows.get(i);
-    Explanations ex = new Explanations(refs);
     String layer = layerName(row);
-    String[] text;
-    Cause cause;
-    String other;
+    Finding finding;
     if (!rowAttrs.get(i).isEmpty()) {
-      AttributeMismatch m = rowAttrs.get(i).get(0);
-      cause = Cause.ATTRIBUTE;
-      other = Explanations.differingModel(m);
-      text = ex.attribute(layer, row.first().kind(), m);
+      finding = attributeFinding(layer, row.first().kind(), rowAttrs.get(i).get(0));
     } else if (!rowWeights.get(i).isEmpty()) {
-      WeightMismatch w = rowWeights.get(i).get(0);
-      cause = Cause.WEIGHTS;
-      other = w.modelId();
-      text = ex.weights(layer, w);
+      finding = new WeightFinding(layer, rowWeights.get(i).get(0));
     } else {
-      cause = Cause.ACTIVATION;
-      other = null;
-      PairMetrics worst = null;
-      for (Map.Entry<String, PairMetrics> e : metrics.vsReference().entrySet()) {
-        if (!e.getValue().withinTolerance() && other == null) {
-          other = e.getKey();
-          worst = e.getValue();
-        }
-      }
-      text = ex.activation(layer, other, worst, tol);
+      Map.Entry<String, PairMetrics> worst =
+          metrics.vsReference().entrySet().stream()
+              .filter(e -> !e.getValue().withinTolerance())
+              .findFirst()
+              .orElseThrow();
+      finding = new ActivationFinding(layer, worst.getKey(), worst.getValue(), tol);
     }
-    return new Divergence(
-        names(row), row.first().opType(), other, cause, text[0], text[1], metrics);
+    return new Divergence(names(row), row.first().opType(), finding, metrics);
+  }
+
+  /** The mismatch as a finding between its first value and the first value that differs. */
+  static AttributeFinding attributeFinding(String layer, OpKind kind, AttributeMismatch m) {
+    Map.Entry<String, AttributeValue> ref = m.values().entrySet().iterator().next();
+    Map.Entry<String, AttributeValue> other = ref;
+    for (Map.Entry<String, AttributeValue> e : m.values().entrySet()) {
+      if (other == ref && !AttributeComparer.same(m.attribute(), ref.getValue(), e.getValue())) {
+        other = e;
+      }
+    }
+    return new AttributeFinding(
+        layer,
+        kind,
+        ref.getKey(),
+        other.getKey(),
+        m.attribute(),
+        ref.getValue(),
+        other.getValue(),
+        m.inferredBy() != null);
   }
 
   private Divergence outputDivergence(List<OutputComparison> outputs) {
     OutputComparison o =
         outputs.stream().filter(x -> !x.metrics().withinTolerance()).findFirst().orElseThrow();
-    Explanations ex = new Explanations(refs);
     Map<String, String> names = new LinkedHashMap<>();
     names.put("m0", o.referenceName());
     names.put(o.modelId(), o.name());
-    String[] text =
-        ex.activation("output " + o.referenceName(), o.modelId(), o.metrics(), options.tolerance());
     int k = Integer.parseInt(o.modelId().substring(1));
-    List<Layer> onlyRef = unalignedFeeding(0, o.referenceName());
-    List<Layer> onlyOther = unalignedFeeding(k, o.name());
-    String sentence;
-    if (onlyRef.isEmpty() && onlyOther.isEmpty()) {
-      sentence =
-          text[0].replace(
-              "although attributes and weights agree",
-              "while every tapped layer agrees (the difference is in layers no engine exposed)");
-    } else {
-      // Typically post-processing (box decoding, softmax) exported into one model only.
-      sentence =
-          text[0].substring(0, text[0].indexOf(" although"))
-              + " while every aligned layer agrees; the output is computed by layers with no"
-              + " counterpart in the other model"
-              + describeExtra("m0", onlyRef)
-              + describeExtra(o.modelId(), onlyOther)
-              + ". One model carries post-processing the other lacks (e.g. box decoding or"
-              + " softmax): export both with the same output head, or compare the outputs"
-              + " before it.";
-    }
-    return new Divergence(names, "output", o.modelId(), Cause.ACTIVATION, sentence, text[1], null);
-  }
-
-  private static String describeExtra(String id, List<Layer> layers) {
-    if (layers.isEmpty()) {
-      return "";
-    }
-    List<String> ops = layers.stream().map(Layer::opType).distinct().limit(6).toList();
-    return ": "
-        + id
-        + " has "
-        + layers.size()
-        + " of them ("
-        + String.join(", ", ops)
-        + (layers.size() > ops.size() ? ", ..." : "")
-        + ")";
+    Finding finding =
+        new OutputFinding(
+            o.referenceName(),
+            o.modelId(),
+            o.name(),
+            o.metrics(),
+            options.tolerance(),
+            recording != null,
+            unalignedFeeding(0, o.referenceName()),
+            unalignedFeeding(k, o.name()));
+    return new Divergence(names, "output", finding, null);
   }
 
   /** Layers of {@code model} on the path to {@code output} whose rows hold no other model. */
-  private List<Layer> unalignedFeeding(int model, String output) {
+  private List<OutputFinding.LayerRef> unalignedFeeding(int model, String output) {
     Map<String, Layer> producer = new HashMap<>();
     for (Layer l : models.get(model).layers()) {
       l.outputs().forEach(t -> producer.putIfAbsent(t, l));
@@ -542,7 +621,7 @@ public final class Comparator {
         rowOf.put(row.layers[model], row);
       }
     }
-    List<Layer> found = new ArrayList<>();
+    List<OutputFinding.LayerRef> found = new ArrayList<>();
     java.util.Set<Layer> seen = java.util.Collections.newSetFromMap(new IdentityHashMap<>());
     java.util.ArrayDeque<String> todo = new java.util.ArrayDeque<>(List.of(output));
     while (!todo.isEmpty()) {
@@ -555,7 +634,7 @@ public final class Comparator {
         continue; // an aligned layer: what feeds it was compared already
       }
       if (!l.opType().equals("Constant")) {
-        found.add(l);
+        found.add(new OutputFinding.LayerRef(l.name(), l.opType()));
       }
       todo.addAll(l.inputs());
     }

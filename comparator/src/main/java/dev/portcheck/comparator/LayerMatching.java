@@ -12,11 +12,8 @@ import java.util.Set;
 import java.util.function.BiConsumer;
 import java.util.function.BiPredicate;
 
-/**
- * How layers of two models may correspond by kind and by parameter names; shared by the aligner of
- * {@code compare} and that of baseline checks, which must agree on what counts as the same layer.
- */
-public final class LayerMatching {
+/** How layers of two models may correspond by kind and by parameter names. */
+final class LayerMatching {
   private static final Set<String> ROLE_WORDS =
       Set.of(
           "weight",
@@ -48,7 +45,7 @@ public final class LayerMatching {
   private LayerMatching() {}
 
   /** Whether two layers may stand for each other by what they compute. */
-  public static boolean compatible(Layer x, Layer y) {
+  static boolean compatible(Layer x, Layer y) {
     OpKind p = x.kind();
     OpKind q = y.kind();
     if (p == q) {
@@ -60,7 +57,7 @@ public final class LayerMatching {
   }
 
   /** Parameter name with its role and framework decorations removed, as tokens. */
-  public static List<String> stem(String parameterName) {
+  static List<String> stem(String parameterName) {
     List<String> tokens = new ArrayList<>();
     for (String t : parameterName.replaceAll(":\\d+$", "").split("[/.:]+")) {
       if (!t.isEmpty()) {
@@ -75,7 +72,7 @@ public final class LayerMatching {
   }
 
   /** The stem most of a layer's parameters share, or an empty list. */
-  public static List<String> layerStem(Layer l) {
+  static List<String> layerStem(Layer l) {
     Map<List<String>, Integer> counts = new HashMap<>();
     List<String> best = List.of();
     int bestCount = 0;
@@ -136,7 +133,7 @@ public final class LayerMatching {
    * Pairs every layer of {@code a} with the layer of {@code b} whose parameter-name stem is its
    * unique nearest, when that choice is mutual and the layer of {@code b} is still free.
    */
-  public static void pairByNames(
+  static void pairByNames(
       List<Layer> a, List<Layer> b, int[] back, BiConsumer<Integer, Integer> pair) {
     List<List<String>> sa = a.stream().map(LayerMatching::layerStem).toList();
     List<List<String>> sb = b.stream().map(LayerMatching::layerStem).toList();
@@ -152,7 +149,7 @@ public final class LayerMatching {
    * Pairs each unmatched layer of {@code a} that has parameters with the one free compatible layer
    * of {@code b} holding the same values, when no other layer of {@code a} claims it too.
    */
-  public static void pairByUniqueValues(
+  static void pairByUniqueValues(
       List<Layer> a,
       List<Layer> b,
       int[] match,

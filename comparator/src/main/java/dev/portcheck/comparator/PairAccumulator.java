@@ -9,7 +9,7 @@ import java.util.Arrays;
  * Compares another model's activation with the reference's, one probe at a time, keeping only
  * running maxima and counts.
  */
-final class PairAccumulator {
+final class PairAccumulator implements PairMeasure {
   private final Tolerance tol;
   private final boolean allowMultiset;
   private final boolean layerTap;
@@ -205,16 +205,18 @@ final class PairAccumulator {
     cosine = Math.min(cosine, c);
   }
 
-  /** The two shapes when the tensors had different sizes, else null. */
-  String sizeMismatch() {
+  @Override
+  public String sizeMismatch() {
     return sizeMismatch;
   }
 
-  boolean isEmpty() {
+  @Override
+  public boolean isEmpty() {
     return comparedAs == null;
   }
 
-  PairMetrics toMetrics() {
+  @Override
+  public PairMetrics toMetrics() {
     if (!elementwise) {
       double dm = Math.abs(otherStats.mean() - refStats.mean());
       double ds = Math.abs(otherStats.std() - refStats.std());

@@ -23,7 +23,8 @@ import java.util.Set;
 final class PairAligner {
   /**
    * A BatchNorm of one model folded into a Conv of the other. Indices are into each model's layer
-   * list.
+   * list; {@code inferredEpsilon} is NaN when the fold was not proven from weight values (a side
+   * keeps checksums only).
    */
   record Fold(
       int bnModel, int rawConv, int bn, int foldedModel, int foldedConv, double inferredEpsilon) {}
@@ -98,7 +99,11 @@ final class PairAligner {
     byFingerprint();
     byFold(ref, a, consumedA, 0, other, b, consumedB, otherIndex);
     byFold(other, b, consumedB, otherIndex, ref, a, consumedA, 0);
+    byNamePath();
     TopologyAligner.fill(a, b, match, back, by, consumedA, consumedB);
+    byLayerName();
+    byStructuralFold(0);
+    byStructuralFold(1);
     byBiasChain();
     byDataflow();
     leftoverChains();
@@ -145,28 +150,168 @@ final class PairAligner {
     }
     for (Map.Entry<String, String> e : rx.entrySet()) {
       String other = ry.get(e.getKey());
-      if (other != null && !ref.fingerprint(e.getValue()).matches(this.other.fingerprint(other))) {
+      if (other == null) {
+        continue;
+      }
+      Weights.Fingerprint fx = ref.fingerprint(e.getValue());
+      if (fx == null || !fx.matches(this.other.fingerprint(other))) {
         return false;
       }
     }
     return true;
   }
 
+  /**
+   * One layer's name is the other's module path plus decorations: {@code layer2.0.conv1} inside
+   * {@code /layer2/layer2.0/conv1/Conv} (torch.onnx) or {@code resnet/layer2.0.conv1/Conv2D}
+   * (tf2onnx of a Keras port), as whole tokens, for exactly one compatible free layer each way.
+   * Where weights prove nothing (a baseline keeps checksums, and a folded conv's checksum is not
+   * the raw conv's), this tells apart convolutions that the op sequence alone would confuse.
+   */
+  private void byNamePath() {
+    List<List<String>> ta = a.stream().map(l -> nameTokens(l.name())).toList();
+    List<List<String>> tb = b.stream().map(l -> nameTokens(l.name())).toList();
+    for (int i = 0; i < a.size(); i++) {
+      int j = closestByName(0, i, ta, tb);
+      if (j >= 0 && closestByName(1, j, tb, ta) == i) {
+        pair(i, j, AlignedBy.TOPOLOGY);
+      }
+    }
+  }
+
+  /**
+   * The free compatible layer of the other side whose name tokens nest with layer x's of side
+   * {@code side} with the fewest extra tokens ({@code conv1} is {@code /conv1/Conv}, not {@code
+   * /layer1/layer1.0/conv1/Conv}); -1 when there is none or a tie.
+   */
+  private int closestByName(int side, int x, List<List<String>> from, List<List<String>> to) {
+    if (from.get(x).isEmpty() || !free(side, x) || generatedName(layers(side).get(x))) {
+      return -1;
+    }
+    Layer lx = layers(side).get(x);
+    int best = -1;
+    int bestDist = Integer.MAX_VALUE;
+    boolean tie = false;
+    for (int y = 0; y < to.size(); y++) {
+      if (!free(1 - side, y)
+          || generatedName(layers(1 - side).get(y))
+          || !compatible(lx, layers(1 - side).get(y))
+          || !nested(from.get(x), to.get(y))) {
+        continue;
+      }
+      int d = Math.abs(from.get(x).size() - to.get(y).size());
+      if (d < bestDist) {
+        best = y;
+        bestDist = d;
+        tie = false;
+      } else if (d == bestDist) {
+        tie = true;
+      }
+    }
+    return tie ? -1 : best;
+  }
+
+  /**
+   * A name an exporter made up from the op type and a counter ({@code Relu_5}, {@code Conv}): two
+   * exports number their ops differently, so equal names of this kind are no evidence.
+   */
+  private static boolean generatedName(Layer l) {
+    return l.name().replaceAll("_\\d+$", "").equalsIgnoreCase(l.opType());
+  }
+
+  private static List<String> nameTokens(String name) {
+    List<String> out = new ArrayList<>();
+    for (String t : name.split("[/.:]+")) {
+      if (!t.isEmpty()) {
+        out.add(t);
+      }
+    }
+    return out;
+  }
+
+  /** Whether the shorter token list occurs contiguously in the longer one. */
+  private static boolean nested(List<String> x, List<String> y) {
+    List<String> s = x.size() <= y.size() ? x : y;
+    List<String> l = x.size() <= y.size() ? y : x;
+    return !s.isEmpty() && java.util.Collections.indexOfSubList(l, s) >= 0;
+  }
+
+  /** What is left: a free layer of the same name and a compatible kind (a re-export). */
+  private void byLayerName() {
+    Map<String, Integer> names = new HashMap<>();
+    for (int j = 0; j < b.size(); j++) {
+      names.putIfAbsent(b.get(j).name(), j);
+    }
+    for (int i = 0; i < a.size(); i++) {
+      Integer j = names.get(a.get(i).name());
+      if (j != null
+          && free(0, i)
+          && free(1, j)
+          && !generatedName(a.get(i))
+          && compatible(a.get(i), b.get(j))) {
+        pair(i, j, AlignedBy.TOPOLOGY);
+      }
+    }
+  }
+
   /** The BatchNorm reading this conv's output, if it is the next consumer. */
   static int followingBatchNorm(List<Layer> layers, int conv) {
-    Layer c = layers.get(conv);
+    int k = nextConsumer(layers, conv);
+    return k >= 0 && layers.get(k).kind() == OpKind.BATCH_NORM ? k : -1;
+  }
+
+  /**
+   * The first layer reading layer x's output (the next layer when no layer lists its inputs, as
+   * TorchScript modules do not), or -1.
+   */
+  private static int nextConsumer(List<Layer> layers, int x) {
+    Layer c = layers.get(x);
     boolean graphKnown = layers.stream().anyMatch(l -> !l.inputs().isEmpty());
-    for (int k = conv + 1; k < layers.size(); k++) {
-      Layer l = layers.get(k);
+    for (int k = x + 1; k < layers.size(); k++) {
       boolean consumes =
           graphKnown
-              ? !c.outputs().isEmpty() && l.inputs().contains(c.outputs().get(0))
-              : k == conv + 1;
+              ? !c.outputs().isEmpty() && layers.get(k).inputs().contains(c.outputs().get(0))
+              : k == x + 1;
       if (consumes) {
-        return l.kind() == OpKind.BATCH_NORM ? k : -1;
+        return k;
       }
     }
     return -1;
+  }
+
+  /**
+   * Where one side keeps only checksums (a baseline), a fold cannot be proven from the weights: an
+   * aligned conv pair where the conv of side {@code bnSide} feeds a BatchNorm left without a
+   * counterpart and the other conv feeds no normalisation is taken as the BatchNorm folded into the
+   * other conv (tf2onnx, ONNX constant folding). Its epsilon is unknown.
+   */
+  private void byStructuralFold(int bnSide) {
+    if (ref.hasValues() && other.hasValues()) {
+      return; // folds are proven from the weights by byFold
+    }
+    List<Layer> bnLayers = layers(bnSide);
+    List<Layer> foldLayers = layers(1 - bnSide);
+    boolean[] bnConsumed = bnSide == 0 ? consumedA : consumedB;
+    for (int c = 0; c < bnLayers.size(); c++) {
+      int partner = partnerOf(bnSide, c);
+      if (bnLayers.get(c).kind() != OpKind.CONV
+          || partner < 0
+          || foldLayers.get(partner).kind() != OpKind.CONV) {
+        continue;
+      }
+      int bn = followingBatchNorm(bnLayers, c);
+      if (bn < 0 || bnConsumed[bn] || partnerOf(bnSide, bn) >= 0) {
+        continue;
+      }
+      int next = nextConsumer(foldLayers, partner);
+      if (next >= 0 && foldLayers.get(next).kind().isNormalization()) {
+        continue;
+      }
+      bnConsumed[bn] = true;
+      int bnModel = bnSide == 0 ? 0 : otherIndex;
+      int foldModel = bnSide == 0 ? otherIndex : 0;
+      folds.add(new Fold(bnModel, c, bn, foldModel, partner, Double.NaN));
+    }
   }
 
   private void byFold(
@@ -228,7 +373,10 @@ final class PairAligner {
   private static Optional<FoldedBatchNorm.Result> tryFold(
       Weights bnW, Layer conv, Layer bn, Weights foldW, Layer folded) {
     Map<String, String> br = Weights.roles(bn);
-    if (!br.containsKey("scale") || !br.containsKey("variance")) {
+    if (!bnW.hasValues()
+        || !foldW.hasValues()
+        || !br.containsKey("scale")
+        || !br.containsKey("variance")) {
       return Optional.empty();
     }
     Tensor raw = bnW.canonical(Weights.roles(conv).get("weight"));

@@ -8,7 +8,7 @@ import java.util.Objects;
 /**
  * How one probe input is filled: {@code ones}, {@code zeros}, {@code random:SEED} (standard normal
  * from {@link java.util.Random#nextGaussian()}, deterministic for a seed), or an {@code .npy} file
- * holding the values in the reference model's layout.
+ * (or its bytes) holding the values in the reference model's layout.
  */
 public sealed interface ProbeSpec {
 
@@ -48,6 +48,25 @@ public sealed interface ProbeSpec {
     @Override
     public String describe() {
       return "npy:" + path;
+    }
+  }
+
+  /**
+   * Values of a {@code .npy} file held in memory (a baseline embeds its samples), read as {@link
+   * NpyFile} reads the file.
+   *
+   * @param source the file the bytes came from, for reports and messages
+   * @param npy the file's bytes (not copied: the caller hands them over)
+   */
+  record NpyBytes(String source, byte[] npy) implements ProbeSpec {
+    public NpyBytes {
+      Objects.requireNonNull(source, "source");
+      Objects.requireNonNull(npy, "npy");
+    }
+
+    @Override
+    public String describe() {
+      return "npy:" + source;
     }
   }
 

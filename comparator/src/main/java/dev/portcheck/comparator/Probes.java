@@ -85,7 +85,8 @@ public final class Probes {
     // Samples are read once here so that one that does not fit is refused before any model runs.
     for (Probe probe : probes) {
       for (Slot s : slots) {
-        if (probe.specFor(s.position(), s.names()) instanceof ProbeSpec.NpyFile) {
+        if (probe.specFor(s.position(), s.names()) instanceof ProbeSpec.NpyFile
+            || probe.specFor(s.position(), s.names()) instanceof ProbeSpec.NpyBytes) {
           prepared.generate(probe, s);
         }
       }
@@ -243,7 +244,7 @@ public final class Probes {
         }
         ProbeSpec spec = probe.specFor(s.position(), s.names());
         long[] shape = s.shape();
-        if (spec instanceof ProbeSpec.NpyFile) {
+        if (spec instanceof ProbeSpec.NpyFile || spec instanceof ProbeSpec.NpyBytes) {
           shape = generate(probe, s).shape();
         }
         List<Long> shapeList = shape == null ? List.of() : Arrays.stream(shape).boxed().toList();
@@ -264,6 +265,10 @@ public final class Probes {
     ProbeSpec spec = probe.specFor(s.position(), s.names());
     if (spec instanceof ProbeSpec.NpyFile f) {
       return fitted(f.path(), Npy.read(f.path()), s);
+    }
+    if (spec instanceof ProbeSpec.NpyBytes b) {
+      Path source = Path.of(b.source());
+      return fitted(source, Npy.parse(source, b.npy()), s);
     }
     if (s.shape() == null) {
       throw PortcheckException.usage(

@@ -15,8 +15,6 @@ import java.util.Map;
  * the other model's BatchNorm.
  */
 final class WeightComparer {
-  static final String HW_SLIP = "kernel equals the reference transposed (H<->W): a HWIO/OIHW slip";
-
   private final List<Weights> models;
   private final Tolerance tol;
 
@@ -44,30 +42,81 @@ final class WeightComparer {
         if (pk == null) {
           continue;
         }
-        Tensor a = models.get(0).canonical(e.getValue());
-        Tensor b = models.get(k).canonical(pk);
-        String detail = diagnose(a, b);
-        if (detail != null) {
-          Map<String, String> names = new LinkedHashMap<>();
-          names.put("m0", ref.name());
-          names.put(ModelRef.idOf(k), l.name());
-          Map<String, String> params = new LinkedHashMap<>();
-          params.put("m0", e.getValue());
-          params.put(ModelRef.idOf(k), pk);
-          double d = Arrays.equals(a.shape(), b.shape()) ? maxAbs(a, b) : Double.NaN;
-          out.add(new WeightMismatch(names, e.getKey(), params, ModelRef.idOf(k), d, detail));
+        Map<String, String> names = new LinkedHashMap<>();
+        names.put("m0", ref.name());
+        names.put(ModelRef.idOf(k), l.name());
+        Map<String, String> params = new LinkedHashMap<>();
+        params.put("m0", e.getValue());
+        params.put(ModelRef.idOf(k), pk);
+        WeightMismatch m =
+            models.get(0).hasValues() && models.get(k).hasValues()
+                ? byValues(names, e.getKey(), params, k)
+                : byChecksums(names, e.getKey(), params, k);
+        if (m != null) {
+          out.add(m);
         }
       }
     }
     return out;
   }
 
+  private WeightMismatch byValues(
+      Map<String, String> names, String role, Map<String, String> params, int k) {
+    Tensor a = models.get(0).canonical(params.get("m0"));
+    Tensor b = models.get(k).canonical(params.get(ModelRef.idOf(k)));
+    WeightKind kind = diagnose(a, b);
+    if (kind == null) {
+      return null;
+    }
+    double d = Arrays.equals(a.shape(), b.shape()) ? maxAbs(a, b) : Double.NaN;
+    return new WeightMismatch(
+        names, role, params, ModelRef.idOf(k), kind, d, shape(a), shape(b), null);
+  }
+
+  /**
+   * Where a side keeps checksums only (a baseline): identical, within the weight tolerance (the
+   * random projections bound the element-wise difference), an H↔W slip, the same values in another
+   * order, or changed.
+   */
+  private WeightMismatch byChecksums(
+      Map<String, String> names, String role, Map<String, String> params, int k) {
+    Checksum x = models.get(0).checksum(params.get("m0"));
+    Checksum y = models.get(k).checksum(params.get(ModelRef.idOf(k)));
+    if (x == null || y == null || x.identical(y) || x.close(y, tol.atol(), tol.rtol())) {
+      return null;
+    }
+    WeightKind kind;
+    if (!x.shape().equals(y.shape())) {
+      kind = WeightKind.SHAPE_DIFFERS;
+    } else if (x.hwSwapOf(y, tol.atol(), tol.rtol())) {
+      kind = WeightKind.HW_SLIP;
+    } else if (x.sameValuesAnyOrder(y)) {
+      kind = WeightKind.REORDERED;
+    } else {
+      kind = WeightKind.VALUES_DIFFER;
+    }
+    return new WeightMismatch(
+        names,
+        role,
+        params,
+        ModelRef.idOf(k),
+        kind,
+        Double.NaN,
+        x.shape(),
+        y.shape(),
+        new WeightMismatch.Digests(x.sha256(), y.sha256(), Math.sqrt(x.l2()), Math.sqrt(y.l2())));
+  }
+
   private static boolean involvedInFold(Aligner.Row row, int k) {
     return row.folds.stream().anyMatch(f -> f.bnModel() == k || f.foldedModel() == k);
   }
 
+  private static List<Long> shape(Tensor t) {
+    return Arrays.stream(t.shape()).boxed().toList();
+  }
+
   /** Null when equal within tolerance, else what the difference looks like. */
-  String diagnose(Tensor ref, Tensor other) {
+  WeightKind diagnose(Tensor ref, Tensor other) {
     long[] s = ref.shape();
     long[] o = other.shape();
     if (Arrays.equals(s, o) && close(ref, other)) {
@@ -76,32 +125,23 @@ final class WeightComparer {
     if (s.length == 4) {
       Tensor hw = ref.transpose(0, 1, 3, 2);
       if (Arrays.equals(hw.shape(), o) && close(hw, other)) {
-        return HW_SLIP;
+        return WeightKind.HW_SLIP;
       }
       Tensor io = ref.transpose(1, 0, 2, 3);
       if (Arrays.equals(io.shape(), o) && close(io, other)) {
-        return "kernel equals the reference with input and output channels swapped: "
-            + "an OIHW/IOHW slip";
+        return WeightKind.IO_SLIP;
       }
       if (Arrays.equals(s, o) && s[1] > 1 && close(reverseAxis1(ref), other)) {
-        return "kernel equals the reference with its input channels reversed (RGB vs BGR)";
+        return WeightKind.CHANNELS_REVERSED;
       }
     }
     if (s.length == 2) {
       Tensor t = ref.transpose(1, 0);
       if (Arrays.equals(t.shape(), o) && close(t, other)) {
-        return "matrix equals the reference transposed: a Dense [in, out] vs Linear [out, in]"
-            + " slip";
+        return WeightKind.LINEAR_NOT_TRANSPOSED;
       }
     }
-    if (!Arrays.equals(s, o)) {
-      return "shape "
-          + Arrays.toString(o)
-          + " vs reference "
-          + Arrays.toString(s)
-          + " (canonical layout)";
-    }
-    return "values differ: max abs diff " + Numbers.format(maxAbs(ref, other));
+    return Arrays.equals(s, o) ? WeightKind.VALUES_DIFFER : WeightKind.SHAPE_DIFFERS;
   }
 
   /**
@@ -114,6 +154,9 @@ final class WeightComparer {
       PairAligner.Fold f,
       List<AttributeMismatch> attrs,
       List<WeightMismatch> weights) {
+    if (Double.isNaN(f.inferredEpsilon())) {
+      return; // a fold seen in the graph only: no values to check it with
+    }
     Weights bw = models.get(f.bnModel());
     Weights fw = models.get(f.foldedModel());
     Layer conv = bw.model().layers().get(f.rawConv());
@@ -154,17 +197,7 @@ final class WeightComparer {
       values.put(bnId, AttributeValue.of(eps));
       values.put(foldId, AttributeValue.of(Numbers.round(f.inferredEpsilon(), 3)));
       Map<String, String> ordered = orderById(names);
-      attrs.add(
-          new AttributeMismatch(
-              ordered,
-              "epsilon",
-              orderById(values),
-              foldId
-                  + " folds '"
-                  + bn.name()
-                  + "' into '"
-                  + folded.name()
-                  + "'; its epsilon is inferred from the folded weights"));
+      attrs.add(new AttributeMismatch(ordered, "epsilon", orderById(values), foldId));
     } else if (werr > bound || berr > bound) {
       Map<String, String> params = new LinkedHashMap<>();
       params.put(bnId, cr.get("weight"));
@@ -175,11 +208,11 @@ final class WeightComparer {
               werr > bound ? "weight" : "bias",
               orderById(params),
               foldId,
+              WeightKind.FOLDED_MISMATCH,
               Math.max(werr, berr),
-              "folded Conv+BatchNorm does not equal conv * gamma / sqrt(var + eps) with the"
-                  + " other model's BatchNorm (max abs diff "
-                  + Numbers.format(Math.max(werr, berr))
-                  + ")"));
+              shape(raw),
+              shape(fk),
+              null));
     }
   }
 

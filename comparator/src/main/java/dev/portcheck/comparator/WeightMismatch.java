@@ -2,6 +2,7 @@ package dev.portcheck.comparator;
 
 import java.util.Collections;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -12,19 +13,36 @@ import java.util.Map;
  * @param role normalised parameter role ({@code weight}, {@code bias}, {@code scale}, ...)
  * @param parameters the stored parameter name, by model id
  * @param modelId the model that differs from the reference
- * @param maxAbsDiff largest difference (NaN when shapes differ)
- * @param detail what the difference looks like, e.g. "kernel equals the reference transposed
- *     (H&lt;-&gt;W): a HWIO/OIHW slip"
+ * @param kind what the difference looks like
+ * @param maxAbsDiff largest difference (NaN when shapes differ or only checksums were compared)
+ * @param referenceShape the reference's canonical shape (OIHW, OI)
+ * @param shape the differing model's canonical shape
+ * @param digests the checksums compared when the reference keeps no values (a baseline), else null
  */
 public record WeightMismatch(
     Map<String, String> names,
     String role,
     Map<String, String> parameters,
     String modelId,
+    WeightKind kind,
     double maxAbsDiff,
-    String detail) {
+    List<Long> referenceShape,
+    List<Long> shape,
+    Digests digests) {
   public WeightMismatch {
     names = Collections.unmodifiableMap(new LinkedHashMap<>(names));
     parameters = Collections.unmodifiableMap(new LinkedHashMap<>(parameters));
+    referenceShape = List.copyOf(referenceShape);
+    shape = List.copyOf(shape);
   }
+
+  /**
+   * What identifies changed values when only checksums are known.
+   *
+   * @param referenceSha256 SHA-256 of the reference's canonical values
+   * @param sha256 SHA-256 of the differing model's canonical values
+   * @param referenceNorm L2 norm of the reference's values
+   * @param norm L2 norm of the differing model's values
+   */
+  public record Digests(String referenceSha256, String sha256, double referenceNorm, double norm) {}
 }

@@ -13,15 +13,24 @@ import java.util.Map;
 /**
  * A model's parameters in one canonical layout (PyTorch's: OIHW kernels, OI matrices), read once
  * and cached, with their roles normalised ({@code gamma} and a norm's {@code weight} are both
- * {@code scale}).
+ * {@code scale}). For a recorded model only checksums are known: then {@link #canonical} is null
+ * and fingerprints and checksums come from the recording.
  */
 final class Weights {
   private final ModelView model;
+  private final Recording recording;
   private final Map<String, Tensor> canonical = new HashMap<>();
   private final Map<String, Fingerprint> fingerprints = new HashMap<>();
+  private final Map<String, Checksum> checksums = new HashMap<>();
 
   Weights(ModelView model) {
     this.model = model;
+    this.recording = Recording.of(model);
+  }
+
+  /** Whether parameter values are known (not only checksums). */
+  boolean hasValues() {
+    return recording == null;
   }
 
   ModelView model() {
@@ -61,8 +70,11 @@ final class Weights {
     return roles.isEmpty() ? null : roles.keySet().iterator().next();
   }
 
-  /** A parameter in canonical layout. */
+  /** A parameter in canonical layout; null for a recorded model, which keeps checksums only. */
   Tensor canonical(String name) {
+    if (recording != null) {
+      return null;
+    }
     Tensor t = canonical.get(name);
     if (t == null) {
       ParameterInfo info = model.parameters().get(name);
@@ -78,6 +90,9 @@ final class Weights {
    * reads this cache. Not thread-safe on one instance.
    */
   void prefetch() {
+    if (recording != null) {
+      return;
+    }
     for (Layer l : model.layers()) {
       for (String name : l.parameters().values()) {
         if (model.parameters().containsKey(name)) {
@@ -95,8 +110,24 @@ final class Weights {
     canonical.clear();
   }
 
+  /** The parameter's order-independent fingerprint, or null when a recording lacks it. */
   Fingerprint fingerprint(String name) {
+    if (recording != null) {
+      Checksum c = recording.parameterChecksum(name);
+      return c == null ? null : c.fingerprint();
+    }
     return fingerprints.computeIfAbsent(name, n -> Fingerprint.of(canonical(n)));
+  }
+
+  /** The parameter's checksum (recorded, or computed from its values), or null when unknown. */
+  Checksum checksum(String name) {
+    if (recording != null) {
+      return recording.parameterChecksum(name);
+    }
+    if (!model.parameters().containsKey(name)) {
+      return null;
+    }
+    return checksums.computeIfAbsent(name, n -> Checksum.of(canonical(n)));
   }
 
   /** OIHW / OI from whatever the framework stores; other layouts are returned as stored. */
@@ -142,6 +173,9 @@ final class Weights {
 
     /** Equal shape multiset and sums within float32 rounding. */
     boolean matches(Fingerprint o) {
+      if (o == null) {
+        return false;
+      }
       if (!sortedShape.equals(o.sortedShape)) {
         return false;
       }

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.portcheck.comparator.output.FindingText;
 import dev.portcheck.importers.api.AttributeValue;
 import dev.portcheck.importers.api.ModelView;
 import dev.portcheck.importers.api.Tensor;
@@ -18,7 +19,7 @@ class ComparatorTest {
     return Comparator.compare(List.of(models), CompareOptions.defaults());
   }
 
-  private static LayerComparison row(ComparisonReport r, String modelId, String name) {
+  static LayerComparison row(ComparisonReport r, String modelId, String name) {
     return r.layers().stream()
         .filter(l -> name.equals(l.names().get(modelId)))
         .findFirst()
@@ -60,10 +61,14 @@ class ComparatorTest {
     assertEquals(
         "layer 'bn2' [pytorch vs tensorflow]: epsilon 1e-05 vs 0.001 — Keras' BatchNormalization"
             + " defaults to 1e-3, PyTorch to 1e-5; set epsilon=1e-05 in the port.",
-        d.explanation());
+        words(r).sentence(d.finding()));
     assertEquals(
         "layer 'bn2' [pytorch vs tensorflow] ==> epsilon expected: <1.0E-5> but was: <0.001>",
-        d.failureText());
+        words(r).failureText(d.finding()));
+    AttributeFinding f = (AttributeFinding) d.finding();
+    assertEquals("epsilon", f.attribute());
+    assertEquals(AttributeValue.of(1e-5), f.expected());
+    assertEquals(AttributeValue.of(1e-3), f.actual());
     assertEquals(LayerStatus.MATCH, row(r, "m0", "conv2").status());
     assertEquals(LayerStatus.DIVERGED, row(r, "m0", "bn2").status());
     assertEquals(LayerStatus.DOWNSTREAM, row(r, "m0", "relu2").status());
@@ -77,9 +82,10 @@ class ComparatorTest {
     Divergence d = r.firstDivergence();
     assertEquals(Cause.WEIGHTS, d.cause());
     assertEquals("conv2", d.names().get("m0"));
+    assertEquals(WeightKind.HW_SLIP, ((WeightFinding) d.finding()).kind());
     assertTrue(
-        d.explanation().contains("kernel equals the reference transposed (H<->W)"),
-        d.explanation());
+        words(r).sentence(d.finding()).contains("kernel equals the reference transposed (H<->W)"),
+        words(r).sentence(d.finding()));
     assertEquals(1, r.weightMismatches().size());
     assertEquals("weight", r.weightMismatches().get(0).role());
     assertEquals(LayerStatus.MATCH, row(r, "m0", "relu1").status());
@@ -98,6 +104,9 @@ class ComparatorTest {
     LayerComparison bn2 = row(r, "m0", "bn2");
     assertEquals(LayerStatus.FOLDED, bn2.status());
     assertTrue(bn2.note().contains("folded into '/conv2/Conv'"), bn2.note());
+    // The conv row's statistics are of the tensors compared: m0's BatchNorm output.
+    assertEquals(
+        bn2.metrics().stats().get("m0").mean(), conv2.metrics().stats().get("m0").mean(), 0);
     assertEquals(2, r.folds().size());
     for (FoldedLayer f : r.folds()) {
       assertEquals(1e-5, f.inferredEpsilon(), 0.05e-5, f.toString());
@@ -154,7 +163,7 @@ class ComparatorTest {
     assertTrue(Double.isNaN(d.metrics().vsReference().get("m1").maxAbsDiff()));
     assertEquals(2, d.metrics().stats().get("m1").nanCount(), "one NaN per probe");
     assertEquals(0, d.metrics().stats().get("m0").nanCount());
-    assertTrue(d.explanation().contains("NaN"), d.explanation());
+    assertTrue(words(r).sentence(d.finding()).contains("NaN"), words(r).sentence(d.finding()));
   }
 
   @Test
@@ -172,7 +181,11 @@ class ComparatorTest {
     assertTrue(!d.metrics().vsReference().get("m2").withinTolerance());
     assertEquals(1, r.attributeMismatches().size());
     assertEquals(3, r.attributeMismatches().get(0).values().size());
-    assertTrue(d.explanation().startsWith("layer 'bn2' [pytorch vs tensorflow]"));
+    assertTrue(words(r).sentence(d.finding()).startsWith("layer 'bn2' [pytorch vs tensorflow]"));
+  }
+
+  private static FindingText words(ComparisonReport r) {
+    return new FindingText(r.models());
   }
 
   static Tensor add(Tensor t, float delta) {

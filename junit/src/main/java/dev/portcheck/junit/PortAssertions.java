@@ -8,6 +8,7 @@ import dev.portcheck.comparator.Verdict;
 import dev.portcheck.comparator.baseline.Baseline;
 import dev.portcheck.comparator.baseline.BaselineChecker;
 import dev.portcheck.comparator.baseline.BaselineFormat;
+import dev.portcheck.comparator.output.FindingText;
 import dev.portcheck.comparator.output.TextRenderer;
 import dev.portcheck.importers.api.Importers;
 import dev.portcheck.importers.api.ModelView;
@@ -15,6 +16,7 @@ import dev.portcheck.importers.api.PortcheckException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import org.junit.jupiter.api.AssertionFailureBuilder;
 import org.opentest4j.AssertionFailedError;
 
 /**
@@ -28,9 +30,10 @@ import org.opentest4j.AssertionFailedError;
  *
  * <p>A difference fails with an {@link AssertionFailedError} whose message starts with the same
  * explanation and JUnit-shaped failure text as {@code portcheck compare} / {@code check} print,
- * followed by the whole text report; {@code expected}/{@code actual} hold the differing values when
- * the cause is an attribute. A model that cannot be checked (missing, corrupt, unsupported) throws
- * the {@link PortcheckException}: that is an error of the test, not a failed assertion.
+ * followed by the whole text report; {@code expected}/{@code actual} hold the finding's values (an
+ * attribute's two values, the weight slip found, or the tolerance and the max abs diff). A model
+ * that cannot be checked (missing, corrupt, unsupported) throws the {@link PortcheckException}:
+ * that is an error of the test, not a failed assertion.
  */
 public final class PortAssertions {
   private PortAssertions() {}
@@ -101,26 +104,14 @@ public final class PortAssertions {
     if (d == null) {
       throw new AssertionFailedError("labels: " + report.labels().verdict() + "\n\n" + text);
     }
-    String message =
-        "first divergence (" + d.cause() + "): " + d.explanation() + "\n  " + d.failureText();
-    Object[] values = expectedActual(d);
-    if (values != null) {
-      throw new AssertionFailedError(message + "\n\n" + text, values[0], values[1]);
-    }
-    throw new AssertionFailedError(message + "\n\n" + text);
-  }
-
-  /** The attribute values for IDEs' "show difference", when the cause is an attribute. */
-  private static Object[] expectedActual(Divergence d) {
-    String t = d.failureText();
-    int e = t.indexOf("expected: <");
-    int b = t.indexOf("> but was: <");
-    if (e < 0 || b < 0 || !t.endsWith(">")) {
-      return null;
-    }
-    return new Object[] {
-      t.substring(e + "expected: <".length(), b),
-      t.substring(b + "> but was: <".length(), t.length() - 1)
-    };
+    FindingText words = new FindingText(report.models());
+    // The message is the CLI's text; expected and actual are the finding's typed values, which
+    // IDEs offer to compare.
+    throw AssertionFailureBuilder.assertionFailure()
+        .message(words.firstDivergence(d) + "\n\n" + text)
+        .expected(words.expected(d.finding()))
+        .actual(words.actual(d.finding()))
+        .includeValuesInMessage(false)
+        .build();
   }
 }

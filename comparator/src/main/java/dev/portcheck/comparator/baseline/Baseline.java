@@ -1,5 +1,7 @@
 package dev.portcheck.comparator.baseline;
 
+import dev.portcheck.comparator.Checksum;
+import dev.portcheck.comparator.Sketch;
 import dev.portcheck.importers.api.AttributeValue;
 import dev.portcheck.importers.api.DType;
 import dev.portcheck.importers.api.Framework;

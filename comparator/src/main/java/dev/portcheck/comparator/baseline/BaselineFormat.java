@@ -7,6 +7,8 @@ import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.portcheck.comparator.Checksum;
+import dev.portcheck.comparator.Sketch;
 import dev.portcheck.importers.api.AttributeValue;
 import dev.portcheck.importers.api.DType;
 import dev.portcheck.importers.api.Framework;

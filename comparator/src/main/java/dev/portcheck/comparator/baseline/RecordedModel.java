@@ -1,5 +1,8 @@
 package dev.portcheck.comparator.baseline;
 
+import dev.portcheck.comparator.Checksum;
+import dev.portcheck.comparator.Recording;
+import dev.portcheck.comparator.Sketch;
 import dev.portcheck.importers.api.DType;
 import dev.portcheck.importers.api.Framework;
 import dev.portcheck.importers.api.Layer;
@@ -13,26 +16,34 @@ import dev.portcheck.importers.api.Tensor;
 import dev.portcheck.importers.api.TensorInfo;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
 /**
- * A baseline seen as a model that cannot run: its layers, declared parameters and, as inputs, the
- * recorded probe shapes and layouts, so that the probe machinery of a comparison converts the
- * probes for a model in another layout exactly as {@code compare} would.
+ * A baseline seen as a recorded model: its layers, declared parameters and, as inputs, the recorded
+ * probe shapes and layouts, so that a comparison aligns it and converts the probes for a model in
+ * another layout exactly as {@code compare} would; as a {@link Recording}, its parameter checksums
+ * and activation summaries stand for values and tensors.
  */
-final class RecordedModel implements ModelView {
+final class RecordedModel implements ModelView, Recording {
   private final Baseline baseline;
   private final Path file;
   private final List<Layer> layers = new ArrayList<>();
   private final List<TensorInfo> inputs = new ArrayList<>();
   private final Map<String, ParameterInfo> parameters = new LinkedHashMap<>();
+  private final Map<String, List<Sketch>> activations = new HashMap<>();
+  private final Map<String, Baseline.OutputRecord> outputs = new HashMap<>();
 
   RecordedModel(Baseline baseline, Path file) {
     this.baseline = baseline;
     this.file = file;
+    for (Baseline.OutputRecord o : baseline.outputs()) {
+      outputs.putIfAbsent(o.name() + "\n" + o.probe(), o);
+    }
     for (Baseline.LayerRecord l : baseline.layers()) {
+      activations.putIfAbsent(l.name(), l.activations());
       layers.add(
           new Layer(
               l.name(),
@@ -77,8 +88,70 @@ final class RecordedModel implements ModelView {
                     p.name(), new ParameterInfo(p.name(), p.dtype(), p.shape(), p.layout())));
   }
 
-  Baseline baseline() {
-    return baseline;
+  @Override
+  public Checksum parameterChecksum(String parameter) {
+    Baseline.ParameterRecord p = baseline.parameters().get(parameter);
+    return p == null ? null : p.checksum();
+  }
+
+  @Override
+  public List<Sketch> activations(String layer) {
+    return activations.getOrDefault(layer, List.of());
+  }
+
+  @Override
+  public Sketch outputSummary(String output, int probe) {
+    Baseline.OutputRecord r = output(output, probe);
+    return r == null ? null : r.summary();
+  }
+
+  @Override
+  public float[] outputValues(String output, int probe) {
+    Baseline.OutputRecord r = output(output, probe);
+    return r == null ? null : r.values();
+  }
+
+  private Baseline.OutputRecord output(String name, int probe) {
+    if (probe >= baseline.probes().size()) {
+      return null;
+    }
+    return outputs.get(name + "\n" + baseline.probes().get(probe).label());
+  }
+
+  @Override
+  public List<String> notes() {
+    List<String> notes = new ArrayList<>();
+    notes.add(
+        "m0 is the baseline of "
+            + baseline.model().path()
+            + " ("
+            + baseline.model().framework().id()
+            + "), recorded "
+            + baseline.created()
+            + " by portcheck "
+            + baseline.portcheckVersion()
+            + "; activations are compared by summary (mean, std, min, max, quantiles), which has"
+            + " no cosine (shown as -), outputs of up to "
+            + Snapshotter.FULL_OUTPUT_LIMIT
+            + " elements element by element.");
+    Map<String, String> now = EngineVersions.detect();
+    List<String> changed = new ArrayList<>();
+    baseline
+        .engines()
+        .forEach(
+            (k, v) -> {
+              String n = now.get(k);
+              if (n != null && !n.equals(v)) {
+                changed.add(k + " " + v + " -> " + n);
+              }
+            });
+    if (!changed.isEmpty()) {
+      notes.add(
+          "engine versions changed since the baseline ("
+              + String.join(", ", changed)
+              + "): small numeric drift may come from the engine, not the model.");
+    }
+    return notes;
   }
 
   @Override

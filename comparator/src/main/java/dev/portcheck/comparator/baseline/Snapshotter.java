@@ -1,11 +1,12 @@
 package dev.portcheck.comparator.baseline;
 
+import dev.portcheck.comparator.Checksum;
 import dev.portcheck.comparator.CompareOptions;
-import dev.portcheck.comparator.ComparisonParts;
 import dev.portcheck.comparator.Probe;
 import dev.portcheck.comparator.ProbeReport;
 import dev.portcheck.comparator.ProbeSpec;
 import dev.portcheck.comparator.Probes;
+import dev.portcheck.comparator.Sketch;
 import dev.portcheck.importers.api.DType;
 import dev.portcheck.importers.api.Layer;
 import dev.portcheck.importers.api.Layout;
@@ -139,7 +140,7 @@ public final class Snapshotter {
         info.dtype(),
         info.shape(),
         info.layout(),
-        Checksum.of(ComparisonParts.canonicalParameter(value, info.layout())));
+        Checksum.ofParameter(value, info.layout()));
   }
 
   private static List<Baseline.ProbeRecord> probeRecords(
@@ -160,6 +161,8 @@ public final class Snapshotter {
         byte[] npy = null;
         if (spec instanceof ProbeSpec.NpyFile f && in.spec().startsWith("npy:")) {
           npy = embed(f.path());
+        } else if (spec instanceof ProbeSpec.NpyBytes b) {
+          npy = b.npy();
         }
         ins.add(
             new Baseline.ProbeInput(

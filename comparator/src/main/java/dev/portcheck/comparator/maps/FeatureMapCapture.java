@@ -1,12 +1,13 @@
 package dev.portcheck.comparator.maps;
 
 import dev.portcheck.comparator.CompareOptions;
-import dev.portcheck.comparator.ComparisonParts;
 import dev.portcheck.comparator.ComparisonReport;
 import dev.portcheck.comparator.Divergence;
 import dev.portcheck.comparator.ModelRef;
 import dev.portcheck.comparator.ProbeReport;
 import dev.portcheck.comparator.Probes;
+import dev.portcheck.importers.api.Framework;
+import dev.portcheck.importers.api.Layer;
 import dev.portcheck.importers.api.Layout;
 import dev.portcheck.importers.api.ModelView;
 import dev.portcheck.importers.api.RunResult;
@@ -80,8 +81,7 @@ public final class FeatureMapCapture {
     if (t == null) {
       return null;
     }
-    return reduce(
-        t, ComparisonParts.activationLayout(model, layer, t.rank()), modelId, layer, probe);
+    return reduce(t, activationLayout(model, layer, t.rank()), modelId, layer, probe);
   }
 
   /** Reduces one activation; channels-first or channels-last for 4-D, rows for 3-D and 2-D. */
@@ -138,5 +138,23 @@ public final class FeatureMapCapture {
       maps.add(m);
     }
     return new FeatureMaps(modelId, layer, probe, shape, how, c, oh, ow, maps);
+  }
+
+  /**
+   * The layout of a layer's activation: as declared, with every 4-D PyTorch feature map read as
+   * channels-first (TorchScript modules declare no layout) and every undeclared 4-D TensorFlow one
+   * as channels-last.
+   */
+  private static Layout activationLayout(ModelView model, String layer, int rank) {
+    Layout declared = model.layer(layer).map(Layer::layout).orElse(Layout.UNSPECIFIED);
+    if (declared == Layout.UNSPECIFIED && rank == 4) {
+      if (model.framework() == Framework.PYTORCH) {
+        return Layout.NCHW;
+      }
+      if (model.framework() == Framework.TENSORFLOW) {
+        return Layout.NHWC;
+      }
+    }
+    return declared;
   }
 }

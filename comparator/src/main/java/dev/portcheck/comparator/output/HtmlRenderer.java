@@ -80,9 +80,9 @@ public final class HtmlRenderer {
       b.append("<section id=\"first-divergence\" class=\"finding\">\n<h2>First divergence (")
           .append(d.cause())
           .append(")</h2>\n<p>")
-          .append(esc(d.explanation()))
+          .append(esc(new FindingText(r.models()).sentence(d.finding())))
           .append("</p>\n<pre>")
-          .append(esc(d.failureText()))
+          .append(esc(new FindingText(r.models()).failureText(d.finding())))
           .append("</pre>\n</section>\n");
     } else {
       b.append("<section id=\"first-divergence\" class=\"finding ok\"><p>No layer outside")
@@ -511,7 +511,10 @@ public final class HtmlRenderer {
       if (l.metrics() != null) {
         for (PairMetrics p : l.metrics().vsReference().values()) {
           worst = Double.isNaN(p.maxAbsDiff()) ? Double.NaN : Math.max(worst, p.maxAbsDiff());
-          cos = Double.isNaN(p.cosine()) ? Double.NaN : Math.min(cos, p.cosine());
+          if (p.elementwise()) {
+            // Only an element-wise comparison has a cosine; summaries and statistics have none.
+            cos = Double.isNaN(p.cosine()) ? Double.NaN : Math.min(cos, p.cosine());
+          }
         }
       }
       b.append("<td class=\"num\">")
@@ -551,7 +554,7 @@ public final class HtmlRenderer {
             .append(" at ")
             .append(esc(w.names().toString()))
             .append(": ")
-            .append(esc(w.detail()))
+            .append(esc(FindingText.weightDetail(w)))
             .append("</li>\n");
       }
       b.append("</ul></section>\n");

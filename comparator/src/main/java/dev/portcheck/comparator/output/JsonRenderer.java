@@ -7,9 +7,12 @@ import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.portcheck.comparator.ActivationFinding;
+import dev.portcheck.comparator.AttributeFinding;
 import dev.portcheck.comparator.AttributeMismatch;
 import dev.portcheck.comparator.ComparisonReport;
 import dev.portcheck.comparator.Divergence;
+import dev.portcheck.comparator.Finding;
 import dev.portcheck.comparator.FoldedLayer;
 import dev.portcheck.comparator.LayerComparison;
 import dev.portcheck.comparator.LayerMetrics;
@@ -17,10 +20,13 @@ import dev.portcheck.comparator.LayoutConversion;
 import dev.portcheck.comparator.ModelRef;
 import dev.portcheck.comparator.ModelStats;
 import dev.portcheck.comparator.OutputComparison;
+import dev.portcheck.comparator.OutputFinding;
 import dev.portcheck.comparator.PairMetrics;
 import dev.portcheck.comparator.ProbeReport;
+import dev.portcheck.comparator.WeightFinding;
 import dev.portcheck.comparator.WeightMismatch;
 import dev.portcheck.importers.api.AttributeValue;
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -28,10 +34,11 @@ import java.util.Map;
  * schemaVersion}, {@code verdict} ("MATCH" | "DIVERGED"), {@code models} ([{@code id}, {@code
  * path}, {@code framework}]), {@code probes}, {@code firstDivergence} (null or {@code names},
  * {@code opType}, {@code modelId}, {@code cause}, {@code explanation}, {@code failureText}, {@code
- * metrics}), {@code attributeMismatches} ([{@code names}, {@code attribute}, {@code values}, {@code
- * note}]), {@code weightMismatches}, {@code layers} ([{@code names}, {@code opType}, {@code kind},
- * {@code status}, {@code alignedBy}, {@code metrics}, {@code note}]), {@code outputs}, {@code
- * folds}, {@code notes} (strings) and {@code labels} (null unless label files were given).
+ * metrics}, and the finding's {@code kind} and values), {@code attributeMismatches} ([{@code
+ * names}, {@code attribute}, {@code values}, {@code note}]), {@code weightMismatches}, {@code
+ * layers} ([{@code names}, {@code opType}, {@code kind}, {@code status}, {@code alignedBy}, {@code
+ * metrics}, {@code note}]), {@code outputs}, {@code folds}, {@code notes} (strings) and {@code
+ * labels} (null unless label files were given).
  *
  * <p>Numbers stay valid JSON: a NaN or infinite value is written as the string {@code "NaN"},
  * {@code "Infinity"} or {@code "-Infinity"}; element counts of NaN/Inf are in {@code nanCount},
@@ -90,8 +97,10 @@ public final class JsonRenderer {
       dn.put("opType", d.opType());
       dn.put("modelId", d.modelId());
       dn.put("cause", d.cause().name());
-      dn.put("explanation", d.explanation());
-      dn.put("failureText", d.failureText());
+      FindingText words = new FindingText(r.models());
+      dn.put("explanation", words.sentence(d.finding()));
+      dn.put("failureText", words.failureText(d.finding()));
+      finding(dn, d.finding());
       dn.set("metrics", metrics(d.metrics()));
     }
     ArrayNode attrs = root.putArray("attributeMismatches");
@@ -101,7 +110,7 @@ public final class JsonRenderer {
       an.put("attribute", m.attribute());
       ObjectNode values = an.putObject("values");
       m.values().forEach((k, v) -> values.set(k, value(v)));
-      an.put("note", m.note());
+      an.put("note", FindingText.attributeNote(m));
     }
     ArrayNode weights = root.putArray("weightMismatches");
     for (WeightMismatch w : r.weightMismatches()) {
@@ -111,7 +120,8 @@ public final class JsonRenderer {
       wn.set("parameters", strings(w.parameters()));
       wn.put("modelId", w.modelId());
       wn.set("maxAbsDiff", number(w.maxAbsDiff()));
-      wn.put("detail", w.detail());
+      wn.put("kind", w.kind().name());
+      wn.put("detail", FindingText.weightDetail(w));
     }
     ArrayNode layers = root.putArray("layers");
     for (LayerComparison l : r.layers()) {
@@ -129,7 +139,7 @@ public final class JsonRenderer {
       ObjectNode on = outputs.addObject();
       on.put("modelId", o.modelId()).put("name", o.name()).put("referenceName", o.referenceName());
       on.set("maxAbsDiff", number(o.metrics().maxAbsDiff()));
-      on.set("cosine", number(o.metrics().cosine()));
+      on.set("cosine", cosine(o.metrics()));
       on.put("withinTolerance", o.metrics().withinTolerance());
       on.put("comparedAs", o.metrics().comparedAs());
     }
@@ -147,6 +157,44 @@ public final class JsonRenderer {
     return root;
   }
 
+  /**
+   * The finding's kind and values beside its sentence: {@code kind} ({@code ATTRIBUTE}, a {@link
+   * dev.portcheck.comparator.WeightKind} such as {@code HW_SLIP}, {@code ACTIVATION} or {@code
+   * OUTPUT}) and, per kind, {@code attribute}/{@code expected}/{@code actual}/{@code inferred},
+   * {@code role}/{@code parameters}, or the output's extra layers.
+   */
+  private static void finding(ObjectNode n, Finding f) {
+    if (f instanceof AttributeFinding a) {
+      n.put("kind", "ATTRIBUTE");
+      n.put("attribute", a.attribute());
+      n.set("expected", value(a.expected()));
+      n.set("actual", value(a.actual()));
+      n.put("inferred", a.inferred());
+    } else if (f instanceof WeightFinding w) {
+      n.put("kind", w.kind().name());
+      n.put("role", w.mismatch().role());
+      n.set("parameters", strings(w.mismatch().parameters()));
+      n.set("maxAbsDiff", number(w.mismatch().maxAbsDiff()));
+    } else if (f instanceof ActivationFinding a) {
+      n.put("kind", "ACTIVATION");
+      n.set("maxAbsDiff", number(a.metrics().maxAbsDiff()));
+      n.putObject("tolerance").put("atol", a.tolerance().atol()).put("rtol", a.tolerance().rtol());
+    } else if (f instanceof OutputFinding o) {
+      n.put("kind", "OUTPUT");
+      n.put("output", o.name());
+      n.set("maxAbsDiff", number(o.metrics().maxAbsDiff()));
+      n.putObject("tolerance").put("atol", o.tolerance().atol()).put("rtol", o.tolerance().rtol());
+      n.set("onlyInReference", layerRefs(o.onlyInReference()));
+      n.set("onlyInModel", layerRefs(o.onlyInModel()));
+    }
+  }
+
+  private static ArrayNode layerRefs(List<OutputFinding.LayerRef> refs) {
+    ArrayNode a = F.arrayNode();
+    refs.forEach(l -> a.addObject().put("name", l.name()).put("opType", l.opType()));
+    return a;
+  }
+
   /** The report as indented JSON text. */
   public String render(ComparisonReport r) {
     try {
@@ -160,6 +208,13 @@ public final class JsonRenderer {
     ObjectNode n = F.objectNode();
     m.forEach(n::put);
     return n;
+  }
+
+  /**
+   * The cosine of an element-wise comparison; null for summaries and statistics, which have none.
+   */
+  private static JsonNode cosine(PairMetrics p) {
+    return p.elementwise() ? number(p.cosine()) : F.nullNode();
   }
 
   /** A finite number as a number; NaN and infinities as strings. */
@@ -223,7 +278,7 @@ public final class JsonRenderer {
       pn.put("elementwise", p.elementwise());
       pn.set("maxAbsDiff", number(p.maxAbsDiff()));
       pn.set("maxRelDiff", number(p.maxRelDiff()));
-      pn.set("cosine", number(p.cosine()));
+      pn.set("cosine", cosine(p));
       pn.set("fractionOutside", number(p.fractionOutside()));
       pn.put("nanMismatches", p.nanMismatches());
       pn.put("withinTolerance", p.withinTolerance());

@@ -34,6 +34,7 @@ public final class JunitXmlRenderer {
     int failures = 0;
     int skipped = 0;
     Divergence d = r.firstDivergence();
+    FindingText words = new FindingText(r.models());
     for (LayerComparison l : r.layers()) {
       if (l.names().size() < 2
           || l.status() == LayerStatus.UNALIGNED
@@ -50,8 +51,9 @@ public final class JunitXmlRenderer {
         case DIVERGED:
           failures++;
           boolean first = d != null && d.names().equals(l.names());
-          String message = first ? d.explanation() : "outside tolerance: " + metrics(l);
-          String body = first ? d.explanation() + "\n" + d.failureText() : metrics(l);
+          String sentence = first ? words.sentence(d.finding()) : null;
+          String message = first ? sentence : "outside tolerance: " + metrics(l);
+          String body = first ? sentence + "\n" + words.failureText(d.finding()) : metrics(l);
           c.append("\n      <failure type=\"")
               .append(first ? d.cause().name() : "DIVERGED")
               .append("\" message=\"")

@@ -81,6 +81,7 @@ public final class TextRenderer {
       double maxAbs = 0;
       double cos = 1;
       boolean any = false;
+      boolean anyCosine = false;
       if (l.metrics() != null) {
         for (PairMetrics p : l.metrics().vsReference().values()) {
           any = true;
@@ -88,11 +89,15 @@ public final class TextRenderer {
               Double.isNaN(p.maxAbsDiff()) || Double.isNaN(maxAbs)
                   ? Double.NaN
                   : Math.max(maxAbs, p.maxAbsDiff());
-          cos = Math.min(cos, p.cosine());
+          // Only an element-wise comparison has a cosine; summaries and statistics have none.
+          if (p.elementwise()) {
+            anyCosine = true;
+            cos = Math.min(cos, p.cosine());
+          }
         }
       }
       row.add(any ? Numbers.format(maxAbs) : "-");
-      row.add(any ? Numbers.format(cos) : "-");
+      row.add(anyCosine ? Numbers.format(cos) : "-");
       table.add(row.toArray(String[]::new));
     }
     appendTable(b, table);
@@ -117,7 +122,7 @@ public final class TextRenderer {
                 m.values().entrySet().stream()
                     .map(e -> e.getKey() + "=" + e.getValue().render())
                     .collect(Collectors.joining(" vs ")))
-            .append(m.note() == null ? "" : " (" + m.note() + ")")
+            .append(m.inferredBy() == null ? "" : " (" + FindingText.attributeNote(m) + ")")
             .append('\n');
       }
     }
@@ -129,7 +134,7 @@ public final class TextRenderer {
             .append(" at ")
             .append(w.names())
             .append(": ")
-            .append(w.detail())
+            .append(FindingText.weightDetail(w))
             .append('\n');
       }
     }
@@ -144,8 +149,10 @@ public final class TextRenderer {
             .append(o.referenceName())
             .append("': max abs diff ")
             .append(Numbers.format(o.metrics().maxAbsDiff()))
-            .append(", cosine ")
-            .append(Numbers.format(o.metrics().cosine()))
+            .append(
+                o.metrics().elementwise()
+                    ? ", cosine " + Numbers.format(o.metrics().cosine())
+                    : " (" + o.metrics().comparedAs() + ")")
             .append('\n');
       }
     }
@@ -154,14 +161,7 @@ public final class TextRenderer {
     }
     b.append("\nverdict: ").append(r.verdict()).append('\n');
     if (r.firstDivergence() != null) {
-      b.append("first divergence (")
-          .append(r.firstDivergence().cause())
-          .append("): ")
-          .append(r.firstDivergence().explanation())
-          .append('\n')
-          .append("  ")
-          .append(r.firstDivergence().failureText())
-          .append('\n');
+      b.append(new FindingText(r.models()).firstDivergence(r.firstDivergence())).append('\n');
     }
     if (r.labels() != null) {
       appendLabels(b, r.labels());

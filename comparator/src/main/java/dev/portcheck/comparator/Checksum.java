@@ -1,6 +1,7 @@
-package dev.portcheck.comparator.baseline;
+package dev.portcheck.comparator;
 
 import dev.portcheck.importers.api.Tensor;
+import dev.portcheck.importers.api.WeightLayout;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.security.MessageDigest;
@@ -41,6 +42,11 @@ public record Checksum(
     shape = List.copyOf(shape);
     projections = List.copyOf(projections);
     hwSwappedProjections = List.copyOf(hwSwappedProjections);
+  }
+
+  /** The checksum of a parameter as a model stores it, in {@code layout}. */
+  public static Checksum ofParameter(Tensor value, WeightLayout layout) {
+    return of(Weights.toCanonical(value, layout));
   }
 
   /** The checksum of a tensor already in the canonical layout. */
@@ -107,18 +113,14 @@ public record Checksum(
 
   /** Same multiset of values up to rounding: same sum, absolute sum and sum of squares. */
   public boolean sameValuesAnyOrder(Checksum o) {
-    List<Long> a = new ArrayList<>(shape);
-    List<Long> b = new ArrayList<>(o.shape);
-    a.sort(null);
-    b.sort(null);
-    if (!a.equals(b)) {
-      return false;
-    }
-    double scale = Math.max(absSum, o.absSum);
-    double tol = 1e-5 * scale + 1e-9;
-    return Math.abs(sum - o.sum) <= tol
-        && Math.abs(absSum - o.absSum) <= tol
-        && Math.abs(l2 - o.l2) <= 1e-5 * Math.max(l2, o.l2) + 1e-12;
+    return fingerprint().matches(o.fingerprint());
+  }
+
+  /** The order-independent part, as alignment compares parameters whose values it holds. */
+  Weights.Fingerprint fingerprint() {
+    List<Long> sorted = new ArrayList<>(shape);
+    sorted.sort(null);
+    return new Weights.Fingerprint(sorted, sum, absSum, l2);
   }
 
   private boolean close(List<Double> p, List<Double> q, double atol, double rtol) {

@@ -1,6 +1,5 @@
-package dev.portcheck.comparator.baseline;
+package dev.portcheck.comparator;
 
-import dev.portcheck.comparator.ModelStats;
 import dev.portcheck.importers.api.Tensor;
 import java.util.Arrays;
 import java.util.List;

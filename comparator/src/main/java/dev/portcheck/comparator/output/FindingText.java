@@ -1,0 +1,371 @@
+package dev.portcheck.comparator.output;
+
+import dev.portcheck.comparator.ActivationFinding;
+import dev.portcheck.comparator.AttributeFinding;
+import dev.portcheck.comparator.AttributeMismatch;
+import dev.portcheck.comparator.Divergence;
+import dev.portcheck.comparator.Finding;
+import dev.portcheck.comparator.ModelRef;
+import dev.portcheck.comparator.Numbers;
+import dev.portcheck.comparator.OutputFinding;
+import dev.portcheck.comparator.PairMetrics;
+import dev.portcheck.comparator.Tolerance;
+import dev.portcheck.comparator.WeightFinding;
+import dev.portcheck.comparator.WeightMismatch;
+import dev.portcheck.importers.api.AttributeValue;
+import dev.portcheck.importers.api.Framework;
+import dev.portcheck.importers.api.OpKind;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+
+/**
+ * The words for findings, in one place for every renderer (text, JSON, HTML, JUnit XML) and for
+ * {@code PortAssertions}: the one sentence a user acts on, the same finding in JUnit's assertion
+ * shape ({@code layer 'bn2' [pytorch vs tensorflow] ==> epsilon expected: <1.0E-5> but was:
+ * <0.001>}), and the typed expected and actual values behind it.
+ */
+public final class FindingText {
+  private final List<ModelRef> models;
+
+  /**
+   * @param models the compared models, {@code m0} first (a framework appearing twice is told apart
+   *     by model id)
+   */
+  public FindingText(List<ModelRef> models) {
+    this.models = List.copyOf(models);
+  }
+
+  /** {@code first divergence (CAUSE): sentence}, then the failure text on an indented line. */
+  public String firstDivergence(Divergence d) {
+    Finding f = d.finding();
+    return "first divergence (" + f.cause() + "): " + sentence(f) + "\n  " + failureText(f);
+  }
+
+  /** The sentence to act on: where, what differs, and the fix. */
+  public String sentence(Finding f) {
+    if (f instanceof AttributeFinding a) {
+      return attribute(a);
+    }
+    if (f instanceof WeightFinding w) {
+      WeightMismatch m = w.mismatch();
+      return head(w.layer(), "m0", m.modelId())
+          + m.role()
+          + " "
+          + weightDetail(m)
+          + "; "
+          + weightFix(m);
+    }
+    if (f instanceof ActivationFinding a) {
+      return head(a.layer(), "m0", a.modelId())
+          + "outputs differ ("
+          + numbers(a.metrics())
+          + ") although attributes and weights agree"
+          + ACTIVATION_ADVICE;
+    }
+    OutputFinding o = (OutputFinding) f;
+    String head = head("output " + o.layer(), "m0", o.modelId());
+    if (o.onlyInReference().isEmpty() && o.onlyInModel().isEmpty()) {
+      return head
+          + "outputs differ ("
+          + numbers(o.metrics())
+          + (o.layersBySummary()
+              ? ") while every compared layer agrees"
+              : ") while every tapped layer agrees (the difference is in layers no engine"
+                  + " exposed)")
+          + ACTIVATION_ADVICE;
+    }
+    // Typically post-processing (box decoding, softmax) exported into one model only.
+    return head
+        + "outputs differ ("
+        + numbers(o.metrics())
+        + ") while every aligned layer agrees; the output is computed by layers with no"
+        + " counterpart in the other model"
+        + extra("m0", o.onlyInReference())
+        + extra(o.modelId(), o.onlyInModel())
+        + ". One model carries post-processing the other lacks (e.g. box decoding or"
+        + " softmax): export both with the same output head, or compare the outputs"
+        + " before it.";
+  }
+
+  private static final String ACTIVATION_ADVICE =
+      " — check the op's semantics (padding, rounding, approximate activations) and its inputs;"
+          + " if the difference is expected, raise this layer's tolerance.";
+
+  /**
+   * The finding in JUnit's shape: {@code layer 'L' [a vs b] ==> what expected: <x> but was: <y>}.
+   */
+  public String failureText(Finding f) {
+    String layer = f instanceof OutputFinding ? "output " + f.layer() : f.layer();
+    String ref = f instanceof AttributeFinding a ? a.referenceId() : "m0";
+    return "layer '"
+        + layer
+        + "' ["
+        + pair(ref, f.modelId())
+        + "] ==> "
+        + subject(f)
+        + " expected: <"
+        + (f instanceof AttributeFinding a ? a.expected().render() : expected(f))
+        + "> but was: <"
+        + (f instanceof AttributeFinding a ? a.actual().render() : actualText(f))
+        + ">";
+  }
+
+  private String actualText(Finding f) {
+    Object v = actual(f);
+    return v instanceof Double d ? Numbers.format(d) : String.valueOf(v);
+  }
+
+  /** What the failure text compares: the attribute, the parameter role, or the max abs diff. */
+  private static String subject(Finding f) {
+    if (f instanceof AttributeFinding a) {
+      return a.attribute();
+    }
+    return f instanceof WeightFinding w ? w.mismatch().role() : "max abs diff";
+  }
+
+  /**
+   * The expected value, typed where there is one: the reference's attribute value ({@link Double},
+   * {@link Long}, {@link List}, {@link String}), else a description ({@code equal to conv1.weight},
+   * {@code <= 1.0E-4 + 0.001*|ref|}).
+   */
+  public Object expected(Finding f) {
+    if (f instanceof AttributeFinding a) {
+      return value(a.expected());
+    }
+    if (f instanceof WeightFinding w) {
+      return "equal to " + w.mismatch().parameters().getOrDefault("m0", "the reference");
+    }
+    Tolerance t =
+        f instanceof ActivationFinding a ? a.tolerance() : ((OutputFinding) f).tolerance();
+    return "<= " + t.atol() + " + " + t.rtol() + "*|ref|";
+  }
+
+  /**
+   * The actual value: the other model's attribute value, what its weights look like, or the max abs
+   * diff ({@link Double}).
+   */
+  public Object actual(Finding f) {
+    if (f instanceof AttributeFinding a) {
+      return value(a.actual());
+    }
+    if (f instanceof WeightFinding w) {
+      return weightDetail(w.mismatch());
+    }
+    PairMetrics p = f instanceof ActivationFinding a ? a.metrics() : ((OutputFinding) f).metrics();
+    return p.maxAbsDiff();
+  }
+
+  private static Object value(AttributeValue v) {
+    if (v instanceof AttributeValue.Float f) {
+      return f.value();
+    }
+    if (v instanceof AttributeValue.Int i) {
+      return i.value();
+    }
+    if (v instanceof AttributeValue.Ints i) {
+      return i.values();
+    }
+    if (v instanceof AttributeValue.Floats f) {
+      return f.values();
+    }
+    if (v instanceof AttributeValue.Bool b) {
+      return b.value();
+    }
+    return v.render();
+  }
+
+  private String attribute(AttributeFinding a) {
+    AttributeValue rv = a.expected();
+    AttributeValue ov = a.actual();
+    String head = head(a.layer(), a.referenceId(), a.modelId());
+    String inferred = a.inferred() ? " (inferred from the folded Conv weights)" : "";
+    if (a.attribute().equals("epsilon")) {
+      String r = compact(rv);
+      return head
+          + "epsilon "
+          + r
+          + " vs "
+          + compact(ov)
+          + inferred
+          + " — "
+          + epsilonHint(a.kind(), rv, ov, a.referenceId(), a.modelId())
+          + "set epsilon="
+          + r
+          + " in the port.";
+    }
+    if (a.attribute().equals("pads")) {
+      return head
+          + "pads "
+          + rv.render()
+          + " vs "
+          + ov.render()
+          + " — TensorFlow's SAME padding puts the odd pixel at the bottom/right where"
+          + " PyTorch pads symmetrically; pad explicitly (ZeroPadding2D / F.pad) in the port.";
+    }
+    return head
+        + a.attribute()
+        + " "
+        + rv.render()
+        + " vs "
+        + ov.render()
+        + " — set "
+        + a.attribute()
+        + "="
+        + rv.render()
+        + " in the port.";
+  }
+
+  private String epsilonHint(
+      OpKind kind, AttributeValue rv, AttributeValue ov, String ref, String other) {
+    boolean tf =
+        model(ref).framework() == Framework.TENSORFLOW
+            || model(other).framework() == Framework.TENSORFLOW;
+    double a = rv instanceof AttributeValue.Float f ? f.value() : Double.NaN;
+    double b = ov instanceof AttributeValue.Float f ? f.value() : Double.NaN;
+    boolean defaults = (near(a, 1e-5) && near(b, 1e-3)) || (near(a, 1e-3) && near(b, 1e-5));
+    if (!defaults) {
+      return "";
+    }
+    String op = kind == OpKind.LAYER_NORM ? "LayerNormalization" : "BatchNormalization";
+    return tf
+        ? "Keras' " + op + " defaults to 1e-3, PyTorch to 1e-5; "
+        : "Keras defaults " + op + " to 1e-3, PyTorch and ONNX to 1e-5; ";
+  }
+
+  private static boolean near(double v, double target) {
+    return Math.abs(v - target) <= 0.01 * target;
+  }
+
+  private static String compact(AttributeValue v) {
+    return v instanceof AttributeValue.Float f ? Numbers.format(f.value()) : v.render();
+  }
+
+  /** What a weight mismatch looks like, as the report's weight list and the sentence say it. */
+  public static String weightDetail(WeightMismatch w) {
+    boolean baseline = w.digests() != null;
+    return switch (w.kind()) {
+      case HW_SLIP -> "kernel equals the reference transposed (H<->W): a HWIO/OIHW slip";
+      case IO_SLIP ->
+          "kernel equals the reference with input and output channels swapped: an OIHW/IOHW slip";
+      case CHANNELS_REVERSED ->
+          "kernel equals the reference with its input channels reversed (RGB vs BGR)";
+      case LINEAR_NOT_TRANSPOSED ->
+          "matrix equals the reference transposed: a Dense [in, out] vs Linear [out, in] slip";
+      case REORDERED ->
+          "holds the baseline's values in another order (same sum, |sum| and L2): a layout or"
+              + " transpose slip";
+      case SHAPE_DIFFERS ->
+          baseline
+              ? "shape " + w.shape() + " differs from the baseline's " + w.referenceShape()
+              : "shape "
+                  + w.shape()
+                  + " vs reference "
+                  + w.referenceShape()
+                  + " (canonical layout)";
+      case FOLDED_MISMATCH ->
+          "folded Conv+BatchNorm does not equal conv * gamma / sqrt(var + eps) with the other"
+              + " model's BatchNorm (max abs diff "
+              + Numbers.format(w.maxAbsDiff())
+              + ")";
+      case VALUES_DIFFER ->
+          baseline
+              ? "differs from the baseline's (checksum "
+                  + w.digests().sha256().substring(0, 12)
+                  + " vs "
+                  + w.digests().referenceSha256().substring(0, 12)
+                  + "; L2 "
+                  + sixDigits(w.digests().norm())
+                  + " vs "
+                  + sixDigits(w.digests().referenceNorm())
+                  + ")"
+              : "values differ: max abs diff " + Numbers.format(w.maxAbsDiff());
+    };
+  }
+
+  private static String weightFix(WeightMismatch w) {
+    return switch (w.kind()) {
+      case HW_SLIP -> "convert OIHW to HWIO with transpose(2,3,1,0), not (3,2,1,0).";
+      case LINEAR_NOT_TRANSPOSED ->
+          "transpose the Linear weight (.T) when copying it into the Dense kernel.";
+      case FOLDED_MISMATCH ->
+          "re-export the model, or check the BatchNorm statistics it was folded with.";
+      case IO_SLIP, CHANNELS_REVERSED, REORDERED, SHAPE_DIFFERS, VALUES_DIFFER ->
+          "copy the weights from the reference again and check the conversion script.";
+    };
+  }
+
+  private static String sixDigits(double v) {
+    return String.format(Locale.ROOT, "%.6g", v);
+  }
+
+  /**
+   * How an attribute value that no model stores was obtained, e.g. {@code m1 folds 'bn2' into
+   * 'conv2'; its epsilon is inferred from the folded weights}; null for stored values.
+   */
+  public static String attributeNote(AttributeMismatch m) {
+    if (m.inferredBy() == null) {
+      return null;
+    }
+    String folded = m.names().get(m.inferredBy());
+    String bn = null;
+    for (Map.Entry<String, String> e : m.names().entrySet()) {
+      bn = e.getKey().equals(m.inferredBy()) ? bn : e.getValue();
+    }
+    return m.inferredBy()
+        + " folds '"
+        + bn
+        + "' into '"
+        + folded
+        + "'; its "
+        + m.attribute()
+        + " is inferred from the folded weights";
+  }
+
+  private static String numbers(PairMetrics p) {
+    if (p.nanMismatches() > 0) {
+      return p.nanMismatches() + " NaN/Inf element(s) on one side only";
+    }
+    return p.elementwise()
+        ? "max abs diff "
+            + Numbers.format(p.maxAbsDiff())
+            + ", cosine "
+            + Numbers.format(p.cosine())
+        : "statistics differ (" + p.comparedAs() + ")";
+  }
+
+  private static String extra(String id, List<OutputFinding.LayerRef> layers) {
+    if (layers.isEmpty()) {
+      return "";
+    }
+    List<String> ops =
+        layers.stream().map(OutputFinding.LayerRef::opType).distinct().limit(6).toList();
+    return ": "
+        + id
+        + " has "
+        + layers.size()
+        + " of them ("
+        + String.join(", ", ops)
+        + (layers.size() > ops.size() ? ", ..." : "")
+        + ")";
+  }
+
+  private String head(String layer, String refId, String otherId) {
+    return "layer '" + layer + "' [" + pair(refId, otherId) + "]: ";
+  }
+
+  /** {@code onnx vs pytorch}, with model ids when a framework appears twice. */
+  private String pair(String refId, String otherId) {
+    return label(refId) + " vs " + label(otherId);
+  }
+
+  private String label(String id) {
+    ModelRef m = model(id);
+    long same = models.stream().filter(x -> x.framework() == m.framework()).count();
+    return same > 1 ? m.framework().id() + " " + id : m.framework().id();
+  }
+
+  private ModelRef model(String id) {
+    return models.stream().filter(m -> m.id().equals(id)).findFirst().orElseThrow();
+  }
+}
