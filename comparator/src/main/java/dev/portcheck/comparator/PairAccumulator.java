@@ -19,6 +19,7 @@ final class PairAccumulator implements PairMeasure {
   private double maxAbs;
   private double maxRel;
   private double cosine = 1.0;
+  private double scale;
   private long outside;
   private long total;
   private long nanMismatch;
@@ -144,6 +145,7 @@ final class PairAccumulator implements PairMeasure {
     double floor = atol > 0 ? atol : Double.MIN_NORMAL;
     double mAbs = maxAbs;
     double mRel = maxRel;
+    double mScale = scale;
     long out = 0;
     int len = ref.limit();
     for (int i = 0; i < len; i++) {
@@ -171,6 +173,7 @@ final class PairAccumulator implements PairMeasure {
       na += (double) x * x;
       nb += (double) y * y;
       double ax = Math.abs((double) x);
+      mScale = Math.max(mScale, ax);
       double d = Math.abs((double) y - x);
       mAbs = Math.max(mAbs, d);
       double denom = Math.max(ax, floor);
@@ -185,6 +188,7 @@ final class PairAccumulator implements PairMeasure {
     }
     maxAbs = mAbs;
     maxRel = mRel;
+    scale = mScale;
     if (otherSum != null) {
       otherSum.addPass(otherShape, other, s1, s2, lo, hi);
     }
@@ -223,8 +227,18 @@ final class PairAccumulator implements PairMeasure {
       boolean within =
           tol.close(otherStats.mean(), refStats.mean())
               && tol.close(otherStats.std(), refStats.std());
+      ModelStats rs = refStats.toStats();
       return new PairMetrics(
-          "statistics", false, Math.max(dm, ds), Double.NaN, Double.NaN, within ? 0 : 1, 0, within);
+          "statistics",
+          false,
+          Math.max(dm, ds),
+          Double.NaN,
+          Double.NaN,
+          within ? 0 : 1,
+          0,
+          within,
+          Math.max(Math.abs(rs.min()), Math.abs(rs.max())),
+          0);
     }
     String how = multisetUsed ? "multiset" : comparedAs;
     return new PairMetrics(
@@ -235,6 +249,8 @@ final class PairAccumulator implements PairMeasure {
         cosine,
         total == 0 ? 0 : (double) outside / total,
         nanMismatch,
-        outside == 0);
+        outside == 0,
+        scale,
+        0);
   }
 }

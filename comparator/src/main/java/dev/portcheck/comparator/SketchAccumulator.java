@@ -11,6 +11,7 @@ final class SketchAccumulator implements PairMeasure {
   private final Tolerance tol;
   private double maxAbs;
   private double maxRel;
+  private double scale;
   private long nan;
   private int checked;
   private int outside;
@@ -27,6 +28,7 @@ final class SketchAccumulator implements PairMeasure {
       return;
     }
     used = true;
+    scale = Math.max(scale, Math.max(Math.abs(recorded.min()), Math.abs(recorded.max())));
     nan +=
         Math.abs(recorded.nanCount() - other.nanCount())
             + Math.abs(recorded.infCount() - other.infCount());
@@ -77,6 +79,8 @@ final class SketchAccumulator implements PairMeasure {
         Double.NaN,
         checked == 0 ? 0 : (double) outside / checked,
         nan,
-        within);
+        within,
+        scale,
+        0);
   }
 }

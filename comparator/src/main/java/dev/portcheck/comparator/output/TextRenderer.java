@@ -3,6 +3,7 @@ package dev.portcheck.comparator.output;
 import dev.portcheck.comparator.AttributeMismatch;
 import dev.portcheck.comparator.ComparisonReport;
 import dev.portcheck.comparator.LayerComparison;
+import dev.portcheck.comparator.LayerStatus;
 import dev.portcheck.comparator.LayoutConversion;
 import dev.portcheck.comparator.ModelRef;
 import dev.portcheck.comparator.ModelStats;
@@ -109,6 +110,13 @@ public final class TextRenderer {
             .append(l.note())
             .append('\n');
       }
+      if (l.status() == LayerStatus.DRIFT) {
+        b.append("  drift ")
+            .append(l.names().values().iterator().next())
+            .append(": ")
+            .append(FindingText.drift(l.metrics()))
+            .append('\n');
+      }
     }
     if (!r.attributeMismatches().isEmpty()) {
       b.append("\nattribute mismatches:\n");
@@ -153,6 +161,10 @@ public final class TextRenderer {
                 o.metrics().elementwise()
                     ? ", cosine " + Numbers.format(o.metrics().cosine())
                     : " (" + o.metrics().comparedAs() + ")")
+            .append(
+                o.metrics().drift()
+                    ? " (float32 drift: " + FindingText.drift(o.metrics()) + ")"
+                    : "")
             .append('\n');
       }
     }
