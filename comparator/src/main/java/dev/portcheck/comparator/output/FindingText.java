@@ -310,7 +310,10 @@ public final class FindingText {
               + " were shuffled by the permutation above).";
       case FOLDED_MISMATCH ->
           "re-export the model, or check the BatchNorm statistics it was folded with.";
-      case IO_SLIP, CHANNELS_REVERSED, REORDERED, SHAPE_DIFFERS, VALUES_DIFFER ->
+      case CHANNELS_REVERSED ->
+          "copy the kernel with its input channels in the reference's RGB order (no"
+              + " k[:, :, ::-1, :]), or feed the port BGR images if that was meant.";
+      case IO_SLIP, REORDERED, SHAPE_DIFFERS, VALUES_DIFFER ->
           "copy the weights from the reference again and check the conversion script.";
     };
   }
