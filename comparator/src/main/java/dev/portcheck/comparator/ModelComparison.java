@@ -7,6 +7,7 @@ import dev.portcheck.comparator.labels.LabelReport;
 import dev.portcheck.comparator.measure.ActivationDiff;
 import dev.portcheck.comparator.measure.AttributeComparer;
 import dev.portcheck.comparator.measure.ElementwiseDiff;
+import dev.portcheck.comparator.measure.Significance;
 import dev.portcheck.comparator.measure.Sketch;
 import dev.portcheck.comparator.measure.Summary;
 import dev.portcheck.comparator.measure.SummaryDiff;
@@ -400,14 +401,63 @@ public final class ModelComparison {
   /**
    * Whether a row is outside tolerance: an attribute or weight differs between its aligned layers
    * (a finding known without running, which a summary of the activations may not show: a
-   * permutation keeps every statistic), or its activations are outside tolerance.
+   * permutation keeps every statistic), or its activations differ significantly ({@link
+   * Significance}).
    */
   private boolean outside(Aligner.Row row, LayerMetrics metrics, int i) {
     if (row.preset() != null || row.present() < 2) {
       return false;
     }
     boolean staticFinding = !rowAttrs.get(i).isEmpty() || !rowWeights.get(i).isEmpty();
-    return staticFinding || (metrics != null && !metrics.withinTolerance());
+    return staticFinding
+        || (metrics != null
+            && metrics.vsReference().values().stream().anyMatch(PairMetrics::significant));
+  }
+
+  /**
+   * Assesses every row's differences against its rounding budget, in graph order: a row's budget
+   * grows with the relative drift of the aligned rows upstream of it that did not diverge.
+   */
+  private static void assessSignificance(LayerMetrics[] metrics, Upstream up) {
+    int r = metrics.length;
+    List<Map<String, Double>> drift = new ArrayList<>();
+    for (int i = 0; i < r; i++) {
+      Map<String, Double> own = new HashMap<>();
+      drift.add(own);
+      if (metrics[i] == null || metrics[i].vsReference().isEmpty()) {
+        continue;
+      }
+      Map<String, PairMetrics> vs = new LinkedHashMap<>();
+      for (Map.Entry<String, PairMetrics> e : metrics[i].vsReference().entrySet()) {
+        String id = e.getKey();
+        double upstream = 0;
+        for (int j = 0; j < i; j++) {
+          Double d = drift.get(j).get(id);
+          if (d != null && d > upstream && up.isUpstream(j, i)) {
+            upstream = d;
+          }
+        }
+        PairMetrics p = e.getValue().withRoundingBudget(Significance.budget(upstream));
+        vs.put(id, p);
+        double scaled = p.scaledDiff();
+        if (!p.significant() && Double.isFinite(scaled)) {
+          own.put(id, scaled);
+        }
+      }
+      metrics[i] = new LayerMetrics(metrics[i].stats(), vs, metrics[i].tolerance());
+    }
+  }
+
+  /** The largest relative drift of model {@code id} over every row that did not diverge. */
+  private static double largestDrift(LayerMetrics[] metrics, String id) {
+    double most = 0;
+    for (LayerMetrics m : metrics) {
+      PairMetrics p = m == null ? null : m.vsReference().get(id);
+      if (p != null && !p.significant() && Double.isFinite(p.scaledDiff())) {
+        most = Math.max(most, p.scaledDiff());
+      }
+    }
+    return most;
   }
 
   private ComparisonReport assemble(
@@ -439,10 +489,13 @@ public final class ModelComparison {
         }
       }
       metrics[i] = stats.isEmpty() && vs.isEmpty() ? null : new LayerMetrics(stats, vs, tols[i]);
-      outside[i] = outside(row, metrics[i], i);
+    }
+    Upstream up = new Upstream(models, rows);
+    assessSignificance(metrics, up);
+    for (int i = 0; i < r; i++) {
+      outside[i] = outside(rows.get(i), metrics[i], i);
     }
     boolean staticOnly = probeReports.isEmpty();
-    Upstream up = new Upstream(models, rows);
     List<LayerComparison> layers = new ArrayList<>();
     int first = -1;
     for (int i = 0; i < r; i++) {
@@ -461,6 +514,14 @@ public final class ModelComparison {
           caused = outside[j] && up.isUpstream(j, i);
         }
         status = caused ? LayerStatus.DOWNSTREAM : LayerStatus.DIVERGED;
+      } else if (metrics[i] != null && !metrics[i].withinTolerance() && row.preset() == null) {
+        // Outside the allclose rule by rounding only: downstream of a divergence it is part of
+        // that divergence's trail, otherwise float32 drift.
+        boolean caused = false;
+        for (int j = 0; j < i && !caused; j++) {
+          caused = outside[j] && up.isUpstream(j, i);
+        }
+        status = caused ? LayerStatus.DOWNSTREAM : LayerStatus.DRIFT;
       } else if (metrics[i] == null || metrics[i].vsReference().isEmpty()) {
         // With nothing run, an aligned row whose attributes and weights agree is a static match.
         status = staticOnly && row.present() > 1 ? LayerStatus.MATCH : LayerStatus.NOT_TAPPABLE;
@@ -489,8 +550,10 @@ public final class ModelComparison {
         if (acc.isEmpty()) {
           continue;
         }
-        PairMetrics pm = acc.toMetrics();
-        outputsDiffer |= !pm.withinTolerance();
+        String id = ModelRef.idOf(k);
+        PairMetrics pm =
+            acc.toMetrics().withRoundingBudget(Significance.budget(largestDrift(metrics, id)));
+        outputsDiffer |= pm.significant();
         outputs.add(
             new OutputComparison(
                 ModelRef.idOf(k), o.get(pos).name(), models.get(0).outputs().get(pos).name(), pm));
@@ -606,7 +669,7 @@ public final class ModelComparison {
     } else {
       Map.Entry<String, PairMetrics> worst =
           metrics.vsReference().entrySet().stream()
-              .filter(e -> !e.getValue().withinTolerance())
+              .filter(e -> e.getValue().significant())
               .findFirst()
               .orElseThrow();
       finding = new ActivationFinding(layer, worst.getKey(), worst.getValue(), tol);
@@ -636,7 +699,7 @@ public final class ModelComparison {
 
   private Divergence outputDivergence(List<OutputComparison> outputs) {
     OutputComparison o =
-        outputs.stream().filter(x -> !x.metrics().withinTolerance()).findFirst().orElseThrow();
+        outputs.stream().filter(x -> x.metrics().significant()).findFirst().orElseThrow();
     Map<String, String> names = new LinkedHashMap<>();
     names.put("m0", o.referenceName());
     names.put(o.modelId(), o.name());

@@ -1,5 +1,6 @@
 package dev.portcheck.comparator.measure;
 
+import dev.portcheck.comparator.report.ModelStats;
 import dev.portcheck.comparator.report.PairMetrics;
 import dev.portcheck.comparator.report.Tolerance;
 import dev.portcheck.importers.api.Layout;
@@ -21,6 +22,7 @@ public final class ElementwiseDiff implements ActivationDiff {
   private double maxAbs;
   private double maxRel;
   private double cosine = 1.0;
+  private double scale;
   private long outside;
   private long total;
   private long nanMismatch;
@@ -147,6 +149,7 @@ public final class ElementwiseDiff implements ActivationDiff {
     double floor = atol > 0 ? atol : Double.MIN_NORMAL;
     double mAbs = maxAbs;
     double mRel = maxRel;
+    double mScale = scale;
     long out = 0;
     int len = ref.limit();
     for (int i = 0; i < len; i++) {
@@ -174,6 +177,7 @@ public final class ElementwiseDiff implements ActivationDiff {
       na += (double) x * x;
       nb += (double) y * y;
       double ax = Math.abs((double) x);
+      mScale = Math.max(mScale, ax);
       double d = Math.abs((double) y - x);
       mAbs = Math.max(mAbs, d);
       double denom = Math.max(ax, floor);
@@ -188,6 +192,7 @@ public final class ElementwiseDiff implements ActivationDiff {
     }
     maxAbs = mAbs;
     maxRel = mRel;
+    scale = mScale;
     if (otherSum != null) {
       otherSum.addPass(otherShape, other, s1, s2, lo, hi);
     }
@@ -226,8 +231,18 @@ public final class ElementwiseDiff implements ActivationDiff {
       boolean within =
           tol.close(otherStats.mean(), refStats.mean())
               && tol.close(otherStats.std(), refStats.std());
+      ModelStats rs = refStats.toStats();
       return new PairMetrics(
-          "statistics", false, Math.max(dm, ds), Double.NaN, Double.NaN, within ? 0 : 1, 0, within);
+          "statistics",
+          false,
+          Math.max(dm, ds),
+          Double.NaN,
+          Double.NaN,
+          within ? 0 : 1,
+          0,
+          within,
+          Math.max(Math.abs(rs.min()), Math.abs(rs.max())),
+          0);
     }
     String how = multisetUsed ? "multiset" : comparedAs;
     return new PairMetrics(
@@ -238,6 +253,8 @@ public final class ElementwiseDiff implements ActivationDiff {
         cosine,
         total == 0 ? 0 : (double) outside / total,
         nanMismatch,
-        outside == 0);
+        outside == 0,
+        scale,
+        0);
   }
 }

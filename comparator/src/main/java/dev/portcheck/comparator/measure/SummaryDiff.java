@@ -14,6 +14,7 @@ public final class SummaryDiff implements ActivationDiff {
   private final Tolerance tol;
   private double maxAbs;
   private double maxRel;
+  private double scale;
   private long nan;
   private int checked;
   private int outside;
@@ -32,6 +33,7 @@ public final class SummaryDiff implements ActivationDiff {
       return;
     }
     used = true;
+    scale = Math.max(scale, Math.max(Math.abs(recorded.min()), Math.abs(recorded.max())));
     nan +=
         Math.abs(recorded.nanCount() - other.nanCount())
             + Math.abs(recorded.infCount() - other.infCount());
@@ -82,6 +84,8 @@ public final class SummaryDiff implements ActivationDiff {
         Double.NaN,
         checked == 0 ? 0 : (double) outside / checked,
         nan,
-        within);
+        within,
+        scale,
+        0);
   }
 }

@@ -62,7 +62,7 @@ public final class WeightComparer {
         params.put(ModelRef.idOf(k), pk);
         WeightMismatch m =
             models.get(0).hasValues() && models.get(k).hasValues()
-                ? byValues(names, e.getKey(), params, k)
+                ? byValues(names, e.getKey(), params, k, l)
                 : byChecksums(names, e.getKey(), params, k);
         if (m != null) {
           out.add(m);
@@ -73,16 +73,214 @@ public final class WeightComparer {
   }
 
   private WeightMismatch byValues(
-      Map<String, String> names, String role, Map<String, String> params, int k) {
+      Map<String, String> names, String role, Map<String, String> params, int k, Layer layer) {
     Tensor a = models.get(0).canonical(params.get("m0"));
     Tensor b = models.get(k).canonical(params.get(ModelRef.idOf(k)));
+    int flattened = "weight".equals(role) && a.rank() == 2 ? flattenedChannels(k, layer, a) : 0;
+    if (flattened > 0) {
+      // A Dense fed by Keras' (h, w, c) Flatten must hold the reference's (c, h, w) columns
+      // reordered: that reorder is the correct port, the reference's order is the bug.
+      int[] hwc = flattenPermutation(flattened, (int) (a.shape()[1] / flattened));
+      Tensor expected = permuteColumns(a, hwc);
+      if (Arrays.equals(expected.shape(), b.shape()) && close(expected, b)) {
+        return null;
+      }
+      if (Arrays.equals(a.shape(), b.shape()) && close(a, b)) {
+        return new WeightMismatch(
+            names,
+            role,
+            params,
+            ModelRef.idOf(k),
+            WeightKind.FLATTEN_ORDER,
+            maxAbs(expected, b),
+            shape(a),
+            shape(b),
+            null,
+            List.of(),
+            flattened);
+      }
+    }
     WeightKind kind = diagnose(a, b);
     if (kind == null) {
       return null;
     }
+    List<Integer> perm = List.of();
+    if (kind == WeightKind.VALUES_DIFFER && a.rank() == 2) {
+      int[] p = columnPermutation(a, b);
+      if (p != null) {
+        kind = WeightKind.PERMUTED_INPUTS;
+        perm = Arrays.stream(p).boxed().toList();
+      }
+    }
     double d = Arrays.equals(a.shape(), b.shape()) ? maxAbs(a, b) : Double.NaN;
     return new WeightMismatch(
-        names, role, params, ModelRef.idOf(k), kind, d, shape(a), shape(b), null);
+        names, role, params, ModelRef.idOf(k), kind, d, shape(a), shape(b), null, perm, 0);
+  }
+
+  /**
+   * The channels of the feature map that model {@code k}'s Dense {@code layer} reads through a
+   * Flatten, when that model flattens channels-last and the reference channels-first and the map
+   * has more than one pixel (only then do the two flatten orders differ); else 0.
+   */
+  private int flattenedChannels(int k, Layer layer, Tensor refWeight) {
+    if (channelsLast(models.get(0)) || !channelsLast(models.get(k))) {
+      return 0;
+    }
+    List<Layer> layers = models.get(k).model().layers();
+    Map<String, Layer> producer = new java.util.HashMap<>();
+    for (Layer l : layers) {
+      l.outputs().forEach(t -> producer.putIfAbsent(t, l));
+    }
+    Layer flatten = null;
+    Layer at = layer;
+    // Walk back over ops that do not change the values' order to the Flatten, then over ops that
+    // keep the channel count to the layer that sets it.
+    for (int steps = 0; steps < 16 && at != null; steps++) {
+      Layer prev =
+          at.inputs().stream().map(producer::get).filter(x -> x != null).findFirst().orElse(null);
+      if (prev == null) {
+        return 0;
+      }
+      if (flatten == null) {
+        if (prev.kind() == dev.portcheck.importers.api.OpKind.FLATTEN
+            || prev.kind() == dev.portcheck.importers.api.OpKind.RESHAPE) {
+          flatten = prev;
+        } else if (prev.kind() != dev.portcheck.importers.api.OpKind.IDENTITY
+            && prev.kind() != dev.portcheck.importers.api.OpKind.DROPOUT) {
+          return 0;
+        }
+      } else {
+        long c = channelsOf(models.get(k), prev);
+        if (c > 0) {
+          long in = refWeight.shape()[1];
+          return in % c == 0 && in / c > 1 ? (int) c : 0;
+        }
+      }
+      at = prev;
+    }
+    return 0;
+  }
+
+  /** The output channels a conv or normalisation sets, or 0 for other layers. */
+  private static long channelsOf(Weights w, Layer l) {
+    Map<String, String> roles = Weights.roles(l);
+    if (l.kind() == dev.portcheck.importers.api.OpKind.CONV && roles.containsKey("weight")) {
+      Tensor t = w.canonical(roles.get("weight"));
+      return t == null ? 0 : t.shape()[0];
+    }
+    if (l.kind().isNormalization() && roles.containsKey("scale")) {
+      Tensor t = w.canonical(roles.get("scale"));
+      return t == null ? 0 : t.size();
+    }
+    return 0;
+  }
+
+  private static boolean channelsLast(Weights w) {
+    return w.model().inputs().stream()
+        .anyMatch(i -> i.layout() == dev.portcheck.importers.api.Layout.NHWC);
+  }
+
+  /** {@code p[j]}: the (c, h, w) index of the (h, w, c) flatten's feature {@code j}. */
+  static int[] flattenPermutation(int channels, int pixels) {
+    int[] p = new int[channels * pixels];
+    for (int px = 0; px < pixels; px++) {
+      for (int c = 0; c < channels; c++) {
+        p[px * channels + c] = c * pixels + px;
+      }
+    }
+    return p;
+  }
+
+  /** Column {@code j} of the result is column {@code p[j]} of {@code m} ([out, in]). */
+  private static Tensor permuteColumns(Tensor m, int[] p) {
+    int out = (int) m.shape()[0];
+    int in = (int) m.shape()[1];
+    float[] src = m.toFloatArray();
+    float[] dst = new float[src.length];
+    for (int o = 0; o < out; o++) {
+      for (int j = 0; j < in; j++) {
+        dst[o * in + j] = src[o * in + p[j]];
+      }
+    }
+    return Tensor.ofFloats(m.shape(), dst);
+  }
+
+  /**
+   * The permutation {@code p} with other's column {@code j} equal (within tolerance) to ref's
+   * column {@code p[j]}, or null. Columns are matched through their sums, sorted, so that a wide
+   * layer costs a sort and a few comparisons per column rather than all pairs.
+   */
+  private int[] columnPermutation(Tensor ref, Tensor other) {
+    if (!Arrays.equals(ref.shape(), other.shape())) {
+      return null;
+    }
+    int out = (int) ref.shape()[0];
+    int in = (int) ref.shape()[1];
+    float[] a = ref.toFloatArray();
+    float[] b = other.toFloatArray();
+    double[] sa = new double[in];
+    double[] sb = new double[in];
+    double slack = 0;
+    for (int o = 0; o < out; o++) {
+      for (int j = 0; j < in; j++) {
+        sa[j] += a[o * in + j];
+        sb[j] += b[o * in + j];
+        slack += tol.atol() + tol.rtol() * Math.abs(a[o * in + j]);
+      }
+    }
+    slack /= in; // the summed tolerance of one column, on average
+    Integer[] order = new Integer[in];
+    for (int j = 0; j < in; j++) {
+      order[j] = j;
+    }
+    Arrays.sort(order, java.util.Comparator.comparingDouble(j -> sa[j]));
+    double[] sorted = new double[in];
+    for (int j = 0; j < in; j++) {
+      sorted[j] = sa[order[j]];
+    }
+    int[] p = new int[in];
+    boolean[] used = new boolean[in];
+    boolean identity = true;
+    for (int j = 0; j < in; j++) {
+      int lo = lowerBound(sorted, sb[j] - 2 * slack);
+      int found = -1;
+      for (int c = lo; c < in && sorted[c] <= sb[j] + 2 * slack && found < 0; c++) {
+        int i = order[c];
+        if (!used[i] && sameColumn(a, i, b, j, out, in)) {
+          found = i;
+        }
+      }
+      if (found < 0) {
+        return null;
+      }
+      used[found] = true;
+      p[j] = found;
+      identity &= found == j;
+    }
+    return identity ? null : p;
+  }
+
+  private boolean sameColumn(float[] a, int i, float[] b, int j, int out, int in) {
+    for (int o = 0; o < out; o++) {
+      if (!tol.close(b[o * in + j], a[o * in + i])) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  private static int lowerBound(double[] sorted, double v) {
+    int lo = 0;
+    int hi = sorted.length;
+    while (lo < hi) {
+      int mid = (lo + hi) >>> 1;
+      if (sorted[mid] < v) {
+        lo = mid + 1;
+      } else {
+        hi = mid;
+      }
+    }
+    return lo;
   }
 
   /**
@@ -145,6 +343,9 @@ public final class WeightComparer {
       }
       if (Arrays.equals(s, o) && s[1] > 1 && close(reverseAxis1(ref), other)) {
         return WeightKind.CHANNELS_REVERSED;
+      }
+      if (Arrays.equals(s, o) && (s[2] > 1 || s[3] > 1) && close(rotate180(ref), other)) {
+        return WeightKind.KERNEL_FLIPPED;
       }
     }
     if (s.length == 2) {
@@ -254,6 +455,24 @@ public final class WeightComparer {
       m = Math.max(m, Math.abs(a.getFloat(i)));
     }
     return m;
+  }
+
+  /** The kernel with H and W both reversed (OIHW). */
+  private static Tensor rotate180(Tensor t) {
+    long[] s = t.shape();
+    float[] src = t.toFloatArray();
+    float[] dst = new float[src.length];
+    int h = (int) s[2];
+    int w = (int) s[3];
+    int planes = (int) (s[0] * s[1]);
+    for (int p = 0; p < planes; p++) {
+      for (int y = 0; y < h; y++) {
+        for (int x = 0; x < w; x++) {
+          dst[(p * h + y) * w + x] = src[(p * h + (h - 1 - y)) * w + (w - 1 - x)];
+        }
+      }
+    }
+    return Tensor.ofFloats(s, dst);
   }
 
   private static Tensor reverseAxis1(Tensor t) {

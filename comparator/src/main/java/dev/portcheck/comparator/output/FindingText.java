@@ -5,6 +5,7 @@ import dev.portcheck.comparator.report.AttributeFinding;
 import dev.portcheck.comparator.report.AttributeMismatch;
 import dev.portcheck.comparator.report.Divergence;
 import dev.portcheck.comparator.report.Finding;
+import dev.portcheck.comparator.report.LayerMetrics;
 import dev.portcheck.comparator.report.ModelRef;
 import dev.portcheck.comparator.report.Numbers;
 import dev.portcheck.comparator.report.OutputFinding;
@@ -250,6 +251,18 @@ public final class FindingText {
           "kernel equals the reference with input and output channels swapped: an OIHW/IOHW slip";
       case CHANNELS_REVERSED ->
           "kernel equals the reference with its input channels reversed (RGB vs BGR)";
+      case KERNEL_FLIPPED ->
+          "kernel equals the reference rotated 180° (H and W reversed): convolution vs"
+              + " correlation";
+      case FLATTEN_ORDER ->
+          "matrix keeps the reference's (c, h, w) flatten order of a "
+              + w.flattenChannels()
+              + "-channel map, but this model flattens (h, w, c)";
+      case PERMUTED_INPUTS ->
+          "matrix holds the reference's input features in another order (its feature i is the"
+              + " reference's feature permutation[i], permutation "
+              + abbreviated(w.permutation())
+              + ")";
       case LINEAR_NOT_TRANSPOSED ->
           "matrix equals the reference transposed: a Dense [in, out] vs Linear [out, in] slip";
       case REORDERED ->
@@ -288,11 +301,37 @@ public final class FindingText {
       case HW_SLIP -> "convert OIHW to HWIO with transpose(2,3,1,0), not (3,2,1,0).";
       case LINEAR_NOT_TRANSPOSED ->
           "transpose the Linear weight (.T) when copying it into the Dense kernel.";
+      case KERNEL_FLIPPED ->
+          "copy the kernel without flipping it: PyTorch, TensorFlow and ONNX all compute"
+              + " cross-correlation (no k[::-1, ::-1]).";
+      case FLATTEN_ORDER -> flattenFix(w);
+      case PERMUTED_INPUTS ->
+          "copy the kernel as weight.T with its rows in the reference's input order (the rows"
+              + " were shuffled by the permutation above).";
       case FOLDED_MISMATCH ->
           "re-export the model, or check the BatchNorm statistics it was folded with.";
-      case IO_SLIP, CHANNELS_REVERSED, REORDERED, SHAPE_DIFFERS, VALUES_DIFFER ->
+      case CHANNELS_REVERSED ->
+          "copy the kernel with its input channels in the reference's RGB order (no"
+              + " k[:, :, ::-1, :]), or feed the port BGR images if that was meant.";
+      case IO_SLIP, REORDERED, SHAPE_DIFFERS, VALUES_DIFFER ->
           "copy the weights from the reference again and check the conversion script.";
     };
+  }
+
+  private static String flattenFix(WeightMismatch w) {
+    long c = w.flattenChannels();
+    long pixels = w.referenceShape().size() == 2 && c > 0 ? w.referenceShape().get(1) / c : 0;
+    long side = Math.round(Math.sqrt(pixels));
+    String hw = side * side == pixels ? side + ", " + side : "H, W";
+    return "reorder the Dense kernel rows to Keras' flatten order: kernel = W.reshape(out, "
+        + c
+        + ", "
+        + hw
+        + ").transpose(2, 3, 1, 0).reshape(-1, out).";
+  }
+
+  private static String abbreviated(List<Integer> p) {
+    return p.size() <= 16 ? p.toString() : p.subList(0, 16).toString().replace("]", ", ...]");
   }
 
   private static String sixDigits(double v) {
@@ -320,6 +359,35 @@ public final class FindingText {
         + "'; its "
         + m.attribute()
         + " is inferred from the folded weights";
+  }
+
+  /**
+   * Why a difference outside atol/rtol is float32 drift, for each model that drifts: {@code m1 max
+   * abs diff 0.0117 = 5.6e-07 of its scale 2.08e+04 (rounding budget 3.8e-06)}.
+   */
+  public static String drift(LayerMetrics m) {
+    StringBuilder b = new StringBuilder();
+    for (Map.Entry<String, PairMetrics> e : m.vsReference().entrySet()) {
+      if (e.getValue().drift()) {
+        b.append(b.length() == 0 ? "" : "; ").append(e.getKey()).append(' ');
+        b.append(drift(e.getValue()));
+      }
+    }
+    return b.append(" — outside atol/rtol, within float32 rounding of values this large")
+        .toString();
+  }
+
+  /** One model's drift: its difference relative to the tensor's scale and the budget. */
+  public static String drift(PairMetrics p) {
+    return "max abs diff "
+        + Numbers.format(p.maxAbsDiff())
+        + " = "
+        + Numbers.format(p.scaledDiff())
+        + " of its scale "
+        + Numbers.format(p.scale())
+        + " (rounding budget "
+        + Numbers.format(p.roundingBudget())
+        + ")";
   }
 
   private static String numbers(PairMetrics p) {

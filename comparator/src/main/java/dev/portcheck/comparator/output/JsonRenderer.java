@@ -122,6 +122,7 @@ public final class JsonRenderer {
       wn.set("maxAbsDiff", number(w.maxAbsDiff()));
       wn.put("kind", w.kind().name());
       wn.put("detail", FindingText.weightDetail(w));
+      permutation(wn, w);
     }
     ArrayNode layers = root.putArray("layers");
     for (LayerComparison l : r.layers()) {
@@ -141,6 +142,7 @@ public final class JsonRenderer {
       on.set("maxAbsDiff", number(o.metrics().maxAbsDiff()));
       on.set("cosine", cosine(o.metrics()));
       on.put("withinTolerance", o.metrics().withinTolerance());
+      significance(on, o.metrics());
       on.put("comparedAs", o.metrics().comparedAs());
     }
     ArrayNode folds = root.putArray("folds");
@@ -175,6 +177,7 @@ public final class JsonRenderer {
       n.put("role", w.mismatch().role());
       n.set("parameters", strings(w.mismatch().parameters()));
       n.set("maxAbsDiff", number(w.mismatch().maxAbsDiff()));
+      permutation(n, w.mismatch());
     } else if (f instanceof ActivationFinding a) {
       n.put("kind", "ACTIVATION");
       n.set("maxAbsDiff", number(a.metrics().maxAbsDiff()));
@@ -282,8 +285,28 @@ public final class JsonRenderer {
       pn.set("fractionOutside", number(p.fractionOutside()));
       pn.put("nanMismatches", p.nanMismatches());
       pn.put("withinTolerance", p.withinTolerance());
+      significance(pn, p);
     }
     n.putObject("tolerance").put("atol", m.tolerance().atol()).put("rtol", m.tolerance().rtol());
     return n;
+  }
+
+  /** The tensor's scale, the difference relative to it, the rounding budget and the verdict. */
+  private static void significance(ObjectNode n, PairMetrics p) {
+    n.set("scale", number(p.scale()));
+    n.set("scaledDiff", number(p.scaledDiff()));
+    n.set("roundingBudget", number(p.roundingBudget()));
+    n.put("significant", p.significant());
+  }
+
+  /** A reordering's permutation and a flatten's channel count, when the kind has them. */
+  private static void permutation(ObjectNode n, WeightMismatch w) {
+    if (!w.permutation().isEmpty()) {
+      ArrayNode p = n.putArray("permutation");
+      w.permutation().forEach(p::add);
+    }
+    if (w.flattenChannels() > 0) {
+      n.put("flattenChannels", w.flattenChannels());
+    }
   }
 }

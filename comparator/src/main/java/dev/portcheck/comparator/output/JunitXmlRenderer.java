@@ -93,7 +93,7 @@ public final class JunitXmlRenderer {
           .append("\" name=\"")
           .append(esc("output " + o.referenceName() + " [" + o.modelId() + ": " + o.name() + "]"))
           .append("\" time=\"0\">");
-      if (!o.metrics().withinTolerance()) {
+      if (o.metrics().significant()) {
         failures++;
         String m = "output differs: " + pair(o.metrics());
         c.append("\n      <failure type=\"OUTPUT\" message=\"")

@@ -6,6 +6,7 @@ import dev.portcheck.comparator.labels.LabelReport;
 import dev.portcheck.comparator.report.AttributeMismatch;
 import dev.portcheck.comparator.report.ComparisonReport;
 import dev.portcheck.comparator.report.LayerComparison;
+import dev.portcheck.comparator.report.LayerStatus;
 import dev.portcheck.comparator.report.LayoutConversion;
 import dev.portcheck.comparator.report.ModelRef;
 import dev.portcheck.comparator.report.ModelStats;
@@ -109,6 +110,13 @@ public final class TextRenderer {
             .append(l.note())
             .append('\n');
       }
+      if (l.status() == LayerStatus.DRIFT) {
+        b.append("  drift ")
+            .append(l.names().values().iterator().next())
+            .append(": ")
+            .append(FindingText.drift(l.metrics()))
+            .append('\n');
+      }
     }
     if (!r.attributeMismatches().isEmpty()) {
       b.append("\nattribute mismatches:\n");
@@ -153,6 +161,10 @@ public final class TextRenderer {
                 o.metrics().elementwise()
                     ? ", cosine " + Numbers.format(o.metrics().cosine())
                     : " (" + o.metrics().comparedAs() + ")")
+            .append(
+                o.metrics().drift()
+                    ? " (float32 drift: " + FindingText.drift(o.metrics()) + ")"
+                    : "")
             .append('\n');
       }
     }

@@ -9,6 +9,11 @@ public enum LayerStatus {
   MATCH,
   /** Outside tolerance while every aligned layer upstream of it is inside. */
   DIVERGED,
+  /**
+   * Outside the allclose tolerance by no more than float32 rounding of a tensor of this scale
+   * explains ({@link dev.portcheck.comparator.measure.Significance}): reported, not a divergence.
+   */
+  DRIFT,
   /** Outside tolerance, but an upstream layer already diverged. */
   DOWNSTREAM,
   /** A BatchNorm that another model folded into the preceding convolution. */

@@ -13,6 +13,15 @@ public enum WeightKind {
   HW_SLIP,
   /** A conv kernel with input and output channels swapped: the OIHW/IOHW slip. */
   IO_SLIP,
+  /** A conv kernel rotated 180° (H and W both reversed): convolution vs correlation. */
+  KERNEL_FLIPPED,
+  /**
+   * A Dense matrix after a Flatten whose input features are in the other framework's flatten order:
+   * rows left in PyTorch's (c, h, w) order where Keras flattens (h, w, c), or the reverse.
+   */
+  FLATTEN_ORDER,
+  /** A Linear/Dense matrix whose input features are the reference's in another order. */
+  PERMUTED_INPUTS,
   /** A conv kernel with its input channels reversed: RGB vs BGR. */
   CHANNELS_REVERSED,
   /**

@@ -18,6 +18,11 @@ import java.util.Map;
  * @param referenceShape the reference's canonical shape (OIHW, OI)
  * @param shape the differing model's canonical shape
  * @param digests the checksums compared when the reference keeps no values (a baseline), else null
+ * @param permutation for {@link WeightKind#PERMUTED_INPUTS} and {@link WeightKind#FLATTEN_ORDER}:
+ *     the port's input feature {@code i} is the reference's feature {@code permutation[i]}; empty
+ *     otherwise
+ * @param flattenChannels for {@link WeightKind#FLATTEN_ORDER}: the channels of the flattened
+ *     feature map (its height × width is the input count divided by them); 0 otherwise
  */
 public record WeightMismatch(
     Map<String, String> names,
@@ -28,12 +33,40 @@ public record WeightMismatch(
     double maxAbsDiff,
     List<Long> referenceShape,
     List<Long> shape,
-    Digests digests) {
+    Digests digests,
+    List<Integer> permutation,
+    int flattenChannels) {
   public WeightMismatch {
+    permutation = permutation == null ? List.of() : List.copyOf(permutation);
     names = Collections.unmodifiableMap(new LinkedHashMap<>(names));
     parameters = Collections.unmodifiableMap(new LinkedHashMap<>(parameters));
     referenceShape = List.copyOf(referenceShape);
     shape = List.copyOf(shape);
+  }
+
+  /** A mismatch that is no reordering of input features. */
+  public WeightMismatch(
+      Map<String, String> names,
+      String role,
+      Map<String, String> parameters,
+      String modelId,
+      WeightKind kind,
+      double maxAbsDiff,
+      List<Long> referenceShape,
+      List<Long> shape,
+      Digests digests) {
+    this(
+        names,
+        role,
+        parameters,
+        modelId,
+        kind,
+        maxAbsDiff,
+        referenceShape,
+        shape,
+        digests,
+        List.of(),
+        0);
   }
 
   /**

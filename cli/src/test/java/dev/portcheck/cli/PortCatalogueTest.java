@@ -1,0 +1,175 @@
+package dev.portcheck.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.portcheck.importers.api.testing.Fixtures;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/**
+ * The catalogue of porting bugs (issue 13) on the port fixtures: each planted twin listed in the
+ * manifest's {@code bugs} under a catalogue kind recognised here diverges first at its planted
+ * layer, with the named kind and its fix in the sentence; the correct twins and the large-magnitude
+ * clean exports MATCH without any weight or attribute finding.
+ */
+class PortCatalogueTest {
+  private static final ObjectMapper JSON = new ObjectMapper();
+
+  /** Manifest kind → the finding's JSON kind and a phrase of the fix its sentence must carry. */
+  private static final Map<String, String[]> RECOGNISED =
+      Map.of(
+          "kernel_flip", new String[] {"KERNEL_FLIPPED", "without flipping"},
+          "flatten_order", new String[] {"FLATTEN_ORDER", ".transpose(2, 3, 1, 0)"},
+          "permuted_features", new String[] {"PERMUTED_INPUTS", "reference's input order"},
+          "linear_transpose", new String[] {"LINEAR_NOT_TRANSPOSED", "transpose the Linear"},
+          "input_channels_bgr", new String[] {"CHANNELS_REVERSED", "RGB order"},
+          "epsilon", new String[] {"ATTRIBUTE", "set epsilon=1e-05"});
+
+  @TempDir Path dir;
+
+  static Stream<Arguments> plantedPortBugs() {
+    List<Arguments> out = new ArrayList<>();
+    for (JsonNode bug : Fixtures.manifest().path("bugs")) {
+      String kind = bug.path("kind").asText();
+      if (bug.hasNonNull("reference") && RECOGNISED.containsKey(kind)) {
+        for (JsonNode f : bug.path("files")) {
+          out.add(Arguments.of(bug.path("id").asText(), f.asText()));
+        }
+      }
+    }
+    return out.stream();
+  }
+
+  private static JsonNode bug(String id) {
+    for (JsonNode b : Fixtures.manifest().path("bugs")) {
+      if (id.equals(b.path("id").asText())) {
+        return b;
+      }
+    }
+    throw new AssertionError("no bug " + id);
+  }
+
+  private JsonNode run(int expectedExit, String... args) throws IOException {
+    Path json = dir.resolve("report.json");
+    List<String> all = new ArrayList<>(List.of(args));
+    all.addAll(List.of("--json", json.toString()));
+    CliRunner.Result r = CliRunner.run(all.toArray(String[]::new));
+    assertEquals(expectedExit, r.exitCode(), String.join(" ", all) + "\n" + r.out() + r.err());
+    return JSON.readTree(json.toFile());
+  }
+
+  private JsonNode compare(int expectedExit, String ref, String other) throws IOException {
+    return run(
+        expectedExit, "compare", Fixtures.path(ref).toString(), Fixtures.path(other).toString());
+  }
+
+  @ParameterizedTest(name = "{0}: {1}")
+  @MethodSource("plantedPortBugs")
+  void plantedPortBugIsNamedAtThePlantedLayerWithItsFix(String id, String file) throws IOException {
+    JsonNode bug = bug(id);
+    JsonNode report = compare(ExitCodes.DIFFERENCE, bug.path("reference").asText(), file);
+    JsonNode first = report.path("firstDivergence");
+    String[] expected = RECOGNISED.get(bug.path("kind").asText());
+    String framework = Fixtures.file(file).path("framework").asText();
+    String layer =
+        bug.path("layer").path("tensorflow".equals(framework) ? "keras" : framework).asText();
+    if ("onnx".equals(framework)) {
+      layer = bug.path("layer").path("onnx").asText();
+    }
+    assertEquals(layer, first.path("names").path("m1").asText(), first.toString());
+    assertEquals(bug.path("finding").path("cause").asText(), first.path("cause").asText());
+    assertEquals(expected[0], first.path("kind").asText(), first.toString());
+    assertTrue(
+        first.path("explanation").asText().contains(expected[1]),
+        "the fix is in the sentence: " + first.path("explanation").asText());
+    if (bug.path("finding").has("permutation")) {
+      assertEquals(bug.path("finding").path("permutation"), first.path("permutation"));
+    }
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"handport", "mlp"})
+  void correctHandPortMatchesWithoutAnyWeightOrAttributeFinding(String family) throws IOException {
+    JsonNode report =
+        compare(
+            ExitCodes.MATCH,
+            "models/" + family + "/" + family + ".torchscript.pt",
+            "models/" + family + "/" + family + ".keras.savedmodel");
+    assertEquals("MATCH", report.path("verdict").asText());
+    assertEquals(0, report.path("weightMismatches").size(), report.toString());
+    assertEquals(0, report.path("attributeMismatches").size(), report.toString());
+  }
+
+  @Test
+  void largeMagnitudeCleanExportsMatchWithTheirRoundingReportedAsDrift() throws IOException {
+    JsonNode report =
+        run(
+            ExitCodes.MATCH,
+            "compare",
+            Fixtures.path("models/bigmag/bigmag.torchscript.pt").toString(),
+            Fixtures.path("models/bigmag/bigmag.onnx").toString(),
+            Fixtures.path("models/bigmag/bigmag.bn.onnx").toString());
+    assertEquals("MATCH", report.path("verdict").asText());
+    List<String> drift = new ArrayList<>();
+    for (JsonNode l : report.path("layers")) {
+      if ("DRIFT".equals(l.path("status").asText())) {
+        drift.add(l.path("names").path("m0").asText());
+        for (JsonNode p : l.path("metrics").path("vsReference")) {
+          assertTrue(
+              p.path("scaledDiff").asDouble() <= p.path("roundingBudget").asDouble(), l.toString());
+        }
+      }
+    }
+    // The folded export's features.3.conv.0.0 differs by 0.0117 where values reach 2.1e4.
+    assertTrue(drift.contains("features.3.conv.0.0"), drift.toString());
+  }
+
+  @Test
+  void largeMagnitudeCleanExportsPassTheirTorchBaselineAndTheEpsilonBugFailsAtItsLayer()
+      throws IOException {
+    Path baseline = dir.resolve("bigmag.baseline.json");
+    CliRunner.Result snap =
+        CliRunner.run(
+            "snapshot",
+            Fixtures.path("models/bigmag/bigmag.torchscript.pt").toString(),
+            "--shape",
+            "x=1,3,32,32",
+            "-o",
+            baseline.toString());
+    assertEquals(0, snap.exitCode(), snap.err());
+    for (String clean : List.of("bigmag.onnx", "bigmag.bn.onnx", "bigmag.keras.savedmodel")) {
+      JsonNode r =
+          run(
+              ExitCodes.MATCH,
+              "check",
+              Fixtures.path("models/bigmag/" + clean).toString(),
+              "--baseline",
+              baseline.toString());
+      assertEquals("MATCH", r.path("verdict").asText(), clean);
+    }
+    JsonNode bug =
+        run(
+            ExitCodes.DIFFERENCE,
+            "check",
+            Fixtures.path("models/bigmag/bigmag.eps_bug.keras.savedmodel").toString(),
+            "--baseline",
+            baseline.toString());
+    assertEquals("ATTRIBUTE", bug.path("firstDivergence").path("cause").asText());
+    assertEquals(
+        bug("bigmag.eps_bug").path("layer").path("keras").asText(),
+        bug.path("firstDivergence").path("names").path("m1").asText());
+  }
+}
