@@ -280,15 +280,25 @@ public final class Probes {
     return out;
   }
 
-  /** The declared shape with a dynamic batch read as 1, or null when another dim is dynamic. */
+  /**
+   * The declared shape with a dynamic batch read as 1, or null when another dim is dynamic too. A
+   * single dynamic axis is the batch wherever it is: an LSTM state is {@code [layers, batch,
+   * hidden]}.
+   */
   private static long[] staticShape(TensorInfo ti) {
     long[] s = ti.shapeArray();
     if (s == null || s.length == 0) {
       return s;
     }
     s = s.clone();
-    if (s[0] < 0) {
-      s[0] = 1;
+    long dynamic = Arrays.stream(s).filter(d -> d < 0).count();
+    if (s[0] < 0 || dynamic == 1) {
+      for (int i = 0; i < s.length; i++) {
+        if (s[i] < 0 && (i == 0 || dynamic == 1)) {
+          s[i] = 1;
+          break;
+        }
+      }
     }
     for (long d : s) {
       if (d < 0) {
