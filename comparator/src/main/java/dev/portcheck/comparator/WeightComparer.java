@@ -64,6 +64,10 @@ final class WeightComparer {
       Map<String, String> names, String role, Map<String, String> params, int k) {
     Tensor a = models.get(0).canonical(params.get("m0"));
     Tensor b = models.get(k).canonical(params.get(ModelRef.idOf(k)));
+    if (a != null && b != null && !Arrays.equals(a.shape(), b.shape()) && sameUpToUnitAxes(a, b)) {
+      // Keras' Hugging Face Conv1D keeps its bias as [1, n] where torch's is [n]: the same vector.
+      b = b.reshape(a.shape());
+    }
     WeightKind kind = diagnose(a, b);
     if (kind == null) {
       return null;
@@ -105,6 +109,12 @@ final class WeightComparer {
         x.shape(),
         y.shape(),
         new WeightMismatch.Digests(x.sha256(), y.sha256(), Math.sqrt(x.l2()), Math.sqrt(y.l2())));
+  }
+
+  private static boolean sameUpToUnitAxes(Tensor a, Tensor b) {
+    return Arrays.equals(
+        Arrays.stream(a.shape()).filter(d -> d != 1).toArray(),
+        Arrays.stream(b.shape()).filter(d -> d != 1).toArray());
   }
 
   private static boolean involvedInFold(Aligner.Row row, int k) {
