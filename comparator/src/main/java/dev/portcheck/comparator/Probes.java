@@ -103,6 +103,7 @@ public final class Probes {
     for (int p = 0; p < matches.size(); p++) {
       slots.add(slot(models, p, matches.get(p), options));
     }
+    slots = withSequenceShapes(slots, matches);
     Probes prepared = new Probes(List.copyOf(slots), List.copyOf(probes), models.size());
     // Samples are read once here so that one that does not fit is refused before any model runs.
     for (Probe probe : probes) {
@@ -216,6 +217,52 @@ public final class Probes {
         Collections.unmodifiableList(declared),
         role,
         bound);
+  }
+
+  /** Token sequence length fed when no model declares one and none is given. */
+  static final long DEFAULT_SEQUENCE_LENGTH = 8;
+
+  /**
+   * Token inputs (ids, masks, token types) of rank 2 whose length no model declares (TorchScript, a
+   * TF signature's {@code [-1, -1]}) take the shape of another token input that has one (the mask
+   * follows the ids given with {@code --shape} or a sample), else {@code [1, 8]}: every position
+   * table holds at least that many rows, and the length is not part of the model.
+   */
+  private static List<Slot> withSequenceShapes(
+      List<Slot> slots, List<InputMatching.Match> matches) {
+    long[] known = null;
+    for (Slot s : slots) {
+      if (s.role() != IntRole.OTHER && s.shape() != null && s.shape().length == 2) {
+        known = known == null ? s.shape() : known;
+      }
+    }
+    List<Slot> out = new ArrayList<>();
+    for (int i = 0; i < slots.size(); i++) {
+      Slot s = slots.get(i);
+      boolean rank2 =
+          matches.get(i).inputs().stream()
+              .anyMatch(t -> t != null && t.shape() != null && t.shape().size() == 2);
+      if (s.shape() == null && s.role() != IntRole.OTHER && rank2) {
+        long[] shape = known != null ? known : new long[] {1, DEFAULT_SEQUENCE_LENGTH};
+        s =
+            new Slot(
+                s.position(),
+                s.names(),
+                s.keys(),
+                s.ref(),
+                s.refLayout(),
+                shape,
+                s.dtype(),
+                s.integerValue(),
+                s.perms(),
+                s.layouts(),
+                s.declared(),
+                s.role(),
+                s.bound());
+      }
+      out.add(s);
+    }
+    return List.copyOf(out);
   }
 
   private static boolean isInteger(DType d) {
@@ -411,7 +458,7 @@ public final class Probes {
         case MASK -> "ones (attention mask)";
         case TOKEN_TYPE -> "zeros (token types)";
         default ->
-            s.bound() == null ? spec.describe() : "random ids below " + s.bound() + ":" + r.seed();
+            s.bound() == null ? spec.describe() : r.describe() + " (ids below " + s.bound() + ")";
       };
     }
     return spec.describe();
