@@ -25,6 +25,10 @@ final class InputFit {
    * matched as the probes are (by name, then by position; per-model inputs alone).
    */
   static void requireSameInputs(List<ModelView> views, CompareOptions options) {
+    if (views.stream().anyMatch(v -> !v.runnable())) {
+      // A weights-only checkpoint takes no inputs: the comparison is static, nothing is fed.
+      return;
+    }
     Set<String> perModel = InputMatching.perModelKeys(options, options.probes());
     for (InputMatching.Match match : InputMatching.match(views, perModel)) {
       int r = match.firstModel();
