@@ -107,7 +107,7 @@ final class CompareCommand implements Callable<Integer> {
     PrintWriter out = spec.commandLine().getOut();
     ComparisonReport report;
     try (OpenModels open = OpenModels.open(models, common.memoryLimit())) {
-      InputFit.requireSameInputs(open.views());
+      InputFit.requireSameInputs(open.views(), built);
       Map<String, List<String>> layers = new LinkedHashMap<>();
       for (int m = 0; m < open.views().size(); m++) {
         layers.put("m" + m, open.views().get(m).layers().stream().map(Layer::name).toList());

@@ -1,35 +1,47 @@
 package dev.portcheck.cli;
 
+import dev.portcheck.comparator.CompareOptions;
+import dev.portcheck.comparator.probe.InputMatching;
 import dev.portcheck.comparator.baseline.Baseline;
 import dev.portcheck.importers.api.ModelView;
 import dev.portcheck.importers.api.PortcheckException;
 import dev.portcheck.importers.api.TensorInfo;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Set;
 
 /**
  * Refuses, before anything runs, models whose declared inputs cannot take the same probe, naming
  * both sides: otherwise the engine of the second model reports a shape error that says neither
  * where the other shape came from nor which side is which. Only certain misfits are refused: both
  * shapes known, of the same rank, and no reordering of the axes (the NCHW to NHWC conversion
- * compare and check make) fits them; inputs are matched by position, as the probes are.
+ * compare and check make) fits them; inputs are matched as the probes are.
  */
 final class InputFit {
   private InputFit() {}
 
-  /** Every model's declared inputs against the first model's. */
-  static void requireSameInputs(List<ModelView> views) {
-    ModelView ref = views.get(0);
-    for (int m = 1; m < views.size(); m++) {
-      ModelView other = views.get(m);
-      for (int pos = 0; pos < Math.min(ref.inputs().size(), other.inputs().size()); pos++) {
-        TensorInfo a = ref.inputs().get(pos);
-        TensorInfo b = other.inputs().get(pos);
-        if (!fits(a.shape(), b.shape())) {
+  /**
+   * Every model's declared inputs against those of the first model that takes the same input,
+   * matched as the probes are (by name, then by position; per-model inputs alone).
+   */
+  static void requireSameInputs(List<ModelView> views, CompareOptions options) {
+    if (views.stream().anyMatch(v -> !v.runnable())) {
+      // A weights-only checkpoint takes no inputs: the comparison is static, nothing is fed.
+      return;
+    }
+    Set<String> perModel = InputMatching.perModelKeys(options, options.probes());
+    for (InputMatching.Match match : InputMatching.match(views, perModel)) {
+      int r = match.firstModel();
+      TensorInfo a = match.inputs().get(r);
+      for (int m = r + 1; m < views.size(); m++) {
+        TensorInfo b = match.inputs().get(m);
+        if (b != null && !fits(a.shape(), b.shape())) {
           throw PortcheckException.of(
               PortcheckException.Reason.BAD_INPUT,
-              "m0 "
-                  + ref.source()
+              "m"
+                  + r
+                  + " "
+                  + views.get(r).source()
                   + " declares input '"
                   + a.name()
                   + "' as "
@@ -37,13 +49,18 @@ final class InputFit {
                   + "; m"
                   + m
                   + " "
-                  + other.source()
+                  + views.get(m).source()
                   + " declares its input '"
                   + b.name()
                   + "' as "
                   + shown(b.shape())
                   + ", which no reordering of the axes fits: the models do not take the same"
-                  + " inputs. Compare a port with the model it was ported from.",
+                  + " inputs. Compare a port with the model it was ported from, or feed inputs"
+                  + " that differ per model with --input m"
+                  + m
+                  + ":"
+                  + b.name()
+                  + "=SPEC.",
               null);
         }
       }

@@ -19,13 +19,16 @@ import picocli.CommandLine.Option;
 public final class ProbeOptions {
   @Option(
       names = "--input",
-      paramLabel = "[NAME=]SPEC",
+      paramLabel = "[[MODEL:]NAME=]SPEC",
       converter = OptionValues.Input.Converter.class,
       description =
           "A probe instead of the defaults (all ones, then random:0). SPEC is ones, zeros,"
               + " random:SEED or a .npy file in the first model's layout; each bare SPEC is one"
               + " probe. NAME=SPEC sets one input (by any model's input name or position 0,"
-              + " 1...) and the others to ones; repeating a NAME starts the next probe.")
+              + " 1...) and the others to ones; repeating a NAME starts the next probe."
+              + " MODEL:NAME=SPEC (MODEL m0, m1, m2) feeds an input of that model alone"
+              + " (recurrent state, context samples), outside the matching of inputs by name"
+              + " and position.")
   List<OptionValues.Input> inputs = new ArrayList<>();
 
   @Option(
@@ -37,7 +40,7 @@ public final class ProbeOptions {
 
   @Option(
       names = "--value",
-      paramLabel = "NAME=N",
+      paramLabel = "[MODEL:]NAME=N",
       converter = OptionValues.IntegerValue.Converter.class,
       description = "The value of an integer input (e.g. a sample rate: --value sr=16000).")
   List<OptionValues.IntegerValue> values = new ArrayList<>();

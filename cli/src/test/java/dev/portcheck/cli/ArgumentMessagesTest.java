@@ -194,8 +194,16 @@ class ArgumentMessagesTest {
     String a = model("cnn/cnn.bn.onnx");
     String[][] cases = {
       {"--shape", "x=1,3,a", "Invalid value for option '--shape' (NAME=DIMS): 'x=1,3,a': sizes"},
-      {"--value", "sr=16k", "Invalid value for option '--value' (NAME=N): 'sr=16k': the value"},
-      {"--input", "gaussian", "Invalid value for option '--input' ([NAME=]SPEC): probe 'gaussian'"},
+      {
+        "--value",
+        "sr=16k",
+        "Invalid value for option '--value' ([MODEL:]NAME=N): 'sr=16k': the value"
+      },
+      {
+        "--input",
+        "gaussian",
+        "Invalid value for option '--input' ([[MODEL:]NAME=]SPEC): probe 'gaussian'"
+      },
       {
         "--layer-tolerance",
         "bn2",

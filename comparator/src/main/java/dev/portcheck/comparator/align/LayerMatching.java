@@ -49,12 +49,25 @@ final class LayerMatching {
   static boolean compatible(Layer x, Layer y) {
     OpKind p = x.kind();
     OpKind q = y.kind();
+    if (p == q && p != OpKind.OTHER) {
+      return true;
+    }
     if (p == q) {
-      return p != OpKind.OTHER || x.opType().equalsIgnoreCase(y.opType());
+      return x.opType().equalsIgnoreCase(y.opType()) || (isLookup(x) && isLookup(y));
     }
     return (DENSE.contains(p) && DENSE.contains(q))
         || (NORM.contains(p) && NORM.contains(q))
         || (AVERAGE.contains(p) && AVERAGE.contains(q));
+  }
+
+  /**
+   * An embedding lookup: torch's {@code nn.Embedding}, Keras' {@code Embedding}, or the Gather an
+   * exporter makes of either, reading a table it holds as its weight.
+   */
+  static boolean isLookup(Layer l) {
+    String op = l.opType().toLowerCase(Locale.ROOT);
+    return (op.endsWith("embedding") || op.equals("gather") || op.startsWith("gatherv2"))
+        && l.parameters().containsKey("weight");
   }
 
   /** Parameter name with its role and framework decorations removed, as tokens. */

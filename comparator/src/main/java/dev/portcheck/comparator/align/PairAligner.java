@@ -1,6 +1,7 @@
 package dev.portcheck.comparator.align;
 
 import dev.portcheck.comparator.report.AlignedBy;
+import dev.portcheck.importers.api.AttributeValue;
 import dev.portcheck.importers.api.Layer;
 import dev.portcheck.importers.api.ModelView;
 import dev.portcheck.importers.api.OpKind;
@@ -98,6 +99,7 @@ final class PairAligner {
     byStructuralFold(0);
     byStructuralFold(1);
     byBiasChain();
+    byFusedActivation();
     byDataflow();
     leftoverChains();
     boolean[] otherMatched = new boolean[b.size()];
@@ -470,6 +472,68 @@ final class PairAligner {
         biasAddWalk(foldedIsRef ? 0 : 1, f.foldedConv(), row);
       }
     }
+  }
+
+  /**
+   * A layer with its activation fused ({@code activation: tanh} on a Keras Dense, Hugging Face's TF
+   * pooler) paired with one whose model applies that activation in the next layer (torch's Linear
+   * then Tanh): the pair is compared after the activation, where both models hold the same tensor,
+   * and the separate activation belongs to that row.
+   */
+  private void byFusedActivation() {
+    for (int i = 0; i < a.size(); i++) {
+      int j = match[i];
+      if (j < 0) {
+        continue;
+      }
+      OpKind fusedB = fusedActivation(b.get(j));
+      OpKind fusedA = fusedActivation(a.get(i));
+      if (fusedB != null && fusedA == null) {
+        int c = activationAfter(0, i, fusedB);
+        if (c >= 0) {
+          tapChain(0, i, c, List.of(c));
+        }
+      } else if (fusedA != null && fusedB == null) {
+        int c = activationAfter(1, j, fusedA);
+        if (c >= 0) {
+          tapChain(1, i, c, List.of(c));
+        }
+      }
+    }
+  }
+
+  /** The activation a layer applies to its own output (Keras' {@code activation=}), or null. */
+  private static OpKind fusedActivation(Layer l) {
+    if (!(l.attributes().get("activation") instanceof AttributeValue.Str act)) {
+      return null;
+    }
+    return switch (act.value().toLowerCase(java.util.Locale.ROOT)) {
+      case "tanh" -> OpKind.TANH;
+      case "relu" -> OpKind.RELU;
+      case "relu6" -> OpKind.RELU6;
+      case "sigmoid" -> OpKind.SIGMOID;
+      case "gelu" -> OpKind.GELU;
+      case "silu", "swish" -> OpKind.SILU;
+      case "softmax" -> OpKind.SOFTMAX;
+      default -> null;
+    };
+  }
+
+  /**
+   * The unaligned layer of kind {@code kind} reading layer x's output: its sole consumer, or, where
+   * the graph is not known (TorchScript), the next module in the same parent.
+   */
+  private int activationAfter(int side, int x, OpKind kind) {
+    Graph g = graph(side);
+    List<Layer> ls = layers(side);
+    int c = g.known ? g.soleConsumer(x) : x + 1;
+    if (c < 0 || c >= ls.size() || !free(side, c) || ls.get(c).kind() != kind) {
+      return -1;
+    }
+    if (!g.known && !java.util.Objects.equals(ls.get(c).parent(), ls.get(x).parent())) {
+      return -1;
+    }
+    return c;
   }
 
   /**

@@ -76,6 +76,10 @@ public final class WeightComparer {
       Map<String, String> names, String role, Map<String, String> params, int k, Layer layer) {
     Tensor a = models.get(0).canonical(params.get("m0"));
     Tensor b = models.get(k).canonical(params.get(ModelRef.idOf(k)));
+    if (a != null && b != null && !Arrays.equals(a.shape(), b.shape()) && sameUpToUnitAxes(a, b)) {
+      // Keras' Hugging Face Conv1D keeps its bias as [1, n] where torch's is [n]: the same vector.
+      b = b.reshape(a.shape());
+    }
     int flattened = "weight".equals(role) && a.rank() == 2 ? flattenedChannels(k, layer, a) : 0;
     if (flattened > 0) {
       // A Dense fed by Keras' (h, w, c) Flatten must hold the reference's (c, h, w) columns
@@ -315,6 +319,12 @@ public final class WeightComparer {
         x.shape(),
         y.shape(),
         new WeightMismatch.Digests(x.sha256(), y.sha256(), Math.sqrt(x.l2()), Math.sqrt(y.l2())));
+  }
+
+  private static boolean sameUpToUnitAxes(Tensor a, Tensor b) {
+    return Arrays.equals(
+        Arrays.stream(a.shape()).filter(d -> d != 1).toArray(),
+        Arrays.stream(b.shape()).filter(d -> d != 1).toArray());
   }
 
   private static boolean involvedInFold(Aligner.Row row, int k) {

@@ -224,11 +224,22 @@ public final class FindingText {
             || model(other).framework() == Framework.TENSORFLOW;
     double a = rv instanceof AttributeValue.Float f ? f.value() : Double.NaN;
     double b = ov instanceof AttributeValue.Float f ? f.value() : Double.NaN;
+    String op = kind == OpKind.LAYER_NORM ? "LayerNormalization" : "BatchNormalization";
+    boolean bert = near(a, 1e-12) || near(b, 1e-12);
+    if (kind == OpKind.LAYER_NORM && bert && (near(a, 1e-3) || near(b, 1e-3))) {
+      // Hugging Face ports rebuild each LayerNorm from the config; one built without
+      // layer_norm_eps keeps its framework's default.
+      return "BERT-style models set layer_norm_eps=1e-12; Keras' LayerNormalization defaults to"
+          + " 1e-3 (PyTorch's LayerNorm to 1e-5), so the port kept Keras' default; ";
+    }
+    if (kind == OpKind.LAYER_NORM && bert && (near(a, 1e-5) || near(b, 1e-5))) {
+      return "BERT-style models set layer_norm_eps=1e-12; PyTorch's LayerNorm defaults to 1e-5"
+          + " (Keras' LayerNormalization to 1e-3), so the port kept PyTorch's default; ";
+    }
     boolean defaults = (near(a, 1e-5) && near(b, 1e-3)) || (near(a, 1e-3) && near(b, 1e-5));
     if (!defaults) {
       return "";
     }
-    String op = kind == OpKind.LAYER_NORM ? "LayerNormalization" : "BatchNormalization";
     return tf
         ? "Keras' " + op + " defaults to 1e-3, PyTorch to 1e-5; "
         : "Keras defaults " + op + " to 1e-3, PyTorch and ONNX to 1e-5; ";

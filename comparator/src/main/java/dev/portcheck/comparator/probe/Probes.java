@@ -15,10 +15,13 @@ import dev.portcheck.importers.api.TensorInfo;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Random;
+import java.util.Set;
 
 /**
  * Builds identical probe inputs for every model. Inputs are matched by position because names
@@ -42,22 +45,53 @@ public final class Probes {
     this.modelCount = modelCount;
   }
 
-  /** One input position across models. */
+  /**
+   * One probe input across models.
+   *
+   * @param names by model, null for a model that does not take it (an input given per model)
+   * @param keys the names a probe, {@code --shape} or {@code --value} may use for it
+   * @param ref the model whose layout the probe is generated in (the first that takes it)
+   * @param role what an integer input holds, which decides the values it gets
+   * @param bound ids are drawn below this (rows of the embedding table the input indexes), or null
+   */
   private record Slot(
       int position,
       List<String> names,
+      List<String> keys,
+      int ref,
       Layout refLayout,
       long[] shape,
       DType dtype,
       Long integerValue,
       List<int[]> perms,
-      List<Layout> layouts) {}
+      List<Layout> layouts,
+      List<DType> declared,
+      IntRole role,
+      Long bound) {
+
+    /** The input's name in its reference model, with that model, for messages. */
+    String label() {
+      return names.get(ref);
+    }
+  }
+
+  /** What an integer input holds, read from its name and from the layer that consumes it. */
+  private enum IntRole {
+    /** An attention mask: every position attended (ones) unless a sample says otherwise. */
+    MASK,
+    /** Segment ids: all zeros (the first segment) for random probes. */
+    TOKEN_TYPE,
+    /** Ids into an embedding table: seeded ids below the table's row count. */
+    IDS,
+    /** Anything else (a sample rate, a step): needs --value or a sample. */
+    OTHER
+  }
 
   /**
    * Resolves shapes, dtypes and layouts of every input position.
    *
-   * @throws PortcheckException USAGE when models take different numbers of inputs, or an input's
-   *     shape is declared by no model and not given
+   * @throws PortcheckException USAGE when the models' inputs cannot be matched, or an input's shape
+   *     is declared by no model and not given
    */
   public static Probes prepare(List<ModelView> models, ProbeSettings options) {
     return prepare(models, options, options.probes());
@@ -65,30 +99,19 @@ public final class Probes {
 
   /** As {@link #prepare(List, ProbeSettings)}, with other probes than {@code options.probes()}. */
   public static Probes prepare(List<ModelView> models, ProbeSettings options, List<Probe> probes) {
-    int count = models.get(0).inputs().size();
-    for (int m = 1; m < models.size(); m++) {
-      int c = models.get(m).inputs().size();
-      if (c != count) {
-        throw PortcheckException.usage(
-            models.get(m).source()
-                + " takes "
-                + c
-                + " input(s) but "
-                + models.get(0).source()
-                + " takes "
-                + count
-                + "; inputs are matched by position, so the models must take the same inputs.");
-      }
-    }
+    Set<String> perModel = InputMatching.perModelKeys(options, options.probes());
+    perModel.addAll(InputMatching.perModelKeys(options, probes));
+    List<InputMatching.Match> matches = InputMatching.match(models, perModel);
     List<Slot> slots = new ArrayList<>();
-    for (int p = 0; p < count; p++) {
-      slots.add(slot(models, p, options));
+    for (int p = 0; p < matches.size(); p++) {
+      slots.add(slot(models, p, matches.get(p), options));
     }
+    slots = withSequenceShapes(slots, matches);
     Probes prepared = new Probes(List.copyOf(slots), List.copyOf(probes), models.size());
     // Samples are read once here so that one that does not fit is refused before any model runs.
     for (Probe probe : probes) {
       for (Slot s : slots) {
-        ProbeSpec spec = probe.specFor(s.position(), s.names());
+        ProbeSpec spec = probe.specFor(s.position(), s.keys());
         if (spec instanceof ProbeSpec.NpyFile || spec instanceof ProbeSpec.NpyBytes) {
           prepared.generate(probe, s);
         }
@@ -97,21 +120,30 @@ public final class Probes {
     return prepared;
   }
 
-  private static Slot slot(List<ModelView> models, int p, ProbeSettings options) {
+  private static Slot slot(
+      List<ModelView> models, int p, InputMatching.Match match, ProbeSettings options) {
     List<String> names = new ArrayList<>();
     List<TensorInfo> infos = new ArrayList<>();
-    for (ModelView m : models) {
-      TensorInfo ti = m.inputs().get(p);
-      infos.add(ti);
-      names.add(ti.name());
+    for (int m = 0; m < models.size(); m++) {
+      infos.add(match.inputs().get(m));
+      names.add(match.name(m));
     }
+    List<String> keys = match.keys();
+    int ref = match.firstModel();
     long[] shape = null;
-    Layout refLayout = layoutOf(models.get(0), infos.get(0), 4);
-    for (int m = 0; m < models.size() && shape == null; m++) {
-      List<Long> given = options.shapes().get(names.get(m));
-      if (given != null) {
+    Layout refLayout = layoutOf(models.get(ref), infos.get(ref), 4);
+    for (String key : keys) {
+      List<Long> given = options.shapes().get(key);
+      if (given != null && shape == null) {
         long[] s = given.stream().mapToLong(Long::longValue).toArray();
-        shape = convertShape(s, layoutOf(models.get(m), infos.get(m), s.length), refLayout);
+        int owner = ref;
+        for (int m = 0; m < models.size(); m++) {
+          if (key.equals(names.get(m))) {
+            owner = m;
+            break;
+          }
+        }
+        shape = convertShape(s, layoutOf(models.get(owner), infos.get(owner), s.length), refLayout);
       }
     }
     if (shape == null && options.shapes().containsKey(Integer.toString(p))) {
@@ -119,23 +151,29 @@ public final class Probes {
           options.shapes().get(Integer.toString(p)).stream().mapToLong(Long::longValue).toArray();
     }
     for (int m = 0; m < models.size() && shape == null; m++) {
-      long[] s = staticShape(infos.get(m));
+      long[] s = infos.get(m) == null ? null : staticShape(infos.get(m));
       if (s != null) {
         shape = convertShape(s, layoutOf(models.get(m), infos.get(m), s.length), refLayout);
       }
     }
-    DType dtype = DType.FLOAT32;
+    // An integer type declared by any model wins: TorchScript declares every tensor as float.
+    DType dtype = null;
     for (TensorInfo ti : infos) {
-      if (ti.dtype() != DType.OTHER && ti.dtype() != DType.STRING) {
+      if (ti != null && isInteger(ti.dtype()) && dtype == null) {
         dtype = ti.dtype();
-        break;
       }
     }
+    for (TensorInfo ti : infos) {
+      if (ti != null && dtype == null && ti.dtype() != DType.OTHER && ti.dtype() != DType.STRING) {
+        dtype = ti.dtype();
+      }
+    }
+    dtype = dtype == null ? DType.FLOAT32 : dtype;
     Long intValue = null;
-    for (String n : names) {
+    for (String n : keys) {
       intValue = intValue != null ? intValue : options.integerValues().get(n);
     }
-    if (intValue == null) {
+    if (intValue == null && match.perModel() < 0) {
       intValue = options.integerValues().get(Integer.toString(p));
     }
     int rank = shape != null ? shape.length : -1;
@@ -145,12 +183,117 @@ public final class Probes {
     }
     List<int[]> perms = new ArrayList<>();
     List<Layout> layouts = new ArrayList<>();
+    List<DType> declared = new ArrayList<>();
     for (int m = 0; m < models.size(); m++) {
+      if (infos.get(m) == null) {
+        layouts.add(null);
+        perms.add(null);
+        declared.add(null);
+        continue;
+      }
       Layout l = layoutOf(models.get(m), infos.get(m), rank);
       layouts.add(l);
       perms.add(rank == 4 ? permutation(refLayout, l) : null);
+      // TorchScript takes a tensor of any type and declares float for all; others are strict.
+      declared.add(models.get(m).framework() == Framework.PYTORCH ? null : infos.get(m).dtype());
     }
-    return new Slot(p, List.copyOf(names), refLayout, shape, dtype, intValue, perms, layouts);
+    IntRole role = IntRole.OTHER;
+    Long bound = null;
+    if (isInteger(dtype)) {
+      role = roleOf(names);
+      bound = EmbeddingTables.rowsIndexedBy(models, names, role == IntRole.IDS);
+      if (role == IntRole.OTHER && bound != null) {
+        role = IntRole.IDS;
+      }
+    }
+    return new Slot(
+        p,
+        Collections.unmodifiableList(names),
+        keys,
+        ref,
+        refLayout,
+        shape,
+        dtype,
+        intValue,
+        perms,
+        layouts,
+        Collections.unmodifiableList(declared),
+        role,
+        bound);
+  }
+
+  /** Token sequence length fed when no model declares one and none is given. */
+  static final long DEFAULT_SEQUENCE_LENGTH = 8;
+
+  /**
+   * Token inputs (ids, masks, token types) of rank 2 whose length no model declares (TorchScript, a
+   * TF signature's {@code [-1, -1]}) take the shape of another token input that has one (the mask
+   * follows the ids given with {@code --shape} or a sample), else {@code [1, 8]}: every position
+   * table holds at least that many rows, and the length is not part of the model.
+   */
+  private static List<Slot> withSequenceShapes(
+      List<Slot> slots, List<InputMatching.Match> matches) {
+    long[] known = null;
+    for (Slot s : slots) {
+      if (s.role() != IntRole.OTHER && s.shape() != null && s.shape().length == 2) {
+        known = known == null ? s.shape() : known;
+      }
+    }
+    List<Slot> out = new ArrayList<>();
+    for (int i = 0; i < slots.size(); i++) {
+      Slot s = slots.get(i);
+      boolean rank2 =
+          matches.get(i).inputs().stream()
+              .anyMatch(t -> t != null && t.shape() != null && t.shape().size() == 2);
+      if (s.shape() == null && s.role() != IntRole.OTHER && rank2) {
+        long[] shape = known != null ? known : new long[] {1, DEFAULT_SEQUENCE_LENGTH};
+        s =
+            new Slot(
+                s.position(),
+                s.names(),
+                s.keys(),
+                s.ref(),
+                s.refLayout(),
+                shape,
+                s.dtype(),
+                s.integerValue(),
+                s.perms(),
+                s.layouts(),
+                s.declared(),
+                s.role(),
+                s.bound());
+      }
+      out.add(s);
+    }
+    return List.copyOf(out);
+  }
+
+  private static boolean isInteger(DType d) {
+    return d == DType.INT64
+        || d == DType.INT32
+        || d == DType.INT16
+        || d == DType.INT8
+        || d == DType.UINT8;
+  }
+
+  /** The role an integer input's names suggest (Hugging Face's names are the common ones). */
+  private static IntRole roleOf(List<String> names) {
+    for (String n : names) {
+      String l = n == null ? "" : n.toLowerCase(Locale.ROOT);
+      if (l.contains("mask")) {
+        return IntRole.MASK;
+      }
+      if (l.contains("token_type") || l.contains("segment")) {
+        return IntRole.TOKEN_TYPE;
+      }
+    }
+    for (String n : names) {
+      String l = n == null ? "" : n.toLowerCase(Locale.ROOT);
+      if (l.contains("ids") || l.contains("token") || l.equals("input")) {
+        return IntRole.IDS;
+      }
+    }
+    return IntRole.OTHER;
   }
 
   /** Declared layout, or the framework's convention for an undeclared 4-D input. */
@@ -187,15 +330,25 @@ public final class Probes {
     return out;
   }
 
-  /** The declared shape with a dynamic batch read as 1, or null when another dim is dynamic. */
+  /**
+   * The declared shape with a dynamic batch read as 1, or null when another dim is dynamic too. A
+   * single dynamic axis is the batch wherever it is: an LSTM state is {@code [layers, batch,
+   * hidden]}.
+   */
   private static long[] staticShape(TensorInfo ti) {
     long[] s = ti.shapeArray();
     if (s == null || s.length == 0) {
       return s;
     }
     s = s.clone();
-    if (s[0] < 0) {
-      s[0] = 1;
+    long dynamic = Arrays.stream(s).filter(d -> d < 0).count();
+    if (s[0] < 0 || dynamic == 1) {
+      for (int i = 0; i < s.length; i++) {
+        if (s[i] < 0 && (i == 0 || dynamic == 1)) {
+          s[i] = 1;
+          break;
+        }
+      }
     }
     for (long d : s) {
       if (d < 0) {
@@ -214,14 +367,36 @@ public final class Probes {
   public Map<String, Tensor> inputs(int probe, int model) {
     Map<String, Tensor> out = new LinkedHashMap<>();
     for (Slot s : slots) {
+      String name = s.names().get(model);
+      if (name == null) {
+        continue;
+      }
       Tensor t = generate(probes.get(probe), s);
       int[] perm = s.perms().get(model);
       if (perm != null && t.rank() == 4) {
         t = t.transpose(perm);
       }
-      out.put(s.names().get(model), t);
+      out.put(name, converted(t, s.declared().get(model)));
     }
     return out;
+  }
+
+  /**
+   * {@code t} in the type a strict engine declares (ONNX's int64 mask where TorchScript took the
+   * same ones as float); values are integral wherever an integer type is involved.
+   */
+  private static Tensor converted(Tensor t, DType declared) {
+    if (declared == null
+        || declared == t.dtype()
+        || declared == DType.OTHER
+        || declared == DType.STRING) {
+      return t;
+    }
+    if (declared.isFloating()) {
+      return t.dtype().isFloating() ? t : Tensor.wrapFloats(declared, t.shape(), t.toFloatArray());
+    }
+    long[] v = t.toLongArray();
+    return Tensor.ofLongs(declared, t.shape(), v);
   }
 
   /** What was fed, for the report. */
@@ -233,6 +408,9 @@ public final class Probes {
       for (Slot s : slots) {
         Map<String, String> names = new LinkedHashMap<>();
         for (int m = 0; m < modelCount; m++) {
+          if (s.names().get(m) == null) {
+            continue;
+          }
           names.put(ModelRef.idOf(m), s.names().get(m));
           int[] perm = s.perms().get(m);
           if (perm != null) {
@@ -245,27 +423,52 @@ public final class Probes {
                     Arrays.stream(perm).boxed().toList()));
           }
         }
-        ProbeSpec spec = probe.specFor(s.position(), s.names());
+        ProbeSpec spec = probe.specFor(s.position(), s.keys());
         long[] shape = s.shape();
+        DType fed = s.dtype();
         if (spec instanceof ProbeSpec.NpyFile || spec instanceof ProbeSpec.NpyBytes) {
-          shape = generate(probe, s).shape();
+          Tensor sample = generate(probe, s);
+          shape = sample.shape();
+          fed = sample.dtype();
         }
         List<Long> shapeList = shape == null ? List.of() : Arrays.stream(shape).boxed().toList();
-        String specText =
-            s.dtype().isFloating() || s.integerValue() == null
-                ? spec.describe()
-                : "value:" + s.integerValue();
         inputs.add(
             new ProbeReport.Input(
-                s.position(), names, shapeList, s.refLayout().name(), s.dtype().name(), specText));
+                s.position(),
+                names,
+                shapeList,
+                s.refLayout().name(),
+                fed.name(),
+                specText(spec, s)));
       }
       out.add(new ProbeReport(probe.label(), inputs, conv));
     }
     return List.copyOf(out);
   }
 
+  /** How an input was filled, in {@link ProbeSpec#parse}'s words where it can say it. */
+  private static String specText(ProbeSpec spec, Slot s) {
+    if (s.dtype().isFloating()
+        || spec instanceof ProbeSpec.NpyFile
+        || spec instanceof ProbeSpec.NpyBytes) {
+      return spec.describe();
+    }
+    if (s.integerValue() != null) {
+      return "value:" + s.integerValue();
+    }
+    if (spec instanceof ProbeSpec.Random r) {
+      return switch (s.role()) {
+        case MASK -> "ones (attention mask)";
+        case TOKEN_TYPE -> "zeros (token types)";
+        default ->
+            s.bound() == null ? spec.describe() : r.describe() + " (ids below " + s.bound() + ")";
+      };
+    }
+    return spec.describe();
+  }
+
   private Tensor generate(Probe probe, Slot s) {
-    ProbeSpec spec = probe.specFor(s.position(), s.names());
+    ProbeSpec spec = probe.specFor(s.position(), s.keys());
     if (spec instanceof ProbeSpec.NpyFile f) {
       return fitted(f.path(), Npy.read(f.path()), s);
     }
@@ -276,34 +479,15 @@ public final class Probes {
     if (s.shape() == null) {
       throw PortcheckException.usage(
           "no model declares the shape of input '"
-              + String.join("' / '", s.names())
+              + String.join("' / '", s.names().stream().filter(n -> n != null).toList())
               + "' (position "
               + s.position()
               + "); give it with --shape "
-              + s.names().get(0)
+              + s.keys().get(0)
               + "=1,3,224,224 (in that model's layout).");
     }
     if (!s.dtype().isFloating()) {
-      long v;
-      if (s.integerValue() != null) {
-        v = s.integerValue();
-      } else if (spec instanceof ProbeSpec.Ones) {
-        v = 1;
-      } else if (spec instanceof ProbeSpec.Zeros) {
-        v = 0;
-      } else {
-        throw PortcheckException.usage(
-            "input '"
-                + s.names().get(0)
-                + "' is "
-                + s.dtype()
-                + " and cannot be filled with random values; give its value with --value "
-                + s.names().get(0)
-                + "=N.");
-      }
-      long[] data = new long[feedable(s)];
-      Arrays.fill(data, v);
-      return Tensor.ofLongs(s.dtype(), s.shape(), data);
+      return integers(spec, s);
     }
     if (spec instanceof ProbeSpec.Ones) {
       return Tensor.filled(s.shape(), 1f);
@@ -319,6 +503,47 @@ public final class Probes {
       data[i] = (float) rng.nextGaussian();
     }
     return Tensor.wrapFloats(DType.FLOAT32, s.shape(), data);
+  }
+
+  /**
+   * An integer input's values: a given value, or values valid for what the input holds. Token ids
+   * stay below the rows of the embedding table they index (an id out of range is an engine error,
+   * or worse, silently clamped by one engine and not the other); masks attend everywhere; segment
+   * ids stay in the first segment.
+   */
+  private static Tensor integers(ProbeSpec spec, Slot s) {
+    long[] data = new long[feedable(s)];
+    long limit = s.bound() == null ? Long.MAX_VALUE : s.bound();
+    if (s.integerValue() != null) {
+      Arrays.fill(data, s.integerValue());
+    } else if (spec instanceof ProbeSpec.Ones) {
+      Arrays.fill(data, s.role() == IntRole.TOKEN_TYPE ? Math.min(1, limit - 1) : 1);
+    } else if (spec instanceof ProbeSpec.Zeros) {
+      Arrays.fill(data, 0);
+    } else if (s.role() == IntRole.MASK) {
+      Arrays.fill(data, 1);
+    } else if (s.role() == IntRole.TOKEN_TYPE) {
+      Arrays.fill(data, 0);
+    } else if (s.bound() != null) {
+      ProbeSpec.Random r = (ProbeSpec.Random) spec;
+      Random rng = new Random(r.seed() + s.position());
+      for (int i = 0; i < data.length; i++) {
+        data[i] = rng.nextInt((int) Math.min(Integer.MAX_VALUE, s.bound()));
+      }
+    } else {
+      throw PortcheckException.usage(
+          "input '"
+              + s.label()
+              + "' is "
+              + s.dtype()
+              + " and indexes no embedding table portcheck can see, so random values would be"
+              + " guesses; give its value with --value "
+              + s.keys().get(0)
+              + "=N, or a sample with --input "
+              + s.keys().get(0)
+              + "=FILE.npy.");
+    }
+    return Tensor.ofLongs(s.dtype(), s.shape(), data);
   }
 
   /**
@@ -361,8 +586,9 @@ public final class Probes {
             .append(Arrays.toString(shape))
             .append(guess)
             .append(" but input '")
-            .append(s.names().get(0))
-            .append("' of m0")
+            .append(s.label())
+            .append("' of m")
+            .append(s.ref())
             .append(refLayout)
             .append(" takes ")
             .append(Arrays.toString(want));
@@ -454,7 +680,7 @@ public final class Probes {
     if (n > InputLimits.MAX_INPUT_ELEMENTS) {
       throw PortcheckException.usage(
           "input '"
-              + s.names().get(0)
+              + s.label()
               + "' would hold "
               + n
               + " elements ("

@@ -285,7 +285,16 @@ final class OnnxGraphReader {
         role(n, 2, "recurrent_weight", roles);
         role(n, 3, "bias", roles);
       }
-      default -> {}
+      default -> {
+        // An embedding lookup: the table is the Gather's data, rows indexed by token ids. Named as
+        // the weight, it pairs with torch's nn.Embedding and Keras' Embedding by name or values.
+        if (n.getOpType().equals("Gather")
+            && n.getInputCount() > 1
+            && tensors.containsKey(n.getInput(0))
+            && tensors.get(n.getInput(0)).getDimsCount() == 2) {
+          role(n, 0, "weight", roles);
+        }
+      }
     }
     return roles;
   }

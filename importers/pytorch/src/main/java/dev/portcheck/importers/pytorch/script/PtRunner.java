@@ -167,7 +167,8 @@ public final class PtRunner implements AutoCloseable {
     } catch (PortcheckException e) {
       throw e;
     } catch (RuntimeException e) {
-      throw PortcheckException.engine(source, "running the TorchScript module", e);
+      throw PortcheckException.engine(
+          source, "running the TorchScript module", new RuntimeException(cause(e), e));
     } finally {
       for (IValue v : owned) {
         try {
@@ -322,5 +323,24 @@ public final class PtRunner implements AutoCloseable {
     plain = null;
     manager = null;
     reuse.clear();
+  }
+
+  /**
+   * libtorch's own reason: its message starts with "The following operation failed in the
+   * TorchScript interpreter." and a traceback, and names the cause only on its last error line
+   * ({@code RuntimeError: index out of range in self}).
+   */
+  static String cause(RuntimeException e) {
+    String m = e.getMessage() == null ? "" : e.getMessage();
+    String found = null;
+    for (String line : m.split("\n")) {
+      if (line.strip().matches("^[A-Za-z_.]*(Error|Exception): .*")) {
+        found = line.strip();
+      }
+    }
+    if (found == null) {
+      return m.isBlank() ? e.getClass().getSimpleName() : m;
+    }
+    return found + " (libtorch: " + m.lines().findFirst().orElse("").strip() + ")";
   }
 }
