@@ -80,7 +80,9 @@ class TfFixturesTest {
       String outName = entry.path("outputs").get(0).path("name").asText();
       Tensor out = r.outputs().get(outName);
       double diff = maxAbsDiff(expected, out);
-      assertTrue(diff < 1e-4, rel + ": max abs diff " + diff);
+      // Scaled with the outputs' magnitude for the large-value family (bigmag): see Fixtures.
+      double tolerance = Fixtures.outputTolerance(entry.path("family").asText(), expected);
+      assertTrue(diff < tolerance, rel + ": max abs diff " + diff + " >= " + tolerance);
       System.out.println("reference max abs diff " + rel + " " + diff);
     }
   }
