@@ -1,8 +1,8 @@
 package dev.portcheck.cli;
 
 import dev.portcheck.comparator.CompareOptions;
-import dev.portcheck.comparator.probe.InputMatching;
 import dev.portcheck.comparator.baseline.Baseline;
+import dev.portcheck.comparator.probe.InputMatching;
 import dev.portcheck.importers.api.ModelView;
 import dev.portcheck.importers.api.PortcheckException;
 import dev.portcheck.importers.api.TensorInfo;

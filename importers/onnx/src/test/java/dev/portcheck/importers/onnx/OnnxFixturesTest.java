@@ -83,9 +83,11 @@ class OnnxFixturesTest {
       RunResult r = m.run(Map.of(in, x), TapSelection.ALL);
       Tensor actual = r.outputs().get(m.outputs().get(0).name());
       assertArrayEquals(expected.shape(), actual.shape());
-      System.out.println(rel + " max|diff| vs reference = " + maxAbsDiff(expected, actual));
-      assertTrue(
-          maxAbsDiff(expected, actual) < TOLERANCE, rel + ": " + maxAbsDiff(expected, actual));
+      double diff = maxAbsDiff(expected, actual);
+      System.out.println(rel + " max|diff| vs reference = " + diff);
+      // Scaled with the outputs' magnitude for the large-value family (bigmag): see Fixtures.
+      double tolerance = Fixtures.outputTolerance(entry.path("family").asText(), expected);
+      assertTrue(diff < tolerance, rel + ": " + diff + " >= " + tolerance);
       long tappable = m.layers().stream().filter(Layer::tappable).count();
       assertEquals(tappable, r.layerOutputs().size());
     }

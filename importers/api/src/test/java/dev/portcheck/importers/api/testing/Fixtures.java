@@ -19,6 +19,12 @@ import java.util.function.Predicate;
  * instead of repeating them.
  */
 public final class Fixtures {
+  /**
+   * The agreement every generated file has with its reference outputs (manifest {@code
+   * generator.tolerance}); the fixtures README asks for at least this much.
+   */
+  public static final double ABSOLUTE_TOLERANCE = 1e-4;
+
   private static JsonNode manifest;
 
   private Fixtures() {}
@@ -155,6 +161,31 @@ public final class Fixtures {
     return files(f -> relative.equals(f.path("path").asText())).stream()
         .findFirst()
         .orElseThrow(() -> new IllegalArgumentException("not in manifest: " + relative));
+  }
+
+  /**
+   * The largest {@code max |actual - reference|} a run of a file of {@code family} may show against
+   * its reference output: the rule the generator itself checked. float32 keeps about 7 significant
+   * digits, so the rounding difference between two runs of the same model (another thread count,
+   * kernel or summation order) grows with the magnitude of the values: bigmag's logits are ~2e4,
+   * where a difference of 1e-2 is rounding (5e-7 relative), not a finding. A family listed in the
+   * manifest's {@code ports.generator.relativeTolerance} therefore gets that fraction of the
+   * reference's largest magnitude when that is larger than {@link #ABSOLUTE_TOLERANCE}; every other
+   * family keeps the absolute bound alone, exactly as before.
+   */
+  public static double outputTolerance(String family, Tensor reference) {
+    double relative =
+        manifest()
+            .path("ports")
+            .path("generator")
+            .path("relativeTolerance")
+            .path(family)
+            .asDouble(0);
+    double peak = 0;
+    for (int i = 0; i < reference.size(); i++) {
+      peak = Math.max(peak, Math.abs(reference.getFloat(i)));
+    }
+    return Math.max(ABSOLUTE_TOLERANCE, relative * peak);
   }
 
   /** Reads a {@code .npy} relative to {@code fixtures/}. */
