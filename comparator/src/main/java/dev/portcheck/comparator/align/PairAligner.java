@@ -381,8 +381,16 @@ final class PairAligner {
     }
     Tensor raw = bnW.canonical(Weights.roles(conv).get("weight"));
     Tensor f = foldW.canonical(Weights.roles(folded).get("weight"));
-    return FoldedBatchNorm.detect(
-        raw, f, bnW.canonical(br.get("scale")), bnW.canonical(br.get("variance")));
+    Tensor gamma = bnW.canonical(br.get("scale"));
+    Tensor variance = bnW.canonical(br.get("variance"));
+    Optional<FoldedBatchNorm.Result> r = FoldedBatchNorm.detect(raw, f, gamma, variance);
+    if (r.isEmpty() && raw.rank() == 4 && raw.shape()[2] == raw.shape()[3] && raw.shape()[2] > 1) {
+      // A kernel transposed H<->W after folding (a hand-edited or mis-converted export) still
+      // carries the fold's per-channel scales: the fold is recognised, and the weight check
+      // names the transposition after unfolding.
+      r = FoldedBatchNorm.detect(raw.transpose(0, 1, 3, 2), f, gamma, variance);
+    }
+    return r;
   }
 
   // ---- Dataflow: pairs by what consumes a layer's output, and taps at the end of bias chains ----

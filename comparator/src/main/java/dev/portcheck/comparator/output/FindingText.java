@@ -13,6 +13,7 @@ import dev.portcheck.comparator.report.OutputFinding;
 import dev.portcheck.comparator.report.PairMetrics;
 import dev.portcheck.comparator.report.Tolerance;
 import dev.portcheck.comparator.report.WeightFinding;
+import dev.portcheck.comparator.report.WeightKind;
 import dev.portcheck.comparator.report.WeightMismatch;
 import dev.portcheck.importers.api.AttributeValue;
 import dev.portcheck.importers.api.Framework;
@@ -324,6 +325,25 @@ public final class FindingText {
 
   /** What a weight mismatch looks like, as the report's weight list and the sentence say it. */
   public static String weightDetail(WeightMismatch w) {
+    if (w.foldedBatchNorm() != null) {
+      WeightMismatch plain =
+          new WeightMismatch(
+              w.names(),
+              w.role(),
+              w.parameters(),
+              w.modelId(),
+              w.kind(),
+              w.maxAbsDiff(),
+              w.referenceShape(),
+              w.shape(),
+              w.digests(),
+              w.permutation(),
+              w.flattenChannels());
+      return weightDetail(plain)
+          + ", under a folded BatchNorm (unfolded with '"
+          + w.foldedBatchNorm()
+          + "': w = w_folded / (gamma / sqrt(var + eps)) per output channel)";
+    }
     boolean baseline = w.digests() != null;
     return switch (w.kind()) {
       case HW_SLIP -> "kernel equals the reference transposed (H<->W): a HWIO/OIHW slip";
@@ -377,6 +397,11 @@ public final class FindingText {
   }
 
   private static String weightFix(WeightMismatch w) {
+    if (w.foldedBatchNorm() != null && w.kind() == WeightKind.HW_SLIP) {
+      return "the fold is right but the folded kernel was written with H and W swapped: swap them"
+          + " back (OIHW transpose(0, 1, 3, 2)) where the folded weights are written, or"
+          + " re-export.";
+    }
     return switch (w.kind()) {
       case HW_SLIP -> "convert OIHW to HWIO with transpose(2,3,1,0), not (3,2,1,0).";
       case LINEAR_NOT_TRANSPOSED ->
