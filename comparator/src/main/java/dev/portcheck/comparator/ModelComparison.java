@@ -7,6 +7,7 @@ import dev.portcheck.comparator.labels.LabelReport;
 import dev.portcheck.comparator.measure.ActivationDiff;
 import dev.portcheck.comparator.measure.AttributeComparer;
 import dev.portcheck.comparator.measure.ElementwiseDiff;
+import dev.portcheck.comparator.measure.KindComparer;
 import dev.portcheck.comparator.measure.Significance;
 import dev.portcheck.comparator.measure.Sketch;
 import dev.portcheck.comparator.measure.Summary;
@@ -14,6 +15,7 @@ import dev.portcheck.comparator.measure.SummaryDiff;
 import dev.portcheck.comparator.measure.WeightComparer;
 import dev.portcheck.comparator.probe.Probes;
 import dev.portcheck.comparator.report.ActivationFinding;
+import dev.portcheck.comparator.report.AlignedBy;
 import dev.portcheck.comparator.report.AttributeFinding;
 import dev.portcheck.comparator.report.AttributeMismatch;
 import dev.portcheck.comparator.report.ComparisonReport;
@@ -126,12 +128,21 @@ public final class ModelComparison {
     WeightComparer wc = new WeightComparer(weights, options.weightTolerance());
     for (Aligner.Row row : rows) {
       List<AttributeMismatch> attrs = new ArrayList<>(ac.compare(row));
+      if (placed(row)) {
+        // Paired by place although their kinds differ: the kind is the finding, before any option.
+        attrs.addAll(0, KindComparer.compare(row));
+      }
       List<WeightMismatch> ws = new ArrayList<>(wc.compare(row));
       for (Fold f : row.folds()) {
         wc.compareFold(row, f, attrs, ws);
       }
       // Epsilon first: it is the usual port bug and the one the explanation should name.
-      attrs.sort(java.util.Comparator.comparing(a -> a.attribute().equals("epsilon") ? 0 : 1));
+      attrs.sort(
+          java.util.Comparator.comparing(
+              a ->
+                  a.attribute().equals("pooling") || a.attribute().equals("activation")
+                      ? 0
+                      : a.attribute().equals("epsilon") ? 1 : 2));
       rowAttrs.add(attrs);
       rowWeights.add(ws);
     }
@@ -320,7 +331,7 @@ public final class ModelComparison {
       RunResult res,
       ActivationDiff pair,
       Summary sum) {
-    if (row.layer(k) == null || row.refTap(k) == null || row.tap(k) == null) {
+    if ((row.layer(k) == null && !row.absent(k)) || row.refTap(k) == null || row.tap(k) == null) {
       return false;
     }
     Tensor b = res.layerOutputs().get(row.tap(k));
@@ -405,8 +416,14 @@ public final class ModelComparison {
    * Significance}).
    */
   private boolean outside(Aligner.Row row, LayerMetrics metrics, int i) {
-    if (row.preset() != null || row.present() < 2) {
+    if (row.preset() != null || row.compared() < 2) {
       return false;
+    }
+    if (row.present() < 2) {
+      // A layer one model lacks is a finding only where the outputs then differ: a ReLU on values
+      // that are never negative changes nothing.
+      return metrics != null
+          && metrics.vsReference().values().stream().anyMatch(PairMetrics::significant);
     }
     boolean staticFinding = !rowAttrs.get(i).isEmpty() || !rowWeights.get(i).isEmpty();
     return staticFinding
@@ -494,6 +511,9 @@ public final class ModelComparison {
     assessSignificance(metrics, up);
     for (int i = 0; i < r; i++) {
       outside[i] = outside(rows.get(i), metrics[i], i);
+      if (outside[i] && rows.get(i).present() < 2) {
+        KindComparer.absence(rows.get(i)).ifPresent(rowAttrs.get(i)::add);
+      }
     }
     boolean staticOnly = probeReports.isEmpty();
     List<LayerComparison> layers = new ArrayList<>();
@@ -652,6 +672,15 @@ public final class ModelComparison {
       note = note == null ? s : note + "; " + s;
     }
     return note;
+  }
+
+  private static boolean placed(Aligner.Row row) {
+    for (int k = 1; k < row.modelCount(); k++) {
+      if (row.evidence(k) == AlignedBy.PLACE && row.layer(k) != null) {
+        return true;
+      }
+    }
+    return false;
   }
 
   private String layerName(Aligner.Row row) {

@@ -29,6 +29,10 @@ public final class Aligner {
     final String[] refTaps;
 
     final AlignedBy[] evidence;
+
+    /** Per model: it has no layer in this row, and the output of the layer before stands for it. */
+    final boolean[] absent;
+
     final List<Fold> folds = new ArrayList<>();
     LayerStatus preset;
     String note;
@@ -38,6 +42,7 @@ public final class Aligner {
       taps = new String[models];
       refTaps = new String[models];
       evidence = new AlignedBy[models];
+      absent = new boolean[models];
     }
 
     /** Number of models (the length of every per-model array). */
@@ -58,6 +63,24 @@ public final class Aligner {
     /** For model {@code m > 0}: the reference layer its output is compared with, or null. */
     public String refTap(int m) {
       return refTaps[m];
+    }
+
+    /**
+     * Whether model {@code m} has no layer in this row although the layers around it are aligned
+     * (an activation forgotten in a port): its {@link #tap} is then the output of its layer before
+     * this place, which is what it computes where the other model applies this row's layer.
+     */
+    public boolean absent(int m) {
+      return absent[m];
+    }
+
+    /** Number of models with a layer in this row or a stand-in for one ({@link #absent}). */
+    public int compared() {
+      int n = 0;
+      for (int m = 0; m < layers.length; m++) {
+        n += layers[m] != null || absent[m] ? 1 : 0;
+      }
+      return n;
     }
 
     /** What paired model {@code m}'s layer with the reference's, or null. */
@@ -177,6 +200,24 @@ public final class Aligner {
           }
         }
       }
+      for (int i = 0; i < ref.size(); i++) {
+        int q = res.otherStandIn()[i];
+        if (q >= 0) {
+          Row r = rows.get(i);
+          r.absent[k] = true;
+          r.taps[k] = other.get(q).name();
+          r.refTaps[k] = ref.get(i).name();
+          r.evidence[k] = AlignedBy.PLACE;
+          r.note =
+              join(
+                  r.note,
+                  "m"
+                      + k
+                      + " has no layer here: its '"
+                      + other.get(q).name()
+                      + "' feeds the next layer directly and is compared");
+        }
+      }
       for (int x = 0; x < ref.size(); x++) {
         int owner = res.refPartOf()[x];
         if (owner >= 0 && res.match()[owner] >= 0) {
@@ -216,7 +257,7 @@ public final class Aligner {
     }
     rows.forEach(Aligner::tapWhereCompared);
     for (Row r : rows) {
-      if (r.present() == 1 && r.preset == null) {
+      if (r.compared() == 1 && r.preset == null) {
         r.preset =
             r.note != null && r.note.startsWith("folded")
                 ? LayerStatus.FOLDED
@@ -301,6 +342,18 @@ public final class Aligner {
             proven.add(row);
           }
         }
+      }
+      int p = res.refStandIn()[j];
+      if (p >= 0) {
+        row.absent[0] = true;
+        row.taps[0] = ref.get(p).name();
+        row.refTaps[k] = ref.get(p).name();
+        row.evidence[k] = AlignedBy.PLACE;
+        row.note =
+            "m0 has no layer here: its '"
+                + ref.get(p).name()
+                + "' feeds the next layer directly"
+                + " and is compared";
       }
       rows.add(pos, row);
       pos++;

@@ -34,6 +34,10 @@ final class PairAligner {
    *     computes it (the reference spreads that layer over several element-wise ops), else -1
    * @param otherPartOf per unaligned layer of the other model: the row whose reference layer also
    *     computes it (the other model spreads that layer over several element-wise ops), else -1
+   * @param otherStandIn per reference layer i the other model lacks (its aligned neighbours are
+   *     adjacent there): the other model's layer whose output stands for row i, else -1
+   * @param refStandIn per layer j of the other model that the reference lacks: the reference layer
+   *     whose output stands for it, else -1
    */
   record Result(
       int[] match,
@@ -43,7 +47,9 @@ final class PairAligner {
       int[] refTap,
       int[] otherTap,
       int[] refPartOf,
-      int[] otherPartOf) {}
+      int[] otherPartOf,
+      int[] otherStandIn,
+      int[] refStandIn) {}
 
   private final Weights ref;
   private final Weights other;
@@ -62,6 +68,8 @@ final class PairAligner {
   private final int[] otherTap;
   private final int[] refPartOf;
   private final int[] otherPartOf;
+  private final int[] otherStandIn;
+  private final int[] refStandIn;
 
   PairAligner(Weights ref, Weights other, int otherIndex) {
     this.ref = ref;
@@ -86,6 +94,10 @@ final class PairAligner {
     Arrays.fill(otherTap, -1);
     Arrays.fill(refPartOf, -1);
     Arrays.fill(otherPartOf, -1);
+    this.otherStandIn = new int[a.size()];
+    this.refStandIn = new int[b.size()];
+    Arrays.fill(otherStandIn, -1);
+    Arrays.fill(refStandIn, -1);
   }
 
   Result align() {
@@ -102,6 +114,9 @@ final class PairAligner {
     byFusedActivation();
     byDataflow();
     leftoverChains();
+    byPlace();
+    absent(0);
+    absent(1);
     boolean[] otherMatched = new boolean[b.size()];
     for (int j = 0; j < b.size(); j++) {
       otherMatched[j] = back[j] >= 0 || consumedB[j];
@@ -114,7 +129,9 @@ final class PairAligner {
         refTap.clone(),
         otherTap.clone(),
         refPartOf.clone(),
-        otherPartOf.clone());
+        otherPartOf.clone(),
+        otherStandIn.clone(),
+        refStandIn.clone());
   }
 
   private void pair(int i, int j, AlignedBy evidence) {
@@ -366,8 +383,16 @@ final class PairAligner {
     }
     Tensor raw = bnW.canonical(Weights.roles(conv).get("weight"));
     Tensor f = foldW.canonical(Weights.roles(folded).get("weight"));
-    return FoldedBatchNorm.detect(
-        raw, f, bnW.canonical(br.get("scale")), bnW.canonical(br.get("variance")));
+    Tensor gamma = bnW.canonical(br.get("scale"));
+    Tensor variance = bnW.canonical(br.get("variance"));
+    Optional<FoldedBatchNorm.Result> r = FoldedBatchNorm.detect(raw, f, gamma, variance);
+    if (r.isEmpty() && raw.rank() == 4 && raw.shape()[2] == raw.shape()[3] && raw.shape()[2] > 1) {
+      // A kernel transposed H<->W after folding (a hand-edited or mis-converted export) still
+      // carries the fold's per-channel scales: the fold is recognised, and the weight check
+      // names the transposition after unfolding.
+      r = FoldedBatchNorm.detect(raw.transpose(0, 1, 3, 2), f, gamma, variance);
+    }
+    return r;
   }
 
   // ---- Dataflow: pairs by what consumes a layer's output, and taps at the end of bias chains ----
@@ -717,6 +742,114 @@ final class PairAligner {
     for (int m : chain) {
       partOf(side)[m] = row;
     }
+  }
+
+  // ---- Place: layers of another kind, or of one model only, between aligned neighbours ----
+
+  /**
+   * Kinds a port may get wrong as a whole layer: the pooling type, the activation. Only these are
+   * paired across kinds, so that a reshape is never blamed for being a pooling.
+   */
+  private static final Set<OpKind> SWAPPABLE =
+      Set.of(
+          OpKind.MAX_POOL,
+          OpKind.AVG_POOL,
+          OpKind.RELU,
+          OpKind.RELU6,
+          OpKind.CLIP,
+          OpKind.LEAKY_RELU,
+          OpKind.SIGMOID,
+          OpKind.TANH,
+          OpKind.GELU,
+          OpKind.SILU);
+
+  /** Kinds that change values and may be forgotten in a port (an activation). */
+  private static final Set<OpKind> MISSABLE =
+      Set.of(
+          OpKind.RELU,
+          OpKind.RELU6,
+          OpKind.LEAKY_RELU,
+          OpKind.SIGMOID,
+          OpKind.TANH,
+          OpKind.GELU,
+          OpKind.SILU);
+
+  /**
+   * PLACE evidence: a free layer of each model whose data inputs come from aligned layers, where
+   * both are the only free layers reading them, and which carry the same name or feed aligned
+   * layers. Their kinds differ (compatible kinds were paired before); that difference is what the
+   * comparison reports.
+   */
+  private void byPlace() {
+    for (int i = 0; i < a.size(); i++) {
+      if (!free(0, i) || !SWAPPABLE.contains(a.get(i).kind())) {
+        continue;
+      }
+      int p = ga.dataProducer(i);
+      int q = p < 0 ? -1 : match[p];
+      if (q < 0) {
+        continue;
+      }
+      int found = -1;
+      int candidates = 0;
+      for (int j = 0; j < b.size(); j++) {
+        if (free(1, j) && gb.dataProducer(j) == q && SWAPPABLE.contains(b.get(j).kind())) {
+          candidates++;
+          found = j;
+        }
+      }
+      if (candidates != 1) {
+        continue;
+      }
+      int ci = consumer(0, i);
+      int cj = consumer(1, found);
+      boolean sameName = a.get(i).name().equals(b.get(found).name());
+      boolean sameConsumer = ci >= 0 && cj >= 0 && match[ci] == cj;
+      if (sameName || sameConsumer) {
+        pair(i, found, AlignedBy.PLACE);
+      }
+    }
+  }
+
+  /**
+   * A free layer of side {@code side} of a value-changing kind whose producer and consumer are
+   * aligned with two layers that are adjacent in the other model: the other model has no layer
+   * there, and the producer's output there stands for it.
+   */
+  private void absent(int side) {
+    List<Layer> own = layers(side);
+    Graph g = graph(side);
+    Graph og = graph(1 - side);
+    for (int x = 0; x < own.size(); x++) {
+      if (!free(side, x) || !MISSABLE.contains(own.get(x).kind())) {
+        continue;
+      }
+      int p = g.dataProducer(x);
+      int c = consumer(side, x);
+      if (p < 0 || c < 0 || g.dataProducer(c) != x) {
+        continue;
+      }
+      int q = partnerOf(side, p);
+      int d = partnerOf(side, c);
+      if (q < 0 || d < 0 || og.dataProducer(d) != q) {
+        continue;
+      }
+      if (side == 0) {
+        otherStandIn[x] = q;
+      } else {
+        refStandIn[x] = q;
+      }
+    }
+  }
+
+  /** The only layer reading layer x's output (the next sibling when the graph is not known). */
+  private int consumer(int side, int x) {
+    Graph g = graph(side);
+    if (g.known) {
+      return g.soleConsumer(x);
+    }
+    List<Layer> l = layers(side);
+    return x + 1 < l.size() && g.dataProducer(x + 1) == x ? x + 1 : -1;
   }
 
   /**

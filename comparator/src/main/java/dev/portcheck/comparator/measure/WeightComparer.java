@@ -422,6 +422,24 @@ public final class WeightComparer {
       Map<String, String> params = new LinkedHashMap<>();
       params.put(bnId, cr.get("weight"));
       params.put(foldId, fr.get("weight"));
+      WeightKind slip = werr > bound ? unfoldedSlip(raw, fk, scales, f.bnModel() == 0) : null;
+      if (slip != null) {
+        weights.add(
+            new WeightMismatch(
+                orderById(names),
+                "weight",
+                orderById(params),
+                foldId,
+                slip,
+                werr,
+                shape(raw),
+                shape(fk),
+                null,
+                List.of(),
+                0,
+                bn.name()));
+        return;
+      }
       weights.add(
           new WeightMismatch(
               orderById(names),
@@ -434,6 +452,26 @@ public final class WeightComparer {
               shape(fk),
               null));
     }
+  }
+
+  /**
+   * What the folded kernel is once the BatchNorm is taken out of it ({@code w_folded / s_c} per
+   * output channel): a layout slip of the raw kernel (H<->W, flipped, ...), or null when it is none
+   * of the catalogue's. The reference's kernel is the expected one, whichever side folded.
+   */
+  private WeightKind unfoldedSlip(Tensor raw, Tensor folded, double[] scales, boolean rawIsRef) {
+    int per = folded.size() / scales.length;
+    float[] v = new float[folded.size()];
+    for (int i = 0; i < v.length; i++) {
+      double s = scales[i / per];
+      if (s == 0 || !Double.isFinite(s)) {
+        return null;
+      }
+      v[i] = (float) (folded.getFloat(i) / s);
+    }
+    Tensor unfolded = Tensor.ofFloats(folded.shape(), v);
+    WeightKind k = rawIsRef ? diagnose(raw, unfolded) : diagnose(unfolded, raw);
+    return k == null || k == WeightKind.VALUES_DIFFER || k == WeightKind.SHAPE_DIFFERS ? null : k;
   }
 
   private static <V> Map<String, V> orderById(Map<String, V> m) {

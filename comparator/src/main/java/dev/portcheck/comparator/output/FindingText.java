@@ -1,5 +1,6 @@
 package dev.portcheck.comparator.output;
 
+import dev.portcheck.comparator.measure.KindComparer;
 import dev.portcheck.comparator.report.ActivationFinding;
 import dev.portcheck.comparator.report.AttributeFinding;
 import dev.portcheck.comparator.report.AttributeMismatch;
@@ -12,6 +13,7 @@ import dev.portcheck.comparator.report.OutputFinding;
 import dev.portcheck.comparator.report.PairMetrics;
 import dev.portcheck.comparator.report.Tolerance;
 import dev.portcheck.comparator.report.WeightFinding;
+import dev.portcheck.comparator.report.WeightKind;
 import dev.portcheck.comparator.report.WeightMismatch;
 import dev.portcheck.importers.api.AttributeValue;
 import dev.portcheck.importers.api.Framework;
@@ -195,6 +197,59 @@ public final class FindingText {
           + r
           + " in the port.";
     }
+    if (a.attribute().equals("pooling")) {
+      String r = rv.render();
+      String o = ov.render();
+      return head
+          + a.referenceId()
+          + " "
+          + pooled(r)
+          + " where "
+          + a.modelId()
+          + " "
+          + pooled(o)
+          + " ("
+          + poolClass(a.referenceId(), r)
+          + " vs "
+          + poolClass(a.modelId(), o)
+          + ") — use "
+          + poolClass(portOf(a), portOf(a).equals(a.modelId()) ? r : o)
+          + " in the port.";
+    }
+    if (a.attribute().equals("activation")) {
+      return head
+          + a.referenceId()
+          + " applies "
+          + rv.render()
+          + " where "
+          + a.modelId()
+          + " applies "
+          + ov.render()
+          + " — use "
+          + (portOf(a).equals(a.modelId()) ? rv : ov).render()
+          + " in the port.";
+    }
+    if (a.attribute().equals(KindComparer.LAYER)) {
+      boolean refLacks = rv.render().equals(KindComparer.NONE);
+      String lacking = refLacks ? a.referenceId() : a.modelId();
+      String having = refLacks ? a.modelId() : a.referenceId();
+      String op = (refLacks ? ov : rv).render();
+      String fix =
+          refLacks
+              ? "remove it from the port (or add it to the reference)"
+              : "add the " + (isActivation(op) ? "activation" : "layer") + " in the port";
+      return head
+          + lacking
+          + " has no layer where "
+          + having
+          + " has `"
+          + a.layer()
+          + "` ("
+          + op
+          + "), and the outputs differ from there on — "
+          + fix
+          + ".";
+    }
     if (a.attribute().equals("pads")) {
       return head
           + "pads "
@@ -215,6 +270,32 @@ public final class FindingText {
         + "="
         + rv.render()
         + " in the port.";
+  }
+
+  private static String pooled(String type) {
+    return type.equals("max") ? "max-pools" : type + "-pools";
+  }
+
+  /** The port: the model that is not the reference (the reference is what is ported from). */
+  private static String portOf(AttributeFinding a) {
+    return a.modelId();
+  }
+
+  /** The pooling layer's class in a model's framework: MaxPool2d, AveragePooling2D, MaxPool. */
+  private String poolClass(String id, String type) {
+    boolean max = type.equals("max");
+    return switch (model(id).framework()) {
+      case PYTORCH -> max ? "MaxPool2d" : "AvgPool2d";
+      case TENSORFLOW -> max ? "MaxPooling2D" : "AveragePooling2D";
+      default -> max ? "MaxPool" : "AveragePool";
+    };
+  }
+
+  private static boolean isActivation(String opType) {
+    OpKind k = OpKind.fromOnnx(opType.replaceAll("^.*\\.", ""));
+    return k == OpKind.OTHER
+        ? opType.toLowerCase(Locale.ROOT).matches(".*(relu|gelu|sigmoid|tanh|silu|swish).*")
+        : !k.hasWeights();
   }
 
   private String epsilonHint(
@@ -255,6 +336,25 @@ public final class FindingText {
 
   /** What a weight mismatch looks like, as the report's weight list and the sentence say it. */
   public static String weightDetail(WeightMismatch w) {
+    if (w.foldedBatchNorm() != null) {
+      WeightMismatch plain =
+          new WeightMismatch(
+              w.names(),
+              w.role(),
+              w.parameters(),
+              w.modelId(),
+              w.kind(),
+              w.maxAbsDiff(),
+              w.referenceShape(),
+              w.shape(),
+              w.digests(),
+              w.permutation(),
+              w.flattenChannels());
+      return weightDetail(plain)
+          + ", under a folded BatchNorm (unfolded with '"
+          + w.foldedBatchNorm()
+          + "': w = w_folded / (gamma / sqrt(var + eps)) per output channel)";
+    }
     boolean baseline = w.digests() != null;
     return switch (w.kind()) {
       case HW_SLIP -> "kernel equals the reference transposed (H<->W): a HWIO/OIHW slip";
@@ -308,6 +408,11 @@ public final class FindingText {
   }
 
   private static String weightFix(WeightMismatch w) {
+    if (w.foldedBatchNorm() != null && w.kind() == WeightKind.HW_SLIP) {
+      return "the fold is right but the folded kernel was written with H and W swapped: swap them"
+          + " back (OIHW transpose(0, 1, 3, 2)) where the folded weights are written, or"
+          + " re-export.";
+    }
     return switch (w.kind()) {
       case HW_SLIP -> "convert OIHW to HWIO with transpose(2,3,1,0), not (3,2,1,0).";
       case LINEAR_NOT_TRANSPOSED ->

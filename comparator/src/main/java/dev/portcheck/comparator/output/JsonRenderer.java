@@ -311,5 +311,8 @@ public final class JsonRenderer {
     if (w.flattenChannels() > 0) {
       n.put("flattenChannels", w.flattenChannels());
     }
+    if (w.foldedBatchNorm() != null) {
+      n.put("foldedBatchNorm", w.foldedBatchNorm());
+    }
   }
 }

@@ -11,5 +11,11 @@ public enum AlignedBy {
   /** Its place in the sequence of op kinds between two anchored layers. */
   TOPOLOGY,
   /** Model outputs, matched by position. */
-  OUTPUT
+  OUTPUT,
+  /**
+   * The same place between aligned neighbours (same name, or the same producer and consumer) while
+   * the ops differ in kind, or the place where the other model has no layer at all: the difference
+   * of kind is the finding.
+   */
+  PLACE
 }

@@ -23,6 +23,9 @@ import java.util.Map;
  *     otherwise
  * @param flattenChannels for {@link WeightKind#FLATTEN_ORDER}: the channels of the flattened
  *     feature map (its height × width is the input count divided by them); 0 otherwise
+ * @param foldedBatchNorm the BatchNorm one model folded into this conv, when the kind was found
+ *     after unfolding the other model's kernel with it ({@code w = w_folded / (gamma / sqrt(var +
+ *     eps))} per output channel), else null
  */
 public record WeightMismatch(
     Map<String, String> names,
@@ -35,13 +38,42 @@ public record WeightMismatch(
     List<Long> shape,
     Digests digests,
     List<Integer> permutation,
-    int flattenChannels) {
+    int flattenChannels,
+    String foldedBatchNorm) {
   public WeightMismatch {
     permutation = permutation == null ? List.of() : List.copyOf(permutation);
     names = Collections.unmodifiableMap(new LinkedHashMap<>(names));
     parameters = Collections.unmodifiableMap(new LinkedHashMap<>(parameters));
     referenceShape = List.copyOf(referenceShape);
     shape = List.copyOf(shape);
+  }
+
+  /** A mismatch not found through a folded BatchNorm. */
+  public WeightMismatch(
+      Map<String, String> names,
+      String role,
+      Map<String, String> parameters,
+      String modelId,
+      WeightKind kind,
+      double maxAbsDiff,
+      List<Long> referenceShape,
+      List<Long> shape,
+      Digests digests,
+      List<Integer> permutation,
+      int flattenChannels) {
+    this(
+        names,
+        role,
+        parameters,
+        modelId,
+        kind,
+        maxAbsDiff,
+        referenceShape,
+        shape,
+        digests,
+        permutation,
+        flattenChannels,
+        null);
   }
 
   /** A mismatch that is no reordering of input features. */
@@ -66,7 +98,8 @@ public record WeightMismatch(
         shape,
         digests,
         List.of(),
-        0);
+        0,
+        null);
   }
 
   /**
