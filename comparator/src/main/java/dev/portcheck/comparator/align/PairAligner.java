@@ -820,6 +820,11 @@ final class PairAligner {
     List<Layer> own = layers(side);
     Graph g = graph(side);
     Graph og = graph(1 - side);
+    if (!og.known) {
+      // Adjacency guessed from module order (TorchScript) is no evidence of absence: Hugging Face
+      // declares GPT2MLP's act after c_proj, so c_fc would seem to feed c_proj directly.
+      return;
+    }
     for (int x = 0; x < own.size(); x++) {
       if (!free(side, x) || !MISSABLE.contains(own.get(x).kind())) {
         continue;
