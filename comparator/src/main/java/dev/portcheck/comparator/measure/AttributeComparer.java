@@ -10,8 +10,10 @@ import dev.portcheck.importers.api.Layout;
 import dev.portcheck.importers.api.OpKind;
 import dev.portcheck.importers.api.ParameterInfo;
 import dev.portcheck.importers.api.WeightLayout;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -36,6 +38,7 @@ public final class AttributeComparer {
           "kernel_shape",
           "mode",
           "coordinate_transformation_mode",
+          "approximate",
           "activation",
           "alpha",
           "min",
@@ -122,11 +125,17 @@ public final class AttributeComparer {
       return p == null ? null : AttributeValue.ints(p);
     }
     AttributeValue v = l.attributes().get(attr);
+    if (v == null && attr.equals("approximate")) {
+      return geluDecomposition(model, l);
+    }
     if (v == null) {
       return null;
     }
     if (SPATIAL.contains(attr) && v instanceof AttributeValue.Ints ints) {
       return AttributeValue.ints(spatial(ints.values(), l.layout()));
+    }
+    if (v instanceof AttributeValue.Str s && attr.equals("approximate")) {
+      return AttributeValue.of(s.value().toLowerCase(Locale.ROOT));
     }
     if (v instanceof AttributeValue.Str s) {
       return AttributeValue.of(normaliseWord(s.value()));
@@ -191,21 +200,65 @@ public final class AttributeComparer {
     return List.of(th / 2, tw / 2, th - th / 2, tw - tw / 2);
   }
 
+  /**
+   * A GELU that an exporter wrote out as elementwise ops (torch.onnx at opset < 20: exact GELU as
+   * {@code x * 0.5 * (1 + Erf(x / sqrt 2))}, the tanh form as {@code Mul, Pow, Tanh, Add ...}) is
+   * aligned by its last op; the op that tells the forms apart lies a few nodes upstream: an {@code
+   * Erf} means exact ({@code none}), a {@code Tanh} the approximation. The walk stops at layers
+   * with weights (the layer feeding the GELU), so it never reads another layer's ops.
+   */
+  private AttributeValue geluDecomposition(int model, Layer last) {
+    if (last.kind() != OpKind.MUL) {
+      return null;
+    }
+    Map<String, Layer> producers = producers(model);
+    ArrayDeque<Layer> todo = new ArrayDeque<>(List.of(last));
+    Set<Layer> seen = new HashSet<>();
+    String found = null;
+    while (!todo.isEmpty() && seen.size() < GELU_DECOMPOSITION_NODES) {
+      Layer x = todo.poll();
+      if (!seen.add(x) || x.kind().hasWeights() || x.kind() == OpKind.MATMUL) {
+        continue;
+      }
+      String form = x.opType().equals("Erf") ? "none" : x.kind() == OpKind.TANH ? "tanh" : null;
+      if (form != null) {
+        if (found != null && !found.equals(form)) {
+          return null;
+        }
+        found = form;
+        continue;
+      }
+      for (String in : x.inputs()) {
+        Layer p = producers.get(in);
+        if (p != null) {
+          todo.add(p);
+        }
+      }
+    }
+    return found == null ? null : AttributeValue.of(found);
+  }
+
+  /** At most this many nodes make up a decomposed GELU (the tanh form has 13 with constants). */
+  private static final int GELU_DECOMPOSITION_NODES = 16;
+
+  private Map<String, Layer> producers(int model) {
+    return producerMaps.computeIfAbsent(
+        model,
+        m -> {
+          Map<String, Layer> p = new HashMap<>();
+          for (Layer x : models.get(m).model().layers()) {
+            x.outputs().forEach(t -> p.putIfAbsent(t, x));
+          }
+          return p;
+        });
+  }
+
   /** The constant-zero Pad layer producing this layer's first input, if any. */
   private Layer zeroPadFeeding(int model, Layer l) {
     if (l.inputs().isEmpty()) {
       return null;
     }
-    Map<String, Layer> producers =
-        producerMaps.computeIfAbsent(
-            model,
-            m -> {
-              Map<String, Layer> p = new HashMap<>();
-              for (Layer x : models.get(m).model().layers()) {
-                x.outputs().forEach(t -> p.putIfAbsent(t, x));
-              }
-              return p;
-            });
+    Map<String, Layer> producers = producers(model);
     Layer p = producers.get(l.inputs().get(0));
     // onnx2tf pads, then transposes to the conv's layout: the pad is still the conv's.
     while (p != null && p.kind() == OpKind.TRANSPOSE && !p.inputs().isEmpty()) {

@@ -204,6 +204,9 @@ public final class FindingText {
           + " — TensorFlow's SAME padding puts the odd pixel at the bottom/right where"
           + " PyTorch pads symmetrically; pad explicitly (ZeroPadding2D / F.pad) in the port.";
     }
+    if (a.attribute().equals("approximate")) {
+      return head + gelu(rv.render(), ov.render());
+    }
     return head
         + a.attribute()
         + " "
@@ -215,6 +218,22 @@ public final class FindingText {
         + "="
         + rv.render()
         + " in the port.";
+  }
+
+  /** GELU exact vs tanh: the two forms differ by up to 4.7e-4 (at |x| = 2.69). */
+  private static String gelu(String expected, String actual) {
+    String fix =
+        expected.equals("tanh")
+            ? "use nn.GELU(approximate='tanh') / gelu(approximate=True) in the port."
+            : "use nn.GELU() / approximate=False (Keras gelu(approximate=False), ONNX Erf) in"
+                + " the port.";
+    return "GELU approximate '"
+        + expected
+        + "' vs '"
+        + actual
+        + "' — one model computes exact GELU (erf), the other its tanh approximation (up to"
+        + " 4.7e-4 apart); "
+        + fix;
   }
 
   private String epsilonHint(
