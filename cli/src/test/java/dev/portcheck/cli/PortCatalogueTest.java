@@ -42,7 +42,9 @@ class PortCatalogueTest {
   private static final Map<String, String[]> RECOGNISED_ATTRIBUTES =
       Map.of(
           "gelu_approximate",
-          new String[] {"GELU_APPROXIMATE", "use nn.GELU() / approximate=False"});
+          new String[] {"GELU_APPROXIMATE", "use nn.GELU() / approximate=False"},
+          "padding_same",
+          new String[] {"PADDING", "ZeroPadding2D(1) + padding='valid'"});
 
   private static String[] recognised(String kind) {
     return RECOGNISED.containsKey(kind) ? RECOGNISED.get(kind) : RECOGNISED_ATTRIBUTES.get(kind);

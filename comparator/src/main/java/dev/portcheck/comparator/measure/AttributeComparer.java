@@ -54,6 +54,7 @@ public final class AttributeComparer {
 
   private final List<Weights> models;
   private final Map<Integer, Map<String, Layer>> producerMaps = new HashMap<>();
+  private final Map<Integer, Map<String, long[]>> inputSizes = new HashMap<>();
 
   /** Compares attributes of the models whose parameters these are (kernels give sizes). */
   public AttributeComparer(List<Weights> models) {
@@ -92,6 +93,44 @@ public final class AttributeComparer {
       }
     }
     return out;
+  }
+
+  /**
+   * The layers of this row whose compared attributes depend on the size of their input — TF's SAME
+   * padding with stride > 1 — by model, each with the layer producing that input: a run measures
+   * its size ({@link #inputSize}) and the row is compared again.
+   */
+  public Map<Integer, Layer> sizeDependent(Aligner.Row row) {
+    Map<Integer, Layer> out = new LinkedHashMap<>();
+    for (int m = 0; m < row.modelCount(); m++) {
+      Layer l = row.layer(m);
+      if (l != null
+          && l.attributes().get("padding") instanceof AttributeValue.Str s
+          && s.value().equalsIgnoreCase("SAME")
+          && ints(l, "strides", List.of(1L, 1L)).stream().anyMatch(x -> x != 1)
+          && !l.inputs().isEmpty()) {
+        Layer p = producers(m).get(l.inputs().get(0));
+        if (p != null) {
+          out.put(m, p);
+        }
+      }
+    }
+    return out;
+  }
+
+  /**
+   * Records the shape of the input of {@code layer} in {@code model} as a run produced it (the
+   * output of the layer {@link #sizeDependent} named), read in the layer's own layout.
+   */
+  public void inputSize(int model, Layer layer, long[] shape) {
+    if (shape.length != 4) {
+      return;
+    }
+    long[] hw =
+        layer.layout() == Layout.NCHW
+            ? new long[] {shape[2], shape[3]}
+            : new long[] {shape[1], shape[2]};
+    inputSizes.computeIfAbsent(model, m -> new HashMap<>()).put(layer.name(), hw);
   }
 
   /** Whether two values of a compared attribute are the same setting (epsilon within 1%). */
@@ -190,12 +229,21 @@ public final class AttributeComparer {
     List<Long> strides = ints(l, "strides", List.of(1L, 1L));
     List<Long> dil = ints(l, "dilations", List.of(1L, 1L));
     long[] k = kernel(model, l);
-    if (k == null || strides.stream().anyMatch(x -> x != 1)) {
-      // With stride > 1, SAME depends on the input size, which attributes do not hold.
+    if (k == null) {
       return null;
     }
-    long th = dil.get(0) * (k[0] - 1);
-    long tw = dil.get(dil.size() > 1 ? 1 : 0) * (k[1] - 1);
+    long[] in = new long[] {-1, -1};
+    if (strides.stream().anyMatch(x -> x != 1)) {
+      // With stride > 1, SAME depends on the input size: known once a run has measured it.
+      in = inputSizes.getOrDefault(model, Map.of()).get(l.name());
+      if (in == null) {
+        return null;
+      }
+    }
+    long th = samePadding(in[0], strides.get(0), k[0], dil.get(0));
+    long tw =
+        samePadding(
+            in[1], strides.get(strides.size() > 1 ? 1 : 0), k[1], dil.get(dil.size() > 1 ? 1 : 0));
     // TF puts the odd extra pixel at the bottom/right.
     return List.of(th / 2, tw / 2, th - th / 2, tw - tw / 2);
   }
@@ -251,6 +299,19 @@ public final class AttributeComparer {
           }
           return p;
         });
+  }
+
+  /**
+   * TensorFlow's total SAME padding along one axis: enough for ceil(in / stride) outputs. At stride
+   * 1 it is (k - 1)·d whatever the size ({@code in} is then not needed and passed as -1).
+   */
+  static long samePadding(long in, long stride, long k, long dilation) {
+    long extent = (k - 1) * dilation + 1;
+    if (stride == 1) {
+      return extent - 1;
+    }
+    long out = (in + stride - 1) / stride;
+    return Math.max((out - 1) * stride + extent - in, 0);
   }
 
   /** The constant-zero Pad layer producing this layer's first input, if any. */
