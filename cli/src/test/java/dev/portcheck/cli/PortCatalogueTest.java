@@ -152,7 +152,7 @@ class PortCatalogueTest {
   }
 
   @ParameterizedTest
-  @ValueSource(strings = {"handport", "mlp"})
+  @ValueSource(strings = {"handport", "mlp", "pooling", "resize", "softmax"})
   void correctHandPortMatchesWithoutAnyWeightOrAttributeFinding(String family) throws IOException {
     JsonNode report =
         compare(

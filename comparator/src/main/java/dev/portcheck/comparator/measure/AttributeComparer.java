@@ -104,7 +104,11 @@ public final class AttributeComparer {
     Map<Integer, Layer> out = new LinkedHashMap<>();
     for (int m = 0; m < row.modelCount(); m++) {
       Layer l = row.layer(m);
+      // Convolutions only: a pool's SAME end pixel matches PyTorch's ceil_mode (same windows),
+      // so its explicit pads alone would call a correct port wrong; a transposed conv's SAME
+      // follows another formula.
       if (l != null
+          && l.kind() == OpKind.CONV
           && l.attributes().get("padding") instanceof AttributeValue.Str s
           && s.value().equalsIgnoreCase("SAME")
           && ints(l, "strides", List.of(1L, 1L)).stream().anyMatch(x -> x != 1)
