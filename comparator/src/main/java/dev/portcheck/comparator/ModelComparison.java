@@ -126,7 +126,13 @@ public final class ModelComparison {
     long start = System.nanoTime();
     AttributeComparer ac = new AttributeComparer(weights);
     WeightComparer wc = new WeightComparer(weights, options.weightTolerance());
+    // Rows whose attributes depend on an input size only a run measures (TF SAME, stride > 1).
+    Map<Integer, Map<Integer, Layer>> sized = new LinkedHashMap<>();
     for (Aligner.Row row : rows) {
+      Map<Integer, Layer> dependent = ac.sizeDependent(row);
+      if (!dependent.isEmpty()) {
+        sized.put(rowAttrs.size(), dependent);
+      }
       List<AttributeMismatch> attrs = new ArrayList<>(ac.compare(row));
       if (placed(row)) {
         // Paired by place although their kinds differ: the kind is the finding, before any option.
@@ -206,13 +212,16 @@ public final class ModelComparison {
     LabelScores labelScores = options.labels().isEmpty() ? null : new LabelScores(models, options);
     ProgressListener listener = options.progress();
     long[] spent = new long[2]; // RUN, SUMMARISE
-    List<TapSelection> taps = tapSelections();
+    List<TapSelection> taps = tapSelections(sized);
     for (int p = 0; runnable && p < probes.probeCount(); p++) {
       // Streaming: the reference's taps are held while each other model runs, is compared and is
       // dropped, so at most two models' activations for one probe are alive at a time. A recorded
       // reference does not run: its summaries stand for its taps.
       RunResult[] outputsOnly = new RunResult[n];
       RunResult ref = recording == null ? run(0, p, probes, taps, spent) : null;
+      if (ref != null && p == 0) {
+        measureInputSizes(ac, sized, 0, ref);
+      }
       long t0 = System.nanoTime();
       if (ref != null) {
         // Rows own their accumulators, so they are summarised in parallel (memory-bound passes).
@@ -222,6 +231,9 @@ public final class ModelComparison {
       spent[1] += System.nanoTime() - t0;
       for (int k = 1; k < n; k++) {
         RunResult res = run(k, p, probes, taps, spent);
+        if (p == 0) {
+          measureInputSizes(ac, sized, k, res);
+        }
         long t1 = System.nanoTime();
         int model = k;
         int probe = p;
@@ -241,6 +253,13 @@ public final class ModelComparison {
       if (labelScores != null) {
         labelScores.add(options.probes().get(p).label(), outputsOnly);
       }
+    }
+    for (int i : sized.keySet()) {
+      // Compared again with the measured sizes; epsilons inferred from folds are kept.
+      List<AttributeMismatch> attrs = new ArrayList<>(ac.compare(rows.get(i)));
+      rowAttrs.get(i).stream().filter(a -> a.inferredBy() != null).forEach(attrs::add);
+      attrs.sort(java.util.Comparator.comparing(a -> a.attribute().equals("epsilon") ? 0 : 1));
+      rowAttrs.set(i, attrs);
     }
     listener.phase(ProgressListener.Phase.RUN, spent[0]);
     listener.phase(ProgressListener.Phase.SUMMARISE, spent[1]);
@@ -276,10 +295,15 @@ public final class ModelComparison {
    * Per model, the layers whose outputs some row compares: tapping only those keeps engines from
    * copying out (and holding) every intermediate tensor of the graph.
    */
-  private List<TapSelection> tapSelections() {
+  private List<TapSelection> tapSelections(Map<Integer, Map<Integer, Layer>> sized) {
     List<TapSelection> out = new ArrayList<>();
     for (int m = 0; m < models.size(); m++) {
       Set<String> names = new LinkedHashSet<>();
+      for (Map<Integer, Layer> dependent : sized.values()) {
+        if (dependent.containsKey(m)) {
+          names.add(dependent.get(m).name());
+        }
+      }
       for (Aligner.Row row : rows) {
         if (row.tap(m) != null) {
           names.add(row.tap(m));
@@ -295,6 +319,18 @@ public final class ModelComparison {
       out.add(TapSelection.of(names));
     }
     return out;
+  }
+
+  /** The input sizes of model {@code m}'s size-dependent layers, as its first run produced them. */
+  private void measureInputSizes(
+      AttributeComparer ac, Map<Integer, Map<Integer, Layer>> sized, int m, RunResult res) {
+    for (Map.Entry<Integer, Map<Integer, Layer>> e : sized.entrySet()) {
+      Layer producer = e.getValue().get(m);
+      Tensor t = producer == null ? null : res.layerOutputs().get(producer.name());
+      if (t != null) {
+        ac.inputSize(m, rows.get(e.getKey()).layer(m), t.shape());
+      }
+    }
   }
 
   private RunResult run(int m, int p, Probes probes, List<TapSelection> taps, long[] spent) {

@@ -10,8 +10,10 @@ import dev.portcheck.importers.api.Layout;
 import dev.portcheck.importers.api.OpKind;
 import dev.portcheck.importers.api.ParameterInfo;
 import dev.portcheck.importers.api.WeightLayout;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -36,6 +38,7 @@ public final class AttributeComparer {
           "kernel_shape",
           "mode",
           "coordinate_transformation_mode",
+          "approximate",
           "activation",
           "alpha",
           "min",
@@ -51,6 +54,7 @@ public final class AttributeComparer {
 
   private final List<Weights> models;
   private final Map<Integer, Map<String, Layer>> producerMaps = new HashMap<>();
+  private final Map<Integer, Map<String, long[]>> inputSizes = new HashMap<>();
 
   /** Compares attributes of the models whose parameters these are (kernels give sizes). */
   public AttributeComparer(List<Weights> models) {
@@ -91,6 +95,48 @@ public final class AttributeComparer {
     return out;
   }
 
+  /**
+   * The layers of this row whose compared attributes depend on the size of their input — TF's SAME
+   * padding with stride > 1 — by model, each with the layer producing that input: a run measures
+   * its size ({@link #inputSize}) and the row is compared again.
+   */
+  public Map<Integer, Layer> sizeDependent(Aligner.Row row) {
+    Map<Integer, Layer> out = new LinkedHashMap<>();
+    for (int m = 0; m < row.modelCount(); m++) {
+      Layer l = row.layer(m);
+      // Convolutions only: a pool's SAME end pixel matches PyTorch's ceil_mode (same windows),
+      // so its explicit pads alone would call a correct port wrong; a transposed conv's SAME
+      // follows another formula.
+      if (l != null
+          && l.kind() == OpKind.CONV
+          && l.attributes().get("padding") instanceof AttributeValue.Str s
+          && s.value().equalsIgnoreCase("SAME")
+          && ints(l, "strides", List.of(1L, 1L)).stream().anyMatch(x -> x != 1)
+          && !l.inputs().isEmpty()) {
+        Layer p = producers(m).get(l.inputs().get(0));
+        if (p != null) {
+          out.put(m, p);
+        }
+      }
+    }
+    return out;
+  }
+
+  /**
+   * Records the shape of the input of {@code layer} in {@code model} as a run produced it (the
+   * output of the layer {@link #sizeDependent} named), read in the layer's own layout.
+   */
+  public void inputSize(int model, Layer layer, long[] shape) {
+    if (shape.length != 4) {
+      return;
+    }
+    long[] hw =
+        layer.layout() == Layout.NCHW
+            ? new long[] {shape[2], shape[3]}
+            : new long[] {shape[1], shape[2]};
+    inputSizes.computeIfAbsent(model, m -> new HashMap<>()).put(layer.name(), hw);
+  }
+
   /** Whether two values of a compared attribute are the same setting (epsilon within 1%). */
   public static boolean same(String attr, AttributeValue x, AttributeValue y) {
     if (x instanceof AttributeValue.Float fx && y instanceof AttributeValue.Float fy) {
@@ -122,11 +168,17 @@ public final class AttributeComparer {
       return p == null ? null : AttributeValue.ints(p);
     }
     AttributeValue v = l.attributes().get(attr);
+    if (v == null && attr.equals("approximate")) {
+      return geluDecomposition(model, l);
+    }
     if (v == null) {
       return null;
     }
     if (SPATIAL.contains(attr) && v instanceof AttributeValue.Ints ints) {
       return AttributeValue.ints(spatial(ints.values(), l.layout()));
+    }
+    if (v instanceof AttributeValue.Str s && attr.equals("approximate")) {
+      return AttributeValue.of(s.value().toLowerCase(Locale.ROOT));
     }
     if (v instanceof AttributeValue.Str s) {
       return AttributeValue.of(normaliseWord(s.value()));
@@ -181,14 +233,89 @@ public final class AttributeComparer {
     List<Long> strides = ints(l, "strides", List.of(1L, 1L));
     List<Long> dil = ints(l, "dilations", List.of(1L, 1L));
     long[] k = kernel(model, l);
-    if (k == null || strides.stream().anyMatch(x -> x != 1)) {
-      // With stride > 1, SAME depends on the input size, which attributes do not hold.
+    if (k == null) {
       return null;
     }
-    long th = dil.get(0) * (k[0] - 1);
-    long tw = dil.get(dil.size() > 1 ? 1 : 0) * (k[1] - 1);
+    long[] in = new long[] {-1, -1};
+    if (strides.stream().anyMatch(x -> x != 1)) {
+      // With stride > 1, SAME depends on the input size: known once a run has measured it.
+      in = inputSizes.getOrDefault(model, Map.of()).get(l.name());
+      if (in == null) {
+        return null;
+      }
+    }
+    long th = samePadding(in[0], strides.get(0), k[0], dil.get(0));
+    long tw =
+        samePadding(
+            in[1], strides.get(strides.size() > 1 ? 1 : 0), k[1], dil.get(dil.size() > 1 ? 1 : 0));
     // TF puts the odd extra pixel at the bottom/right.
     return List.of(th / 2, tw / 2, th - th / 2, tw - tw / 2);
+  }
+
+  /**
+   * A GELU that an exporter wrote out as elementwise ops (torch.onnx at opset < 20: exact GELU as
+   * {@code x * 0.5 * (1 + Erf(x / sqrt 2))}, the tanh form as {@code Mul, Pow, Tanh, Add ...}) is
+   * aligned by its last op; the op that tells the forms apart lies a few nodes upstream: an {@code
+   * Erf} means exact ({@code none}), a {@code Tanh} the approximation. The walk stops at layers
+   * with weights (the layer feeding the GELU), so it never reads another layer's ops.
+   */
+  private AttributeValue geluDecomposition(int model, Layer last) {
+    if (last.kind() != OpKind.MUL) {
+      return null;
+    }
+    Map<String, Layer> producers = producers(model);
+    ArrayDeque<Layer> todo = new ArrayDeque<>(List.of(last));
+    Set<Layer> seen = new HashSet<>();
+    String found = null;
+    while (!todo.isEmpty() && seen.size() < GELU_DECOMPOSITION_NODES) {
+      Layer x = todo.poll();
+      if (!seen.add(x) || x.kind().hasWeights() || x.kind() == OpKind.MATMUL) {
+        continue;
+      }
+      String form = x.opType().equals("Erf") ? "none" : x.kind() == OpKind.TANH ? "tanh" : null;
+      if (form != null) {
+        if (found != null && !found.equals(form)) {
+          return null;
+        }
+        found = form;
+        continue;
+      }
+      for (String in : x.inputs()) {
+        Layer p = producers.get(in);
+        if (p != null) {
+          todo.add(p);
+        }
+      }
+    }
+    return found == null ? null : AttributeValue.of(found);
+  }
+
+  /** At most this many nodes make up a decomposed GELU (the tanh form has 13 with constants). */
+  private static final int GELU_DECOMPOSITION_NODES = 16;
+
+  private Map<String, Layer> producers(int model) {
+    return producerMaps.computeIfAbsent(
+        model,
+        m -> {
+          Map<String, Layer> p = new HashMap<>();
+          for (Layer x : models.get(m).model().layers()) {
+            x.outputs().forEach(t -> p.putIfAbsent(t, x));
+          }
+          return p;
+        });
+  }
+
+  /**
+   * TensorFlow's total SAME padding along one axis: enough for ceil(in / stride) outputs. At stride
+   * 1 it is (k - 1)·d whatever the size ({@code in} is then not needed and passed as -1).
+   */
+  static long samePadding(long in, long stride, long k, long dilation) {
+    long extent = (k - 1) * dilation + 1;
+    if (stride == 1) {
+      return extent - 1;
+    }
+    long out = (in + stride - 1) / stride;
+    return Math.max((out - 1) * stride + extent - in, 0);
   }
 
   /** The constant-zero Pad layer producing this layer's first input, if any. */
@@ -196,16 +323,7 @@ public final class AttributeComparer {
     if (l.inputs().isEmpty()) {
       return null;
     }
-    Map<String, Layer> producers =
-        producerMaps.computeIfAbsent(
-            model,
-            m -> {
-              Map<String, Layer> p = new HashMap<>();
-              for (Layer x : models.get(m).model().layers()) {
-                x.outputs().forEach(t -> p.putIfAbsent(t, x));
-              }
-              return p;
-            });
+    Map<String, Layer> producers = producers(model);
     Layer p = producers.get(l.inputs().get(0));
     // onnx2tf pads, then transposes to the conv's layout: the pad is still the conv's.
     while (p != null && p.kind() == OpKind.TRANSPOSE && !p.inputs().isEmpty()) {

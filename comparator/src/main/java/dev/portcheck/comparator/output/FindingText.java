@@ -251,13 +251,10 @@ public final class FindingText {
           + ".";
     }
     if (a.attribute().equals("pads")) {
-      return head
-          + "pads "
-          + rv.render()
-          + " vs "
-          + ov.render()
-          + " — TensorFlow's SAME padding puts the odd pixel at the bottom/right where"
-          + " PyTorch pads symmetrically; pad explicitly (ZeroPadding2D / F.pad) in the port.";
+      return head + "pads " + rv.render() + " vs " + ov.render() + " — " + padsAdvice(rv, ov);
+    }
+    if (a.attribute().equals("approximate")) {
+      return head + gelu(rv.render(), ov.render());
     }
     return head
         + a.attribute()
@@ -296,6 +293,62 @@ public final class FindingText {
     return k == OpKind.OTHER
         ? opType.toLowerCase(Locale.ROOT).matches(".*(relu|gelu|sigmoid|tanh|silu|swish).*")
         : !k.hasWeights();
+  }
+
+  /**
+   * Pads [top, left, bottom, right]. One extra pixel at the bottom/right only is TensorFlow's SAME
+   * with stride > 1 (resolved at the input size the run measured); the fix pads explicitly.
+   */
+  private static String padsAdvice(AttributeValue expected, AttributeValue actual) {
+    if (!(expected instanceof AttributeValue.Ints e) || e.values().size() != 4) {
+      return "pad explicitly (ZeroPadding2D / F.pad) in the port.";
+    }
+    List<Long> p = e.values();
+    String zero =
+        p.get(0).equals(p.get(2)) && p.get(1).equals(p.get(3))
+            ? p.get(0).equals(p.get(1))
+                ? "ZeroPadding2D(" + p.get(0) + ")"
+                : "ZeroPadding2D((" + p.get(0) + ", " + p.get(1) + "))"
+            : "ZeroPadding2D((("
+                + p.get(0)
+                + ", "
+                + p.get(2)
+                + "), ("
+                + p.get(1)
+                + ", "
+                + p.get(3)
+                + ")))";
+    boolean same =
+        actual instanceof AttributeValue.Ints a
+                && a.values().size() == 4
+                && a.values().get(2) - a.values().get(0) == 1
+            || actual instanceof AttributeValue.Ints b
+                && b.values().size() == 4
+                && b.values().get(3) - b.values().get(1) == 1;
+    String why =
+        same
+            ? "TensorFlow's SAME padding with stride > 1 puts the odd pixel at the bottom/right"
+                + " (at the input size this run measured) where the reference pads "
+                + (p.get(0).equals(p.get(2)) ? "symmetrically" : "as shown")
+                + "; "
+            : "";
+    return why + "use " + zero + " + padding='valid' in the port (or F.pad in PyTorch).";
+  }
+
+  /** GELU exact vs tanh: the two forms differ by up to 4.7e-4 (at |x| = 2.69). */
+  private static String gelu(String expected, String actual) {
+    String fix =
+        expected.equals("tanh")
+            ? "use nn.GELU(approximate='tanh') / gelu(approximate=True) in the port."
+            : "use nn.GELU() / approximate=False (Keras gelu(approximate=False), ONNX Erf) in"
+                + " the port.";
+    return "GELU approximate '"
+        + expected
+        + "' vs '"
+        + actual
+        + "' — one model computes exact GELU (erf), the other its tanh approximation (up to"
+        + " 4.7e-4 apart); "
+        + fix;
   }
 
   private String epsilonHint(

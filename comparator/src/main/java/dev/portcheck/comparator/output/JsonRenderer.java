@@ -163,14 +163,16 @@ public final class JsonRenderer {
   }
 
   /**
-   * The finding's kind and values beside its sentence: {@code kind} ({@code ATTRIBUTE}, a {@link
-   * dev.portcheck.comparator.report.WeightKind} such as {@code HW_SLIP}, {@code ACTIVATION} or
-   * {@code OUTPUT}) and, per kind, {@code attribute}/{@code expected}/{@code actual}/{@code
-   * inferred}, {@code role}/{@code parameters}, or the output's extra layers.
+   * The finding's kind and values beside its sentence: {@code kind} (an {@link
+   * dev.portcheck.comparator.report.AttributeKind}: {@code ATTRIBUTE} or a catalogued one such as
+   * {@code GELU_APPROXIMATE}, a {@link dev.portcheck.comparator.report.WeightKind} such as {@code
+   * HW_SLIP}, {@code ACTIVATION} or {@code OUTPUT}) and, per kind, {@code attribute}/{@code
+   * expected}/{@code actual}/{@code inferred}, {@code role}/{@code parameters}, or the output's
+   * extra layers.
    */
   private static void finding(ObjectNode n, Finding f) {
     if (f instanceof AttributeFinding a) {
-      n.put("kind", "ATTRIBUTE");
+      n.put("kind", a.attributeKind().name());
       n.put("attribute", a.attribute());
       n.set("expected", value(a.expected()));
       n.set("actual", value(a.actual()));

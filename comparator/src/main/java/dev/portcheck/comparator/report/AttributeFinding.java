@@ -32,4 +32,11 @@ public record AttributeFinding(
     Objects.requireNonNull(expected, "expected");
     Objects.requireNonNull(actual, "actual");
   }
+
+  /**
+   * Which catalogued porting bug this difference names ({@link AttributeKind#ATTRIBUTE} if none).
+   */
+  public AttributeKind attributeKind() {
+    return AttributeKind.of(attribute, kind);
+  }
 }
