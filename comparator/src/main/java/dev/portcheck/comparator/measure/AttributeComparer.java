@@ -55,6 +55,7 @@ public final class AttributeComparer {
   private final List<Weights> models;
   private final Map<Integer, Map<String, Layer>> producerMaps = new HashMap<>();
   private final Map<Integer, Map<String, long[]>> inputSizes = new HashMap<>();
+  private final Map<Integer, Map<String, long[]>> measuredShapes = new HashMap<>();
 
   /** Compares attributes of the models whose parameters these are (kernels give sizes). */
   public AttributeComparer(List<Weights> models) {
@@ -92,7 +93,64 @@ public final class AttributeComparer {
         out.add(new AttributeMismatch(names, attr, values, null));
       }
     }
+    if (ref.kind() == OpKind.SOFTMAX) {
+      AttributeMismatch axis = softmaxAxis(row);
+      if (axis != null) {
+        out.add(axis);
+      }
+    }
     return out;
+  }
+
+  /**
+   * Softmax axes compared in the reference's axis order: each model's axis (negative counts from
+   * the end) is carried through the layout reading that makes its measured output agree with the
+   * reference's — Keras' {@code Softmax(axis=-1)} on NHWC is PyTorch's {@code dim=1} on NCHW, and
+   * Keras' {@code axis=1} there is PyTorch's {@code dim=2}, the height. Before a run has measured
+   * the shapes the axes are not compared (the layouts are not known).
+   */
+  private AttributeMismatch softmaxAxis(Aligner.Row row) {
+    Layer ref = row.layer(0);
+    long[] refShape = measuredShapes.getOrDefault(0, Map.of()).get(ref.name());
+    Long refAxis = axis(ref, refShape);
+    if (refAxis == null) {
+      return null;
+    }
+    Map<String, String> names = new LinkedHashMap<>();
+    Map<String, AttributeValue> values = new LinkedHashMap<>();
+    names.put(ModelRef.idOf(0), ref.name());
+    values.put(ModelRef.idOf(0), AttributeValue.of(refAxis));
+    boolean differs = false;
+    for (int k = 1; k < row.modelCount(); k++) {
+      Layer l = row.layer(k);
+      long[] shape = l == null ? null : measuredShapes.getOrDefault(k, Map.of()).get(l.name());
+      Long a = l == null || l.kind() != OpKind.SOFTMAX ? null : axis(l, shape);
+      LayoutMatch m =
+          a == null ? null : LayoutMatch.find(refShape, ref.layout(), shape, l.layout());
+      if (m == null) {
+        continue;
+      }
+      long mapped = a;
+      int[] p = m.permutation();
+      for (int i = 0; p != null && i < p.length; i++) {
+        if (p[i] == a) {
+          mapped = i;
+        }
+      }
+      names.put(ModelRef.idOf(k), l.name());
+      values.put(ModelRef.idOf(k), AttributeValue.of(mapped));
+      differs |= mapped != refAxis;
+    }
+    return differs ? new AttributeMismatch(names, "axis", values, null) : null;
+  }
+
+  /** The layer's softmax axis counted from the front of its measured shape, or null. */
+  private static Long axis(Layer l, long[] shape) {
+    if (shape == null || !(l.attributes().get("axis") instanceof AttributeValue.Int i)) {
+      return null;
+    }
+    long a = i.value() < 0 ? i.value() + shape.length : i.value();
+    return a >= 0 && a < shape.length ? a : null;
   }
 
   /**
@@ -102,6 +160,18 @@ public final class AttributeComparer {
    */
   public Map<Integer, Layer> sizeDependent(Aligner.Row row) {
     Map<Integer, Layer> out = new LinkedHashMap<>();
+    if (row.layer(0) != null
+        && row.layer(0).kind() == OpKind.SOFTMAX
+        && row.layer(0).attributes().containsKey("axis")) {
+      // A softmax axis means something only in its tensor's layout: its own output's shape.
+      for (int m = 0; m < row.modelCount(); m++) {
+        Layer l = row.layer(m);
+        if (l != null && l.kind() == OpKind.SOFTMAX && l.attributes().containsKey("axis")) {
+          out.put(m, l);
+        }
+      }
+      return out.size() > 1 ? out : Map.of();
+    }
     for (int m = 0; m < row.modelCount(); m++) {
       Layer l = row.layer(m);
       // Convolutions only: a pool's SAME end pixel matches PyTorch's ceil_mode (same windows),
@@ -127,6 +197,7 @@ public final class AttributeComparer {
    * output of the layer {@link #sizeDependent} named), read in the layer's own layout.
    */
   public void inputSize(int model, Layer layer, long[] shape) {
+    measuredShapes.computeIfAbsent(model, m -> new HashMap<>()).put(layer.name(), shape.clone());
     if (shape.length != 4) {
       return;
     }

@@ -3,6 +3,7 @@ package dev.portcheck.comparator.output;
 import dev.portcheck.comparator.measure.KindComparer;
 import dev.portcheck.comparator.report.ActivationFinding;
 import dev.portcheck.comparator.report.AttributeFinding;
+import dev.portcheck.comparator.report.AttributeKind;
 import dev.portcheck.comparator.report.AttributeMismatch;
 import dev.portcheck.comparator.report.Divergence;
 import dev.portcheck.comparator.report.Finding;
@@ -256,6 +257,9 @@ public final class FindingText {
     if (a.attribute().equals("approximate")) {
       return head + gelu(rv.render(), ov.render());
     }
+    if (a.attributeKind() == AttributeKind.SOFTMAX_AXIS) {
+      return head + softmaxAxis(a);
+    }
     return head
         + a.attribute()
         + " "
@@ -333,6 +337,36 @@ public final class FindingText {
                 + "; "
             : "";
     return why + "use " + zero + " + padding='valid' in the port (or F.pad in PyTorch).";
+  }
+
+  /**
+   * Softmax axes are compared in the reference's axis order (a channels-last port's axis carried
+   * through its layout change): name both in that order, and the port's own axis that fixes it.
+   */
+  private String softmaxAxis(AttributeFinding a) {
+    String r = a.expected().render();
+    String o = a.actual().render();
+    boolean channelsFirstRef = model(a.referenceId()).framework() == Framework.PYTORCH;
+    boolean channelsLastPort = model(a.modelId()).framework() == Framework.TENSORFLOW;
+    String fix =
+        channelsFirstRef && channelsLastPort && r.equals("1")
+            ? "PyTorch's dim=1 is the channels, the last axis of the channels-last port: use"
+                + " Softmax(axis=-1) in the channels-last port."
+            : "normalise over the axis that is "
+                + a.referenceId()
+                + "'s axis "
+                + r
+                + " in the port's own layout.";
+    return "softmax axis "
+        + r
+        + " vs "
+        + o
+        + " (in "
+        + a.referenceId()
+        + "'s axis order, after the layout change: "
+        + a.modelId()
+        + " normalises over another axis) — "
+        + fix;
   }
 
   /** GELU exact vs tanh: the two forms differ by up to 4.7e-4 (at |x| = 2.69). */
