@@ -49,7 +49,9 @@ class PortCatalogueTest {
           "padding_same",
           new String[] {"PADDING", "ZeroPadding2D(1) + padding='valid'"},
           "softmax_axis",
-          new String[] {"SOFTMAX_AXIS", "use Softmax(axis=-1) in the channels-last port"});
+          new String[] {"SOFTMAX_AXIS", "use Softmax(axis=-1) in the channels-last port"},
+          "resize_align_corners",
+          new String[] {"RESIZE_COORDINATES", "use UpSampling2D(interpolation='bilinear')"});
 
   private static String[] recognised(String kind) {
     return RECOGNISED.containsKey(kind) ? RECOGNISED.get(kind) : RECOGNISED_ATTRIBUTES.get(kind);

@@ -27,6 +27,9 @@ import java.util.Set;
  * compared: Keras and PyTorch define it as complements and it does not affect inference.
  */
 public final class AttributeComparer {
+  /** How a resize maps output to input coordinates (ONNX Resize's attribute name). */
+  static final String COORDINATES = "coordinate_transformation_mode";
+
   /** Compared in this order: epsilon first, the usual port bug. */
   static final List<String> COMPARED =
       List.of(
@@ -37,7 +40,7 @@ public final class AttributeComparer {
           "group",
           "kernel_shape",
           "mode",
-          "coordinate_transformation_mode",
+          COORDINATES,
           "approximate",
           "activation",
           "alpha",
@@ -238,6 +241,9 @@ public final class AttributeComparer {
       List<Long> p = pads(model, l);
       return p == null ? null : AttributeValue.ints(p);
     }
+    if (attr.equals(COORDINATES)) {
+      return coordinates(l);
+    }
     AttributeValue v = l.attributes().get(attr);
     if (v == null && attr.equals("approximate")) {
       return geluDecomposition(model, l);
@@ -255,6 +261,25 @@ public final class AttributeComparer {
       return AttributeValue.of(normaliseWord(s.value()));
     }
     return v;
+  }
+
+  /**
+   * A resize's coordinate mapping as ONNX Resize names it; the importers write theirs so (TF's
+   * {@code align_corners}/{@code half_pixel_centers}, PyTorch's {@code align_corners}). Equivalent
+   * spellings are one value: {@code pytorch_half_pixel} is {@code half_pixel} (they differ only for
+   * an output of size 1), PyTorch's {@code align_corners=False} and Keras' {@code
+   * UpSampling2D(interpolation='bilinear')} (half_pixel_centers) are {@code half_pixel}, TF1's
+   * default resize (neither flag) is {@code asymmetric}. Nearest-neighbour resizes are not
+   * compared: at the integer scale factors ports use, every mapping picks the same pixels.
+   */
+  private static AttributeValue coordinates(Layer l) {
+    if (!(l.attributes().get(COORDINATES) instanceof AttributeValue.Str s)
+        || (l.attributes().get("mode") instanceof AttributeValue.Str m
+            && m.value().toLowerCase(Locale.ROOT).startsWith("nearest"))) {
+      return null;
+    }
+    String v = s.value().toLowerCase(Locale.ROOT);
+    return AttributeValue.of(v.equals("pytorch_half_pixel") ? "half_pixel" : v);
   }
 
   private static String normaliseWord(String s) {

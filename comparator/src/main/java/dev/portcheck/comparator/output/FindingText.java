@@ -260,6 +260,9 @@ public final class FindingText {
     if (a.attributeKind() == AttributeKind.SOFTMAX_AXIS) {
       return head + softmaxAxis(a);
     }
+    if (a.attributeKind() == AttributeKind.RESIZE_COORDINATES) {
+      return head + resizeCoordinates(a);
+    }
     return head
         + a.attribute()
         + " "
@@ -366,6 +369,52 @@ public final class FindingText {
         + "'s axis order, after the layout change: "
         + a.modelId()
         + " normalises over another axis) — "
+        + fix;
+  }
+
+  /**
+   * Resize coordinate mappings (ONNX's names, the importers' common spelling): half_pixel is
+   * PyTorch's align_corners=False and Keras' UpSampling2D/tf.image.resize; align_corners maps the
+   * corner pixels onto each other; asymmetric is TF1's resize without either flag.
+   */
+  private String resizeCoordinates(AttributeFinding a) {
+    String r = a.expected().render();
+    String o = a.actual().render();
+    Framework port = model(a.modelId()).framework();
+    String fix =
+        switch (r) {
+          case "half_pixel" ->
+              switch (port) {
+                case TENSORFLOW ->
+                    "use UpSampling2D(interpolation='bilinear') or tf.image.resize(x, size,"
+                        + " 'bilinear') (half-pixel centres; not align_corners=True) in the port.";
+                case PYTORCH -> "use nn.Upsample(..., align_corners=False) in the port.";
+                default -> "export the resize with coordinate_transformation_mode='half_pixel'.";
+              };
+          case "align_corners" ->
+              switch (port) {
+                case TENSORFLOW ->
+                    "use tf.compat.v1.image.resize_bilinear(x, size, align_corners=True) in the"
+                        + " port (UpSampling2D and tf.image.resize cannot align corners).";
+                case PYTORCH -> "use nn.Upsample(..., align_corners=True) in the port.";
+                default -> "export the resize with coordinate_transformation_mode='align_corners'.";
+              };
+          case "asymmetric" ->
+              port == Framework.TENSORFLOW
+                  ? "use tf.compat.v1.image.resize_bilinear(x, size) (neither align_corners nor"
+                      + " half_pixel_centers) in the port."
+                  : "map output pixel x to input x·in/out (ONNX 'asymmetric') in the port.";
+          default -> "use coordinate_transformation_mode='" + r + "' in the port.";
+        };
+    return "resize coordinate_transformation_mode "
+        + r
+        + " vs "
+        + o
+        + " — "
+        + (r.equals("half_pixel") || o.equals("half_pixel")
+            ? "PyTorch's align_corners=False samples at half-pixel centres, align_corners=True"
+                + " maps the corner pixels onto each other; "
+            : "")
         + fix;
   }
 
