@@ -51,7 +51,11 @@ class PortCatalogueTest {
           "softmax_axis",
           new String[] {"SOFTMAX_AXIS", "use Softmax(axis=-1) in the channels-last port"},
           "resize_align_corners",
-          new String[] {"RESIZE_COORDINATES", "use UpSampling2D(interpolation='bilinear')"});
+          new String[] {"RESIZE_COORDINATES", "use UpSampling2D(interpolation='bilinear')"},
+          "ceil_mode",
+          new String[] {"CEIL_MODE", "use padding='same'"},
+          "count_include_pad",
+          new String[] {"COUNT_INCLUDE_PAD", "ZeroPadding2D + AveragePooling2D(padding='valid')"});
 
   private static String[] recognised(String kind) {
     return RECOGNISED.containsKey(kind) ? RECOGNISED.get(kind) : RECOGNISED_ATTRIBUTES.get(kind);

@@ -263,6 +263,12 @@ public final class FindingText {
     if (a.attributeKind() == AttributeKind.RESIZE_COORDINATES) {
       return head + resizeCoordinates(a);
     }
+    if (a.attributeKind() == AttributeKind.CEIL_MODE) {
+      return head + ceilMode(a);
+    }
+    if (a.attributeKind() == AttributeKind.COUNT_INCLUDE_PAD) {
+      return head + countIncludePad(a);
+    }
     return head
         + a.attribute()
         + " "
@@ -369,6 +375,69 @@ public final class FindingText {
         + "'s axis order, after the layout change: "
         + a.modelId()
         + " normalises over another axis) — "
+        + fix;
+  }
+
+  private static String flag(AttributeValue v) {
+    return v.render().equals("0") || v.render().equalsIgnoreCase("false") ? "False" : "True";
+  }
+
+  /**
+   * Pool rounding, named only when the pooled sizes differ: 1 rounds the output size up (PyTorch
+   * and ONNX ceil_mode, TensorFlow's SAME), 0 down (floor, TensorFlow's VALID).
+   */
+  private String ceilMode(AttributeFinding a) {
+    boolean refUp = flag(a.expected()).equals("True");
+    String fix =
+        switch (model(a.modelId()).framework()) {
+          case TENSORFLOW ->
+              refUp
+                  ? "use padding='same' (or ZeroPadding2D at the bottom/right + 'valid') in the"
+                      + " port."
+                  : "use padding='valid' in the port.";
+          case PYTORCH -> "use ceil_mode=" + (refUp ? "True" : "False") + " in the port.";
+          default -> "export the pool with ceil_mode=" + (refUp ? 1 : 0) + ".";
+        };
+    return "ceil_mode "
+        + flag(a.expected())
+        + " vs "
+        + flag(a.actual())
+        + " — "
+        + a.referenceId()
+        + (refUp ? " rounds the pooled size up, " : " rounds the pooled size down, ")
+        + a.modelId()
+        + (refUp ? " down" : " up")
+        + " (the outputs differ in size: see the row's shapes); "
+        + fix;
+  }
+
+  /**
+   * Average pools' divisor at the border: 1 divides by the kernel size (PyTorch's default, and
+   * zeros padded explicitly before a 'valid' pool), 0 by the real pixels (TensorFlow's SAME, ONNX's
+   * default).
+   */
+  private String countIncludePad(AttributeFinding a) {
+    boolean refCounts = flag(a.expected()).equals("True");
+    String fix =
+        switch (model(a.modelId()).framework()) {
+          case TENSORFLOW ->
+              refCounts
+                  ? "AveragePooling2D(padding='same') leaves the pads out of the divisor; use"
+                      + " ZeroPadding2D + AveragePooling2D(padding='valid') in the port."
+                  : "use AveragePooling2D(padding='same') without ZeroPadding2D in the port.";
+          case PYTORCH ->
+              "use AvgPool2d(..., count_include_pad=" + (refCounts ? "True" : "False") + ").";
+          default -> "export the pool with count_include_pad=" + (refCounts ? 1 : 0) + ".";
+        };
+    return "count_include_pad "
+        + flag(a.expected())
+        + " vs "
+        + flag(a.actual())
+        + " — "
+        + a.referenceId()
+        + (refCounts ? " divides border windows by the kernel size, " : " by the real pixels, ")
+        + a.modelId()
+        + (refCounts ? " by the real pixels only; " : " by the kernel size; ")
         + fix;
   }
 

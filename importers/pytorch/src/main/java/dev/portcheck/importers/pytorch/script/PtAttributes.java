@@ -57,6 +57,7 @@ public final class PtAttributes {
         putInts(out, "strides", a, 2);
         putPads(out, a, 3);
         putInts(out, "dilations", a, 4);
+        putFlag(out, "ceil_mode", a, 5, false);
       }
     }
     for (String fn : List.of("torch.avg_pool1d", "torch.avg_pool2d", "torch.avg_pool3d")) {
@@ -64,6 +65,8 @@ public final class PtAttributes {
         putInts(out, "kernel_shape", a, 1);
         putInts(out, "strides", a, 2);
         putPads(out, a, 3);
+        putFlag(out, "ceil_mode", a, 4, false);
+        putFlag(out, "count_include_pad", a, 5, true);
       }
     }
     resize(out, text);
@@ -206,6 +209,21 @@ public final class PtAttributes {
   private static void putIfAbsentFloat(Map<String, AttributeValue> out, String key, String text) {
     if (text != null && !out.containsKey(key)) {
       putFloat(out, key, List.of(text), 0);
+    }
+  }
+
+  /**
+   * A boolean argument as ONNX writes it (1/0). The serializer drops trailing arguments equal to
+   * the schema's default, so a missing one is {@code dflt} — what actually runs.
+   */
+  private static void putFlag(
+      Map<String, AttributeValue> out, String key, List<String> a, int i, boolean dflt) {
+    if (out.containsKey(key)) {
+      return;
+    }
+    Object v = i < a.size() ? PtPySource.literal(a.get(i)) : dflt;
+    if (v instanceof Boolean b) {
+      out.put(key, AttributeValue.of(b ? 1L : 0L));
     }
   }
 
