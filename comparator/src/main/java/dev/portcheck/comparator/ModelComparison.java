@@ -122,6 +122,14 @@ public final class ModelComparison {
     return new ModelComparison(models, options).run();
   }
 
+  /** A layer of another kind first (no option matters then), then epsilon, the usual port bug. */
+  private static final java.util.Comparator<AttributeMismatch> ATTRIBUTE_ORDER =
+      java.util.Comparator.comparing(
+          a ->
+              a.attribute().equals("pooling") || a.attribute().equals("activation")
+                  ? 0
+                  : a.attribute().equals("epsilon") ? 1 : 2);
+
   private ComparisonReport run() {
     long start = System.nanoTime();
     AttributeComparer ac = new AttributeComparer(weights);
@@ -143,12 +151,7 @@ public final class ModelComparison {
         wc.compareFold(row, f, attrs, ws);
       }
       // Epsilon first: it is the usual port bug and the one the explanation should name.
-      attrs.sort(
-          java.util.Comparator.comparing(
-              a ->
-                  a.attribute().equals("pooling") || a.attribute().equals("activation")
-                      ? 0
-                      : a.attribute().equals("epsilon") ? 1 : 2));
+      attrs.sort(ATTRIBUTE_ORDER);
       rowAttrs.add(attrs);
       rowWeights.add(ws);
     }
@@ -257,8 +260,11 @@ public final class ModelComparison {
     for (int i : sized.keySet()) {
       // Compared again with the measured sizes; epsilons inferred from folds are kept.
       List<AttributeMismatch> attrs = new ArrayList<>(ac.compare(rows.get(i)));
+      if (placed(rows.get(i))) {
+        attrs.addAll(0, KindComparer.compare(rows.get(i)));
+      }
       rowAttrs.get(i).stream().filter(a -> a.inferredBy() != null).forEach(attrs::add);
-      attrs.sort(java.util.Comparator.comparing(a -> a.attribute().equals("epsilon") ? 0 : 1));
+      attrs.sort(ATTRIBUTE_ORDER);
       rowAttrs.set(i, attrs);
     }
     listener.phase(ProgressListener.Phase.RUN, spent[0]);

@@ -5,6 +5,7 @@ import dev.portcheck.comparator.align.Weights;
 import dev.portcheck.comparator.report.AttributeMismatch;
 import dev.portcheck.comparator.report.ModelRef;
 import dev.portcheck.importers.api.AttributeValue;
+import dev.portcheck.importers.api.Framework;
 import dev.portcheck.importers.api.Layer;
 import dev.portcheck.importers.api.Layout;
 import dev.portcheck.importers.api.OpKind;
@@ -27,6 +28,9 @@ import java.util.Set;
  * compared: Keras and PyTorch define it as complements and it does not affect inference.
  */
 public final class AttributeComparer {
+  /** How a resize maps output to input coordinates (ONNX Resize's attribute name). */
+  static final String COORDINATES = "coordinate_transformation_mode";
+
   /** Compared in this order: epsilon first, the usual port bug. */
   static final List<String> COMPARED =
       List.of(
@@ -37,7 +41,7 @@ public final class AttributeComparer {
           "group",
           "kernel_shape",
           "mode",
-          "coordinate_transformation_mode",
+          COORDINATES,
           "approximate",
           "activation",
           "alpha",
@@ -55,6 +59,8 @@ public final class AttributeComparer {
   private final List<Weights> models;
   private final Map<Integer, Map<String, Layer>> producerMaps = new HashMap<>();
   private final Map<Integer, Map<String, long[]>> inputSizes = new HashMap<>();
+  private final Map<Integer, Map<String, long[]>> measuredShapes = new HashMap<>();
+  private final Map<Integer, Map<String, long[]>> pooledSizes = new HashMap<>();
 
   /** Compares attributes of the models whose parameters these are (kernels give sizes). */
   public AttributeComparer(List<Weights> models) {
@@ -92,16 +98,197 @@ public final class AttributeComparer {
         out.add(new AttributeMismatch(names, attr, values, null));
       }
     }
+    if (isPool(ref)) {
+      out.addAll(poolCoverage(row));
+    }
+    if (ref.kind() == OpKind.SOFTMAX) {
+      AttributeMismatch axis = softmaxAxis(row);
+      if (axis != null) {
+        out.add(axis);
+      }
+    }
     return out;
   }
 
   /**
-   * The layers of this row whose compared attributes depend on the size of their input — TF's SAME
-   * padding with stride > 1 — by model, each with the layer producing that input: a run measures
-   * its size ({@link #inputSize}) and the row is compared again.
+   * Softmax axes compared in the reference's axis order: each model's axis (negative counts from
+   * the end) is carried through the layout reading that makes its measured output agree with the
+   * reference's — Keras' {@code Softmax(axis=-1)} on NHWC is PyTorch's {@code dim=1} on NCHW, and
+   * Keras' {@code axis=1} there is PyTorch's {@code dim=2}, the height. Before a run has measured
+   * the shapes the axes are not compared (the layouts are not known).
+   */
+  private AttributeMismatch softmaxAxis(Aligner.Row row) {
+    Layer ref = row.layer(0);
+    long[] refShape = measuredShapes.getOrDefault(0, Map.of()).get(ref.name());
+    Long refAxis = axis(ref, refShape);
+    if (refAxis == null) {
+      return null;
+    }
+    Map<String, String> names = new LinkedHashMap<>();
+    Map<String, AttributeValue> values = new LinkedHashMap<>();
+    names.put(ModelRef.idOf(0), ref.name());
+    values.put(ModelRef.idOf(0), AttributeValue.of(refAxis));
+    boolean differs = false;
+    for (int k = 1; k < row.modelCount(); k++) {
+      Layer l = row.layer(k);
+      long[] shape = l == null ? null : measuredShapes.getOrDefault(k, Map.of()).get(l.name());
+      Long a = l == null || l.kind() != OpKind.SOFTMAX ? null : axis(l, shape);
+      LayoutMatch m =
+          a == null ? null : LayoutMatch.find(refShape, ref.layout(), shape, l.layout());
+      if (m == null) {
+        continue;
+      }
+      long mapped = a;
+      int[] p = m.permutation();
+      for (int i = 0; p != null && i < p.length; i++) {
+        if (p[i] == a) {
+          mapped = i;
+        }
+      }
+      names.put(ModelRef.idOf(k), l.name());
+      values.put(ModelRef.idOf(k), AttributeValue.of(mapped));
+      differs |= mapped != refAxis;
+    }
+    return differs ? new AttributeMismatch(names, "axis", values, null) : null;
+  }
+
+  /**
+   * How a pool covers its input, compared where it changes the result. {@code ceil_mode}: PyTorch
+   * and ONNX round the pooled size up with ceil_mode, TensorFlow's SAME does (ceil(in / stride),
+   * its end pad gives the same windows), VALID rounds down — named only when the measured output
+   * sizes differ (8×8 vs 7×7 is the evidence) and the rounding does. {@code count_include_pad}
+   * (average pools with pads in both models): PyTorch's default and an explicit ZeroPadding2D count
+   * the pads in the divisor, TensorFlow's SAME and ONNX's default do not.
+   */
+  private List<AttributeMismatch> poolCoverage(Aligner.Row row) {
+    List<AttributeMismatch> out = new ArrayList<>();
+    Layer ref = row.layer(0);
+    long[] refOut = pooledSize(0, ref);
+    Long refCeil = ceilMode(ref);
+    Long refCount = countsPads(0, ref);
+    Map<String, String> names = new LinkedHashMap<>();
+    Map<String, AttributeValue> ceil = new LinkedHashMap<>();
+    Map<String, AttributeValue> count = new LinkedHashMap<>();
+    names.put(ModelRef.idOf(0), ref.name());
+    boolean ceilDiffers = false;
+    boolean countDiffers = false;
+    for (int k = 1; k < row.modelCount(); k++) {
+      Layer l = row.layer(k);
+      if (!isPool(l) || l.kind() != ref.kind()) {
+        continue;
+      }
+      String id = ModelRef.idOf(k);
+      long[] o = pooledSize(k, l);
+      Long c = ceilMode(l);
+      if (refOut != null && o != null && !java.util.Arrays.equals(refOut, o) && c != null) {
+        names.put(id, l.name());
+        ceil.put(id, AttributeValue.of(c));
+        ceilDiffers |= refCeil != null && !refCeil.equals(c);
+      }
+      Long n = countsPads(k, l);
+      if (refCount != null && n != null) {
+        names.put(id, l.name());
+        count.put(id, AttributeValue.of(n));
+        countDiffers |= !refCount.equals(n);
+      }
+    }
+    if (ceilDiffers) {
+      ceil.put(ModelRef.idOf(0), AttributeValue.of(refCeil));
+      out.add(new AttributeMismatch(names, "ceil_mode", first(ceil), null));
+    }
+    if (countDiffers) {
+      count.put(ModelRef.idOf(0), AttributeValue.of(refCount));
+      out.add(new AttributeMismatch(names, "count_include_pad", first(count), null));
+    }
+    return out;
+  }
+
+  /** The reference's value (put last) moved to the front, as every mismatch lists it. */
+  private static Map<String, AttributeValue> first(Map<String, AttributeValue> values) {
+    Map<String, AttributeValue> out = new LinkedHashMap<>();
+    String ref = ModelRef.idOf(0);
+    out.put(ref, values.get(ref));
+    values.forEach(out::putIfAbsent);
+    return out;
+  }
+
+  /** 1 when the pool rounds its output size up (ceil_mode, TF's SAME), 0 down, null unknown. */
+  private static Long ceilMode(Layer l) {
+    if (l.attributes().get("ceil_mode") instanceof AttributeValue.Int i) {
+      return i.value() != 0 ? 1L : 0L;
+    }
+    if (l.attributes().get("padding") instanceof AttributeValue.Str s) {
+      String p = s.value().toUpperCase(Locale.ROOT);
+      return p.equals("SAME") ? 1L : p.equals("VALID") ? 0L : null;
+    }
+    return null;
+  }
+
+  /**
+   * 1 when an average pool divides border windows by the kernel size (pads counted), 0 when by the
+   * real pixels; null for a pool without pads (nothing to count) or one that does not say.
+   */
+  private Long countsPads(int model, Layer l) {
+    if (l.kind() != OpKind.AVG_POOL) {
+      return null;
+    }
+    if (l.attributes().get("padding") instanceof AttributeValue.Str s) {
+      String p = s.value().toUpperCase(Locale.ROOT);
+      if (p.equals("SAME")) {
+        // TF's SAME average pool excludes the pads from the divisor (stride 1: always pads).
+        long[] k = kernel(model, l);
+        return k != null && (k[0] > 1 || k[1] > 1) ? 0L : null;
+      }
+      if (p.equals("VALID")) {
+        // Zeros padded explicitly in front (ZeroPadding2D) are pixels to the pool: counted.
+        List<Long> pads = pads(model, l);
+        return pads != null && pads.stream().anyMatch(x -> x != 0) ? 1L : null;
+      }
+      return null;
+    }
+    List<Long> pads = pads(model, l);
+    if (pads == null || pads.stream().allMatch(x -> x == 0)) {
+      return zeroPadFeeding(model, l) != null ? 1L : null;
+    }
+    return l.attributes().get("count_include_pad") instanceof AttributeValue.Int i
+        ? (i.value() != 0 ? 1L : 0L)
+        : null;
+  }
+
+  /** The pool's output [H, W] as the run measured it, or null. */
+  private long[] pooledSize(int model, Layer l) {
+    return pooledSizes.getOrDefault(model, Map.of()).get(l.name());
+  }
+
+  /** The layer's softmax axis counted from the front of its measured shape, or null. */
+  private static Long axis(Layer l, long[] shape) {
+    if (shape == null || !(l.attributes().get("axis") instanceof AttributeValue.Int i)) {
+      return null;
+    }
+    long a = i.value() < 0 ? i.value() + shape.length : i.value();
+    return a >= 0 && a < shape.length ? a : null;
+  }
+
+  /**
+   * The layers of this row whose compared attributes depend on a size only a run measures, by
+   * model, each with the layer whose output to measure ({@link #inputSize}) before the row is
+   * compared again: TF's SAME padding with stride > 1 (the layer producing the input), a softmax's
+   * axis (its own output: the layout it is counted in), a pool's rounding (its own output size).
    */
   public Map<Integer, Layer> sizeDependent(Aligner.Row row) {
     Map<Integer, Layer> out = new LinkedHashMap<>();
+    if (row.layer(0) != null
+        && row.layer(0).kind() == OpKind.SOFTMAX
+        && row.layer(0).attributes().containsKey("axis")) {
+      // A softmax axis means something only in its tensor's layout: its own output's shape.
+      for (int m = 0; m < row.modelCount(); m++) {
+        Layer l = row.layer(m);
+        if (l != null && l.kind() == OpKind.SOFTMAX && l.attributes().containsKey("axis")) {
+          out.put(m, l);
+        }
+      }
+      return out.size() > 1 ? out : Map.of();
+    }
     for (int m = 0; m < row.modelCount(); m++) {
       Layer l = row.layer(m);
       // Convolutions only: a pool's SAME end pixel matches PyTorch's ceil_mode (same windows),
@@ -119,22 +306,45 @@ public final class AttributeComparer {
         }
       }
     }
+    if (isPool(row.layer(0))) {
+      // Whether two pools cover their input with the same windows (ceil_mode, SAME, pads) shows
+      // in their output sizes: the pool's own output is measured.
+      for (int m = 0; m < row.modelCount(); m++) {
+        if (isPool(row.layer(m))) {
+          out.put(m, row.layer(m));
+        }
+      }
+      if (out.size() < 2) {
+        out.clear();
+      }
+    }
     return out;
   }
 
+  private static boolean isPool(Layer l) {
+    return l != null && (l.kind() == OpKind.MAX_POOL || l.kind() == OpKind.AVG_POOL);
+  }
+
   /**
-   * Records the shape of the input of {@code layer} in {@code model} as a run produced it (the
-   * output of the layer {@link #sizeDependent} named), read in the layer's own layout.
+   * Records the shape the run produced for {@code layer} in {@code model} (the output of the layer
+   * {@link #sizeDependent} named: its input's producer, or a softmax's or pool's own), read in the
+   * layer's own layout.
    */
   public void inputSize(int model, Layer layer, long[] shape) {
+    measuredShapes.computeIfAbsent(model, m -> new HashMap<>()).put(layer.name(), shape.clone());
     if (shape.length != 4) {
       return;
     }
-    long[] hw =
+    // TorchScript modules declare no layout, but every PyTorch feature map is channels-first.
+    boolean nchw =
         layer.layout() == Layout.NCHW
-            ? new long[] {shape[2], shape[3]}
-            : new long[] {shape[1], shape[2]};
-    inputSizes.computeIfAbsent(model, m -> new HashMap<>()).put(layer.name(), hw);
+            || (layer.layout() == Layout.UNSPECIFIED
+                && models.get(model).model().framework() == Framework.PYTORCH);
+    long[] hw = nchw ? new long[] {shape[2], shape[3]} : new long[] {shape[1], shape[2]};
+    // A pool's own output is what sizeDependent named (its size is the evidence, not an input).
+    (isPool(layer) ? pooledSizes : inputSizes)
+        .computeIfAbsent(model, m -> new HashMap<>())
+        .put(layer.name(), hw);
   }
 
   /** Whether two values of a compared attribute are the same setting (epsilon within 1%). */
@@ -167,6 +377,9 @@ public final class AttributeComparer {
       List<Long> p = pads(model, l);
       return p == null ? null : AttributeValue.ints(p);
     }
+    if (attr.equals(COORDINATES)) {
+      return coordinates(l);
+    }
     AttributeValue v = l.attributes().get(attr);
     if (v == null && attr.equals("approximate")) {
       return geluDecomposition(model, l);
@@ -184,6 +397,25 @@ public final class AttributeComparer {
       return AttributeValue.of(normaliseWord(s.value()));
     }
     return v;
+  }
+
+  /**
+   * A resize's coordinate mapping as ONNX Resize names it; the importers write theirs so (TF's
+   * {@code align_corners}/{@code half_pixel_centers}, PyTorch's {@code align_corners}). Equivalent
+   * spellings are one value: {@code pytorch_half_pixel} is {@code half_pixel} (they differ only for
+   * an output of size 1), PyTorch's {@code align_corners=False} and Keras' {@code
+   * UpSampling2D(interpolation='bilinear')} (half_pixel_centers) are {@code half_pixel}, TF1's
+   * default resize (neither flag) is {@code asymmetric}. Nearest-neighbour resizes are not
+   * compared: at the integer scale factors ports use, every mapping picks the same pixels.
+   */
+  private static AttributeValue coordinates(Layer l) {
+    if (!(l.attributes().get(COORDINATES) instanceof AttributeValue.Str s)
+        || (l.attributes().get("mode") instanceof AttributeValue.Str m
+            && m.value().toLowerCase(Locale.ROOT).startsWith("nearest"))) {
+      return null;
+    }
+    String v = s.value().toLowerCase(Locale.ROOT);
+    return AttributeValue.of(v.equals("pytorch_half_pixel") ? "half_pixel" : v);
   }
 
   private static String normaliseWord(String s) {
@@ -237,6 +469,11 @@ public final class AttributeComparer {
       return null;
     }
     long[] in = new long[] {-1, -1};
+    if (strides.stream().anyMatch(x -> x != 1) && l.kind() != OpKind.CONV) {
+      // A pool's SAME end pixel is PyTorch's ceil_mode (the same windows): compared as the
+      // window coverage (ceil_mode), not as pads that would call a correct port wrong.
+      return null;
+    }
     if (strides.stream().anyMatch(x -> x != 1)) {
       // With stride > 1, SAME depends on the input size: known once a run has measured it.
       in = inputSizes.getOrDefault(model, Map.of()).get(l.name());

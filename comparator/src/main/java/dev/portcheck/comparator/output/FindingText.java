@@ -3,6 +3,7 @@ package dev.portcheck.comparator.output;
 import dev.portcheck.comparator.measure.KindComparer;
 import dev.portcheck.comparator.report.ActivationFinding;
 import dev.portcheck.comparator.report.AttributeFinding;
+import dev.portcheck.comparator.report.AttributeKind;
 import dev.portcheck.comparator.report.AttributeMismatch;
 import dev.portcheck.comparator.report.Divergence;
 import dev.portcheck.comparator.report.Finding;
@@ -256,6 +257,18 @@ public final class FindingText {
     if (a.attribute().equals("approximate")) {
       return head + gelu(rv.render(), ov.render());
     }
+    if (a.attributeKind() == AttributeKind.SOFTMAX_AXIS) {
+      return head + softmaxAxis(a);
+    }
+    if (a.attributeKind() == AttributeKind.RESIZE_COORDINATES) {
+      return head + resizeCoordinates(a);
+    }
+    if (a.attributeKind() == AttributeKind.CEIL_MODE) {
+      return head + ceilMode(a);
+    }
+    if (a.attributeKind() == AttributeKind.COUNT_INCLUDE_PAD) {
+      return head + countIncludePad(a);
+    }
     return head
         + a.attribute()
         + " "
@@ -333,6 +346,145 @@ public final class FindingText {
                 + "; "
             : "";
     return why + "use " + zero + " + padding='valid' in the port (or F.pad in PyTorch).";
+  }
+
+  /**
+   * Softmax axes are compared in the reference's axis order (a channels-last port's axis carried
+   * through its layout change): name both in that order, and the port's own axis that fixes it.
+   */
+  private String softmaxAxis(AttributeFinding a) {
+    String r = a.expected().render();
+    String o = a.actual().render();
+    boolean channelsFirstRef = model(a.referenceId()).framework() == Framework.PYTORCH;
+    boolean channelsLastPort = model(a.modelId()).framework() == Framework.TENSORFLOW;
+    String fix =
+        channelsFirstRef && channelsLastPort && r.equals("1")
+            ? "PyTorch's dim=1 is the channels, the last axis of the channels-last port: use"
+                + " Softmax(axis=-1) in the channels-last port."
+            : "normalise over the axis that is "
+                + a.referenceId()
+                + "'s axis "
+                + r
+                + " in the port's own layout.";
+    return "softmax axis "
+        + r
+        + " vs "
+        + o
+        + " (in "
+        + a.referenceId()
+        + "'s axis order, after the layout change: "
+        + a.modelId()
+        + " normalises over another axis) — "
+        + fix;
+  }
+
+  private static String flag(AttributeValue v) {
+    return v.render().equals("0") || v.render().equalsIgnoreCase("false") ? "False" : "True";
+  }
+
+  /**
+   * Pool rounding, named only when the pooled sizes differ: 1 rounds the output size up (PyTorch
+   * and ONNX ceil_mode, TensorFlow's SAME), 0 down (floor, TensorFlow's VALID).
+   */
+  private String ceilMode(AttributeFinding a) {
+    boolean refUp = flag(a.expected()).equals("True");
+    String fix =
+        switch (model(a.modelId()).framework()) {
+          case TENSORFLOW ->
+              refUp
+                  ? "use padding='same' (or ZeroPadding2D at the bottom/right + 'valid') in the"
+                      + " port."
+                  : "use padding='valid' in the port.";
+          case PYTORCH -> "use ceil_mode=" + (refUp ? "True" : "False") + " in the port.";
+          default -> "export the pool with ceil_mode=" + (refUp ? 1 : 0) + ".";
+        };
+    return "ceil_mode "
+        + flag(a.expected())
+        + " vs "
+        + flag(a.actual())
+        + " — "
+        + a.referenceId()
+        + (refUp ? " rounds the pooled size up, " : " rounds the pooled size down, ")
+        + a.modelId()
+        + (refUp ? " down" : " up")
+        + " (the outputs differ in size: see the row's shapes); "
+        + fix;
+  }
+
+  /**
+   * Average pools' divisor at the border: 1 divides by the kernel size (PyTorch's default, and
+   * zeros padded explicitly before a 'valid' pool), 0 by the real pixels (TensorFlow's SAME, ONNX's
+   * default).
+   */
+  private String countIncludePad(AttributeFinding a) {
+    boolean refCounts = flag(a.expected()).equals("True");
+    String fix =
+        switch (model(a.modelId()).framework()) {
+          case TENSORFLOW ->
+              refCounts
+                  ? "AveragePooling2D(padding='same') leaves the pads out of the divisor; use"
+                      + " ZeroPadding2D + AveragePooling2D(padding='valid') in the port."
+                  : "use AveragePooling2D(padding='same') without ZeroPadding2D in the port.";
+          case PYTORCH ->
+              "use AvgPool2d(..., count_include_pad=" + (refCounts ? "True" : "False") + ").";
+          default -> "export the pool with count_include_pad=" + (refCounts ? 1 : 0) + ".";
+        };
+    return "count_include_pad "
+        + flag(a.expected())
+        + " vs "
+        + flag(a.actual())
+        + " — "
+        + a.referenceId()
+        + (refCounts ? " divides border windows by the kernel size, " : " by the real pixels, ")
+        + a.modelId()
+        + (refCounts ? " by the real pixels only; " : " by the kernel size; ")
+        + fix;
+  }
+
+  /**
+   * Resize coordinate mappings (ONNX's names, the importers' common spelling): half_pixel is
+   * PyTorch's align_corners=False and Keras' UpSampling2D/tf.image.resize; align_corners maps the
+   * corner pixels onto each other; asymmetric is TF1's resize without either flag.
+   */
+  private String resizeCoordinates(AttributeFinding a) {
+    String r = a.expected().render();
+    String o = a.actual().render();
+    Framework port = model(a.modelId()).framework();
+    String fix =
+        switch (r) {
+          case "half_pixel" ->
+              switch (port) {
+                case TENSORFLOW ->
+                    "use UpSampling2D(interpolation='bilinear') or tf.image.resize(x, size,"
+                        + " 'bilinear') (half-pixel centres; not align_corners=True) in the port.";
+                case PYTORCH -> "use nn.Upsample(..., align_corners=False) in the port.";
+                default -> "export the resize with coordinate_transformation_mode='half_pixel'.";
+              };
+          case "align_corners" ->
+              switch (port) {
+                case TENSORFLOW ->
+                    "use tf.compat.v1.image.resize_bilinear(x, size, align_corners=True) in the"
+                        + " port (UpSampling2D and tf.image.resize cannot align corners).";
+                case PYTORCH -> "use nn.Upsample(..., align_corners=True) in the port.";
+                default -> "export the resize with coordinate_transformation_mode='align_corners'.";
+              };
+          case "asymmetric" ->
+              port == Framework.TENSORFLOW
+                  ? "use tf.compat.v1.image.resize_bilinear(x, size) (neither align_corners nor"
+                      + " half_pixel_centers) in the port."
+                  : "map output pixel x to input x·in/out (ONNX 'asymmetric') in the port.";
+          default -> "use coordinate_transformation_mode='" + r + "' in the port.";
+        };
+    return "resize coordinate_transformation_mode "
+        + r
+        + " vs "
+        + o
+        + " — "
+        + (r.equals("half_pixel") || o.equals("half_pixel")
+            ? "PyTorch's align_corners=False samples at half-pixel centres, align_corners=True"
+                + " maps the corner pixels onto each other; "
+            : "")
+        + fix;
   }
 
   /** GELU exact vs tanh: the two forms differ by up to 4.7e-4 (at |x| = 2.69). */

@@ -37,7 +37,7 @@ public enum AttributeKind {
       case "pads" -> PADDING;
       case "ceil_mode" -> CEIL_MODE;
       case "count_include_pad" -> COUNT_INCLUDE_PAD;
-      case "coordinate_transformation" -> RESIZE_COORDINATES;
+      case "coordinate_transformation", "coordinate_transformation_mode" -> RESIZE_COORDINATES;
       case "approximate" -> GELU_APPROXIMATE;
       case "axis" -> op == OpKind.SOFTMAX ? SOFTMAX_AXIS : ATTRIBUTE;
       default -> ATTRIBUTE;

@@ -46,6 +46,25 @@ final class OnnxAttributes {
       case CONV, CONV_TRANSPOSE -> out.putIfAbsent("group", AttributeValue.of(1L));
       case LEAKY_RELU -> out.putIfAbsent("alpha", AttributeValue.of(0.01));
       case SOFTMAX -> out.putIfAbsent("axis", AttributeValue.of(-1L));
+      case MAX_POOL -> {
+        if (node.getOpType().equals("MaxPool")) {
+          out.putIfAbsent("ceil_mode", AttributeValue.of(0L));
+        }
+      }
+      case AVG_POOL -> {
+        if (node.getOpType().equals("AveragePool")) {
+          out.putIfAbsent("ceil_mode", AttributeValue.of(0L));
+          out.putIfAbsent("count_include_pad", AttributeValue.of(0L));
+        }
+      }
+      case RESIZE -> {
+        // Resize (opset 11+) defaults to half_pixel; the older Upsample op has no such attribute
+        // and maps asymmetrically.
+        out.putIfAbsent("mode", AttributeValue.of("nearest"));
+        out.putIfAbsent(
+            "coordinate_transformation_mode",
+            AttributeValue.of(node.getOpType().equals("Upsample") ? "asymmetric" : "half_pixel"));
+      }
       case CLIP -> clipBounds(node, constants, out);
       default -> {}
     }

@@ -82,6 +82,7 @@ final class PtKinds {
           case "maxpool1d", "maxpool2d", "maxpool3d" -> OpKind.MAX_POOL;
           case "avgpool1d", "avgpool2d", "avgpool3d" -> OpKind.AVG_POOL;
           case "adaptiveavgpool1d", "adaptiveavgpool2d", "adaptiveavgpool3d" -> OpKind.AVG_POOL;
+          case "upsample", "upsamplingbilinear2d", "upsamplingnearest2d" -> OpKind.RESIZE;
           case "multiheadattention" -> OpKind.ATTENTION;
           case "lstm", "lstmcell" -> OpKind.LSTM;
           case "gru", "grucell" -> OpKind.GRU;

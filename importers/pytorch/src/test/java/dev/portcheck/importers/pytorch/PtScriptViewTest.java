@@ -86,6 +86,25 @@ class PtScriptViewTest {
   }
 
   @Test
+  void poolRoundingDivisorAndUpsampleCoordinatesAreReadFromTheAtenCalls() {
+    try (ModelView v = Importers.open(Fixtures.path("models/pooling/pooling.torchscript.pt"))) {
+      // max_pool2d(..., True): ceil_mode given; avg_pool2d's dropped trailing defaults restored.
+      Layer pool1 = v.layer("pool1").orElseThrow();
+      assertEquals(AttributeValue.of(1L), pool1.attributes().get("ceil_mode"));
+      Layer pool2 = v.layer("pool2").orElseThrow();
+      assertEquals(AttributeValue.of(0L), pool2.attributes().get("ceil_mode"));
+      assertEquals(AttributeValue.of(1L), pool2.attributes().get("count_include_pad"));
+    }
+    try (ModelView v = Importers.open(Fixtures.path("models/resize/resize.torchscript.pt"))) {
+      Layer up = v.layer("up").orElseThrow();
+      assertEquals(OpKind.RESIZE, up.kind());
+      assertEquals(AttributeValue.of("linear"), up.attributes().get("mode"));
+      assertEquals(
+          AttributeValue.of("half_pixel"), up.attributes().get("coordinate_transformation_mode"));
+    }
+  }
+
+  @Test
   void plantedEpsilonIsReadAsOneEMinus3() {
     for (JsonNode bug : Fixtures.manifest().path("bugs")) {
       if (!bug.path("kind").asText().equals("epsilon")) {

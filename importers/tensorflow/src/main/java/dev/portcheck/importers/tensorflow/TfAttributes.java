@@ -158,6 +158,12 @@ final class TfAttributes {
                 default -> "nearest";
               }));
     }
+    if ("Softmax".equals(op) || "LogSoftmax".equals(op)) {
+      Long axis = softmaxAxis(main);
+      if (axis != null) {
+        a.put("axis", AttributeValue.of(axis));
+      }
+    }
     if ("LeakyRelu".equals(op) && attr(d, "alpha") != null) {
       a.put("alpha", AttributeValue.of(f32(attr(d, "alpha").getF())));
     }
@@ -223,6 +229,44 @@ final class TfAttributes {
       }
     }
     return null;
+  }
+
+  /**
+   * The axis a Softmax normalises: TF's op always takes the last one, so {@code tf.nn.softmax(x,
+   * axis=d)} (Keras' {@code Softmax(axis=d)}) swaps d with the last axis first — a Transpose whose
+   * permutation ends with d — and back after. Without that Transpose the axis is the last (-1); a
+   * swap that cannot be read leaves it unknown (null).
+   */
+  private Long softmaxAxis(FlatNode softmax) {
+    FlatNode t = graph.node(TfLayers.nodeOf(softmax.def().getInput(0)));
+    // Only the layer's own swap: a Transpose of another layer (a layout change) is not the axis.
+    if (t == null
+        || !"Transpose".equals(t.op())
+        || t.def().getInputCount() < 2
+        || !scope(t.name()).equals(scope(softmax.name()))) {
+      return -1L;
+    }
+    String permRef = t.def().getInput(1);
+    Tensor perm = params.constant(permRef);
+    if (perm != null && perm.size() > 0) {
+      long[] p = perm.toLongArray();
+      return p[p.length - 1];
+    }
+    // Built at run time as concat(range(0, d), [rank - 1], range(d + 1, rank - 1), [d]): its last
+    // piece is the constant d.
+    FlatNode concat = graph.node(TfLayers.nodeOf(permRef));
+    if (concat != null && "ConcatV2".equals(concat.op()) && concat.def().getInputCount() >= 3) {
+      Tensor last = params.constant(concat.def().getInput(concat.def().getInputCount() - 2));
+      if (last != null && last.size() == 1) {
+        return last.toLongArray()[0];
+      }
+    }
+    return null;
+  }
+
+  private static String scope(String node) {
+    int i = node.lastIndexOf('/');
+    return i < 0 ? "" : node.substring(0, i);
   }
 
   private List<Long> axes(FlatNode mean) {

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.portcheck.importers.api.AttributeValue;
 import dev.portcheck.importers.api.Importers;
 import dev.portcheck.importers.api.Layer;
 import dev.portcheck.importers.api.Layout;
@@ -20,6 +21,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 
@@ -298,5 +300,22 @@ class TfFixturesTest {
       l.add(d);
     }
     return l;
+  }
+
+  /**
+   * Keras' {@code Softmax(axis=1)} runs as TF's last-axis Softmax between two Transposes whose
+   * permutation is built at run time; the axis is read from it. The default axis is the last.
+   */
+  @Test
+  void softmaxAxisIsReadFromTheSwapAroundTheLastAxisOp() {
+    try (ModelView v =
+        Importers.open(Fixtures.path("models/softmax/softmax.axis_bug.keras.savedmodel"))) {
+      assertEquals(
+          AttributeValue.of(1L), v.layer("softmax").orElseThrow().attributes().get("axis"));
+    }
+    try (ModelView v = Importers.open(Fixtures.path("models/softmax/softmax.keras.savedmodel"))) {
+      assertEquals(
+          AttributeValue.of(-1L), v.layer("softmax").orElseThrow().attributes().get("axis"));
+    }
   }
 }

@@ -57,6 +57,7 @@ public final class PtAttributes {
         putInts(out, "strides", a, 2);
         putPads(out, a, 3);
         putInts(out, "dilations", a, 4);
+        putFlag(out, "ceil_mode", a, 5, false);
       }
     }
     for (String fn : List.of("torch.avg_pool1d", "torch.avg_pool2d", "torch.avg_pool3d")) {
@@ -64,8 +65,11 @@ public final class PtAttributes {
         putInts(out, "kernel_shape", a, 1);
         putInts(out, "strides", a, 2);
         putPads(out, a, 3);
+        putFlag(out, "ceil_mode", a, 4, false);
+        putFlag(out, "count_include_pad", a, 5, true);
       }
     }
+    resize(out, text);
     if ((a = args(text, "torch.hardtanh")) != null || (a = args(text, "torch.hardtanh_")) != null) {
       putFloat(out, "min", a, 1);
       putFloat(out, "max", a, 2);
@@ -97,6 +101,42 @@ public final class PtAttributes {
     node.state().forEach((k, v) -> state.put(String.valueOf(k), literalText(v)));
     fromConstants(out, state);
     return out;
+  }
+
+  /**
+   * {@code nn.Upsample}/{@code F.interpolate}: the aten call says the interpolation and, for the
+   * (bi/tri)linear and bicubic modes, {@code align_corners} (its third argument); written as ONNX's
+   * Resize spells it. PyTorch's {@code align_corners=False} is half-pixel centres (ONNX {@code
+   * half_pixel}; torch.onnx writes {@code pytorch_half_pixel}, the same mapping except for an
+   * output of size 1); nearest maps with {@code floor(x · in / out)}, ONNX's {@code asymmetric}.
+   */
+  private static void resize(Map<String, AttributeValue> out, String text) {
+    List<String> a;
+    for (String[] fn :
+        List.of(
+            new String[] {"torch.upsample_bilinear2d", "linear"},
+            new String[] {"torch.upsample_linear1d", "linear"},
+            new String[] {"torch.upsample_trilinear3d", "linear"},
+            new String[] {"torch.upsample_bicubic2d", "cubic"})) {
+      if ((a = args(text, fn[0])) != null && a.size() > 2) {
+        if (PtPySource.literal(a.get(2)) instanceof Boolean align) {
+          out.put("mode", AttributeValue.of(fn[1]));
+          out.put(
+              "coordinate_transformation_mode",
+              AttributeValue.of(align ? "align_corners" : "half_pixel"));
+        }
+        return;
+      }
+    }
+    for (String fn :
+        List.of(
+            "torch.upsample_nearest1d", "torch.upsample_nearest2d", "torch.upsample_nearest3d")) {
+      if (args(text, fn) != null) {
+        out.put("mode", AttributeValue.of("nearest"));
+        out.put("coordinate_transformation_mode", AttributeValue.of("asymmetric"));
+        return;
+      }
+    }
   }
 
   private static String literalText(Object v) {
@@ -169,6 +209,21 @@ public final class PtAttributes {
   private static void putIfAbsentFloat(Map<String, AttributeValue> out, String key, String text) {
     if (text != null && !out.containsKey(key)) {
       putFloat(out, key, List.of(text), 0);
+    }
+  }
+
+  /**
+   * A boolean argument as ONNX writes it (1/0). The serializer drops trailing arguments equal to
+   * the schema's default, so a missing one is {@code dflt} — what actually runs.
+   */
+  private static void putFlag(
+      Map<String, AttributeValue> out, String key, List<String> a, int i, boolean dflt) {
+    if (out.containsKey(key)) {
+      return;
+    }
+    Object v = i < a.size() ? PtPySource.literal(a.get(i)) : dflt;
+    if (v instanceof Boolean b) {
+      out.put(key, AttributeValue.of(b ? 1L : 0L));
     }
   }
 
