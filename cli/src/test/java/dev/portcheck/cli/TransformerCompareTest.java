@@ -138,6 +138,33 @@ class TransformerCompareTest {
     JsonNode random = report.path("probes").get(1).path("inputs");
     assertEquals("random:0 (ids below 128)", random.get(0).path("spec").asText());
     assertEquals("ones (attention mask)", random.get(1).path("spec").asText());
+    // What is not compared says why: attention internals and the embeddings' sum run inside
+    // modules (TorchScript records module outputs only); a ModuleList has no forward to tap.
+    assertTrue(
+        noteOf(report, "m1", "/bert/encoder/layer.0/attention/self/Softmax")
+            .matches(
+                "no counterpart in m0: TorchScript records module outputs only; this op runs"
+                    + " inside m0's 'bert.encoder.layer.0.attention(.self)?'"),
+        noteOf(report, "m1", "/bert/encoder/layer.0/attention/self/Softmax"));
+    assertTrue(
+        noteOf(report, "m1", "/bert/embeddings/Add_1").endsWith("inside m0's 'bert.embeddings'"),
+        noteOf(report, "m1", "/bert/embeddings/Add_1"));
+    JsonNode list =
+        layers(report)
+            .filter(l -> l.path("names").path("m0").asText().equals("bert.encoder.layer"))
+            .findFirst()
+            .orElseThrow();
+    assertTrue(list.path("note").asText().contains("ModuleList"), list.toString());
+  }
+
+  private static String noteOf(JsonNode report, String model, String name) {
+    JsonNode row =
+        layers(report)
+            .filter(l -> l.path("names").path(model).asText().equals(name))
+            .findFirst()
+            .orElseThrow(() -> new AssertionError("no row " + name));
+    assertEquals("UNALIGNED", row.path("status").asText(), row.toString());
+    return row.path("note").asText();
   }
 
   @Test
@@ -171,6 +198,43 @@ class TransformerCompareTest {
     Set<String> every = new HashSet<>();
     bug.path("finding").path("everyLayerNorm").forEach(n -> every.add(n.asText()));
     assertEquals(every, listed);
+  }
+
+  @Test
+  void kerasEpsilonTwinAgainstItsKerasOriginNamesTheLayerNormAndEverythingFedByItDownstream()
+      throws IOException {
+    JsonNode report =
+        compare(
+            ExitCodes.DIFFERENCE,
+            List.of(),
+            "models/bert/bert.tf.savedmodel",
+            "models/bert/bert.eps_bug.tf.savedmodel");
+    JsonNode first = report.path("firstDivergence");
+    assertEquals("bert/embeddings/LayerNorm", first.path("names").path("m0").asText());
+    assertEquals("ATTRIBUTE", first.path("cause").asText());
+    // The Keras layers with children (bert, bert/encoder, layer_._0 ...) name their last child's
+    // output as their own; every row after the LayerNorm is fed by it, containers included.
+    List<String> diverged =
+        layers(report)
+            .filter(l -> l.path("status").asText().equals("DIVERGED"))
+            .map(l -> l.path("names").path("m0").asText())
+            .toList();
+    assertEquals(List.of("bert/embeddings/LayerNorm"), diverged);
+    for (String fed :
+        List.of(
+            "bert/embeddings",
+            "bert/encoder/layer_._0",
+            "bert/encoder/layer_._0/attention/self/query",
+            "bert/encoder/layer_._1/output/dense",
+            "bert/pooler/strided_slice",
+            "classifier")) {
+      JsonNode row =
+          layers(report)
+              .filter(l -> l.path("names").path("m0").asText().equals(fed))
+              .findFirst()
+              .orElseThrow(() -> new AssertionError("no row " + fed));
+      assertEquals("DOWNSTREAM", row.path("status").asText(), row.toString());
+    }
   }
 
   static Stream<Arguments> cleanGpt2() {

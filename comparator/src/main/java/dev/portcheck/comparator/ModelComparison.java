@@ -74,6 +74,9 @@ public final class ModelComparison {
   private final List<List<WeightMismatch>> rowWeights = new ArrayList<>();
   private final List<Map<String, Layer>> byName = new ArrayList<>();
 
+  /** Per model, why the engine could not expose a requested layer (first reason seen). */
+  private final List<Map<String, String>> untappedReasons = new ArrayList<>();
+
   private ModelComparison(List<ModelView> models, CompareOptions options) {
     this.models = List.copyOf(models);
     this.options = options;
@@ -99,6 +102,7 @@ public final class ModelComparison {
       Map<String, Layer> names = new HashMap<>();
       v.layers().forEach(l -> names.putIfAbsent(l.name(), l));
       byName.add(names);
+      untappedReasons.add(new HashMap<>());
     }
     this.refs = List.copyOf(r);
     this.weights.parallelStream().forEach(Weights::prefetch);
@@ -349,6 +353,7 @@ public final class ModelComparison {
             probes.probeCount() * n);
     long t0 = System.nanoTime();
     RunResult res = models.get(m).runInPlace(probes.inputs(p, m), taps.get(m));
+    res.untappedReasons().forEach(untappedReasons.get(m)::putIfAbsent);
     spent[0] += System.nanoTime() - t0;
     return res;
   }
@@ -474,6 +479,43 @@ public final class ModelComparison {
   }
 
   /**
+   * Which container rows (a subclassed Keras layer, a PyTorch module with submodules) a diverging
+   * leaf row explains: one of its own children or a row upstream of it. Such a container is never
+   * where a divergence starts; one that no leaf explains (its children were not compared) is.
+   */
+  private boolean[] explainedContainers(boolean[] outside, Upstream up) {
+    boolean[] out = new boolean[rows.size()];
+    for (int i = 0; i < rows.size(); i++) {
+      if (!outside[i] || rows.get(i).first().kind() != OpKind.CONTAINER) {
+        continue;
+      }
+      for (int j = 0; j < rows.size() && !out[i]; j++) {
+        out[i] =
+            j != i
+                && outside[j]
+                && rows.get(j).first().kind() != OpKind.CONTAINER
+                && ((j < i && up.isUpstream(j, i)) || within(rows.get(j), rows.get(i)));
+      }
+    }
+    return out;
+  }
+
+  /** Whether some model's layer in {@code child} sits inside that model's layer in {@code row}. */
+  private boolean within(Aligner.Row child, Aligner.Row row) {
+    for (int m = 0; m < row.modelCount(); m++) {
+      Layer container = row.layer(m);
+      Layer l = child.layer(m);
+      for (int depth = 0; l != null && container != null && depth < 256; depth++) {
+        if (container.name().equals(l.parent())) {
+          return true;
+        }
+        l = l.parent() == null ? null : byName.get(m).get(l.parent());
+      }
+    }
+    return false;
+  }
+
+  /**
    * Assesses every row's differences against its rounding budget, in graph order: a row's budget
    * grows with the relative drift of the aligned rows upstream of it that did not diverge.
    */
@@ -557,6 +599,7 @@ public final class ModelComparison {
         KindComparer.absence(rows.get(i)).ifPresent(rowAttrs.get(i)::add);
       }
     }
+    boolean[] explained = explainedContainers(outside, up);
     boolean staticOnly = probeReports.isEmpty();
     List<LayerComparison> layers = new ArrayList<>();
     int first = -1;
@@ -565,7 +608,7 @@ public final class ModelComparison {
       LayerStatus status;
       if (row.preset() != null) {
         status = row.preset();
-      } else if (outside[i] && row.first().kind() == OpKind.CONTAINER) {
+      } else if (outside[i] && explained[i]) {
         // A container's output is its last child's: the child, not the container, is where a
         // divergence starts (TorchScript lists containers before their children).
         status = LayerStatus.DOWNSTREAM;
@@ -601,7 +644,7 @@ public final class ModelComparison {
               status,
               row.alignedBy(),
               metrics[i],
-              withSizeNotes(note(row), pairs[i])));
+              withSizeNotes(join(note(row), whyNotCompared(i, status)), pairs[i])));
     }
     List<OutputComparison> outputs = new ArrayList<>();
     boolean outputsDiffer = false;
@@ -696,6 +739,91 @@ public final class ModelComparison {
       }
     }
     return note;
+  }
+
+  private static String join(String a, String b) {
+    return a == null ? b : b == null ? a : a + "; " + b;
+  }
+
+  /**
+   * Why a row is not compared, from the data: the engine's reason for a layer it could not expose,
+   * the importer's note on a layer it cannot tap, and for an op without a counterpart in a
+   * TorchScript model (which records module outputs only) the module it runs inside.
+   */
+  private String whyNotCompared(int i, LayerStatus status) {
+    Aligner.Row row = rows.get(i);
+    String note = null;
+    if (status == LayerStatus.NOT_TAPPABLE || status == LayerStatus.UNALIGNED) {
+      for (int m = 0; m < row.modelCount(); m++) {
+        Layer l = row.layer(m);
+        String reason = row.tap(m) == null ? null : untappedReasons.get(m).get(row.tap(m));
+        if (reason == null && l != null && !l.tappable() && l.note() != null) {
+          reason = l.note();
+        }
+        if (reason != null) {
+          note = join(note, "m" + m + " '" + (l == null ? row.tap(m) : l.name()) + "': " + reason);
+        }
+      }
+    }
+    if (row.present() == 0
+        || row.preset() == LayerStatus.FOLDED
+        || row.first().kind() == OpKind.CONSTANT
+        || (row.note() != null && row.note().startsWith("part of"))) {
+      return note;
+    }
+    for (int t = 0; t < row.modelCount(); t++) {
+      if (row.layer(t) != null || row.absent(t) || !modulesOnly(t)) {
+        continue;
+      }
+      String module = enclosingModule(i, t);
+      note =
+          join(
+              note,
+              "no counterpart in m"
+                  + t
+                  + ": TorchScript records module outputs only"
+                  + (module == null ? "" : "; this op runs inside m" + t + "'s '" + module + "'"));
+    }
+    return note;
+  }
+
+  /** A TorchScript model: its layers are modules, recorded without the tensors between them. */
+  private boolean modulesOnly(int m) {
+    ModelView v = models.get(m);
+    return recording == null
+        && v.framework() == Framework.PYTORCH
+        && v.runnable()
+        && v.layers().stream().allMatch(l -> l.inputs().isEmpty());
+  }
+
+  /**
+   * The innermost module of model {@code t} that holds both the nearest rows before and after row
+   * {@code i} with a module of {@code t} (containers aside): the op runs in that module's forward.
+   */
+  private String enclosingModule(int i, int t) {
+    Layer before = null;
+    Layer after = null;
+    for (int j = i - 1; j >= 0 && before == null; j--) {
+      Layer l = rows.get(j).layer(t);
+      before = l != null && l.kind() != OpKind.CONTAINER && rows.get(j).present() > 1 ? l : null;
+    }
+    for (int j = i + 1; j < rows.size() && after == null; j++) {
+      Layer l = rows.get(j).layer(t);
+      after = l != null && l.kind() != OpKind.CONTAINER && rows.get(j).present() > 1 ? l : null;
+    }
+    if (before == null || after == null) {
+      return null;
+    }
+    Set<String> enclosing = new java.util.HashSet<>();
+    for (Layer l = before; l != null && l.parent() != null; l = byName.get(t).get(l.parent())) {
+      enclosing.add(l.parent());
+    }
+    for (Layer l = after; l != null && l.parent() != null; l = byName.get(t).get(l.parent())) {
+      if (enclosing.contains(l.parent())) {
+        return l.parent();
+      }
+    }
+    return null;
   }
 
   private static String note(Aligner.Row row) {
@@ -834,8 +962,20 @@ public final class ModelComparison {
         Map<String, Integer> producer = new HashMap<>();
         for (int i = 0; i < layers.size(); i++) {
           idx.put(layers.get(i), i);
-          for (String o : layers.get(i).outputs()) {
-            producer.putIfAbsent(o, i);
+          if (layers.get(i).kind() != OpKind.CONTAINER) {
+            for (String o : layers.get(i).outputs()) {
+              producer.putIfAbsent(o, i);
+            }
+          }
+        }
+        // A container (a Keras layer with children) is listed before its children and names its
+        // last child's output as its own: as the producer it would hide every child from what
+        // reads that tensor, so it produces only what no child does.
+        for (int i = 0; i < layers.size(); i++) {
+          if (layers.get(i).kind() == OpKind.CONTAINER) {
+            for (String o : layers.get(i).outputs()) {
+              producer.putIfAbsent(o, i);
+            }
           }
         }
         boolean known = layers.stream().anyMatch(l -> !l.inputs().isEmpty());
