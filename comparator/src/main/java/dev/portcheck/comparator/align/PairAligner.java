@@ -839,32 +839,12 @@ final class PairAligner {
       if (q < 0 || d < 0 || og.dataProducer(d) != q) {
         continue;
       }
-      if (!og.known && freeSibling(1 - side, d, own.get(x).kind())) {
-        // Without dataflow (TorchScript lists modules in declaration order: GPT-2's MLP declares
-        // c_fc, c_proj, act) adjacency proves nothing while a free layer of the same kind sits in
-        // the same module.
-        continue;
-      }
       if (side == 0) {
         otherStandIn[x] = q;
       } else {
         refStandIn[x] = q;
       }
     }
-  }
-
-  /** Whether side {@code side} has a free layer of {@code kind} in layer {@code y}'s module. */
-  private boolean freeSibling(int side, int y, OpKind kind) {
-    List<Layer> ls = layers(side);
-    String parent = ls.get(y).parent();
-    for (int z = 0; z < ls.size(); z++) {
-      if (free(side, z)
-          && ls.get(z).kind() == kind
-          && java.util.Objects.equals(ls.get(z).parent(), parent)) {
-        return true;
-      }
-    }
-    return false;
   }
 
   /** The only layer reading layer x's output (the next sibling when the graph is not known). */
