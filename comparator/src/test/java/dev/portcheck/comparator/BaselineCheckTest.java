@@ -89,5 +89,9 @@ class BaselineCheckTest {
         bn2.metrics().stats().get("m0").mean(), conv2.metrics().stats().get("m0").mean(), 0);
     assertEquals(
         conv2.metrics().stats().get("m1").mean(), conv2.metrics().stats().get("m0").mean(), 1e-5);
+    // Checksums prove no fold: it is seen in the graph, its epsilon is not inferred.
+    JsonNode fold = new JsonRenderer().toTree(r).path("folds").get(0);
+    assertEquals("bn1", fold.path("batchNorm").asText());
+    assertTrue(fold.path("inferredEpsilon").isNull(), fold.toString());
   }
 }

@@ -151,7 +151,10 @@ public final class JsonRenderer {
       fn.put("bnModelId", f.bnModelId()).put("batchNorm", f.batchNorm()).put("conv", f.conv());
       fn.put("foldedModelId", f.foldedModelId()).put("foldedConv", f.foldedConv());
       fn.set("declaredEpsilon", number(f.declaredEpsilon()));
-      fn.set("inferredEpsilon", number(f.inferredEpsilon()));
+      // A fold seen in a baseline's graph only was not proven from weights: no epsilon inferred.
+      fn.set(
+          "inferredEpsilon",
+          Double.isNaN(f.inferredEpsilon()) ? F.nullNode() : number(f.inferredEpsilon()));
     }
     ArrayNode notes = root.putArray("notes");
     r.notes().forEach(notes::add);
