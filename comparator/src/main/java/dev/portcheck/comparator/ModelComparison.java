@@ -200,35 +200,42 @@ public final class ModelComparison {
       // Streaming: the reference's taps are held while each other model runs, is compared and is
       // dropped, so at most two models' activations for one probe are alive at a time. A recorded
       // reference does not run: its summaries stand for its taps.
-      RunResult[] outputsOnly = new RunResult[n];
-      RunResult ref = recording == null ? run(0, p, probes, taps, spent) : null;
-      long t0 = System.nanoTime();
-      if (ref != null) {
-        // Rows own their accumulators, so they are summarised in parallel (memory-bound passes).
-        IntStream.range(0, r).parallel().forEach(i -> summarise(rows.get(i), 0, ref, sums[i][0]));
-        outputsOnly[0] = ref;
-      }
-      spent[1] += System.nanoTime() - t0;
-      for (int k = 1; k < n; k++) {
-        RunResult res = run(k, p, probes, taps, spent);
-        long t1 = System.nanoTime();
-        int model = k;
-        int probe = p;
-        IntStream.range(0, r)
-            .parallel()
-            .forEach(
-                i -> {
-                  Aligner.Row row = rows.get(i);
-                  if (!pair(row, model, probe, ref, res, pairs[i][model], sums[i][model])) {
-                    summarise(row, model, res, sums[i][model]);
-                  }
-                });
-        accumulateOutputs(k, p, ref, res, outs);
-        outputsOnly[k] = new RunResult(res.outputs(), Map.of(), List.of());
-        spent[1] += System.nanoTime() - t1;
+      // The label check keeps each model's outputs past its run (copied out of engine buffers).
+      List<Map<String, Tensor>> labelOutputs = new ArrayList<>();
+      try (RunResult ref = recording == null ? run(0, p, probes, taps, spent) : null) {
+        long t0 = System.nanoTime();
+        if (ref != null) {
+          // Rows own their accumulators, so they are summarised in parallel (memory-bound passes).
+          IntStream.range(0, r).parallel().forEach(i -> summarise(rows.get(i), 0, ref, sums[i][0]));
+          if (labelScores != null) {
+            labelOutputs.add(ref.detachedOutputs());
+          }
+        }
+        spent[1] += System.nanoTime() - t0;
+        for (int k = 1; k < n; k++) {
+          try (RunResult res = run(k, p, probes, taps, spent)) {
+            long t1 = System.nanoTime();
+            int model = k;
+            int probe = p;
+            IntStream.range(0, r)
+                .parallel()
+                .forEach(
+                    i -> {
+                      Aligner.Row row = rows.get(i);
+                      if (!pair(row, model, probe, ref, res, pairs[i][model], sums[i][model])) {
+                        summarise(row, model, res, sums[i][model]);
+                      }
+                    });
+            accumulateOutputs(k, p, ref, res, outs);
+            if (labelScores != null) {
+              labelOutputs.add(res.detachedOutputs());
+            }
+            spent[1] += System.nanoTime() - t1;
+          }
+        }
       }
       if (labelScores != null) {
-        labelScores.add(options.probes().get(p).label(), outputsOnly);
+        labelScores.add(options.probes().get(p).label(), labelOutputs);
       }
     }
     listener.phase(ProgressListener.Phase.RUN, spent[0]);

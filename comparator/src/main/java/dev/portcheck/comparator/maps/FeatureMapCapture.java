@@ -76,12 +76,13 @@ public final class FeatureMapCapture {
    */
   public static FeatureMaps capture(
       ModelView model, String modelId, String layer, Map<String, Tensor> inputs, String probe) {
-    RunResult res = model.run(inputs, TapSelection.of(layer));
-    Tensor t = res.layerOutputs().get(layer);
-    if (t == null) {
-      return null;
+    try (RunResult res = model.run(inputs, TapSelection.of(layer))) {
+      Tensor t = res.layerOutputs().get(layer);
+      if (t == null) {
+        return null;
+      }
+      return reduce(t, activationLayout(model, layer, t.rank()), modelId, layer, probe);
     }
-    return reduce(t, activationLayout(model, layer, t.rank()), modelId, layer, probe);
   }
 
   /** Reduces one activation; channels-first or channels-last for 4-D, rows for 3-D and 2-D. */

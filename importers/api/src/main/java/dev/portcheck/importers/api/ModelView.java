@@ -59,11 +59,12 @@ public interface ModelView extends AutoCloseable {
 
   /**
    * As {@link #run}, but floating outputs may be {@linkplain Tensor#isView views} of buffers the
-   * engine writes into and this view reuses: they hold this run's values only until the next run of
-   * this model (or its close). Read them before that, and {@linkplain Tensor#detached detach} what
-   * must be kept. It spares copying every tapped activation of every probe out of the engine
-   * (ResNet-50: 100 MB per run), which is what a layer walk otherwise pays over a plain inference.
-   * The default copies, as {@link #run} does.
+   * engine writes into and this view reuses. They are valid within the returned result's {@link
+   * RunScope}: until the result is closed, this model runs again or it closes; reading one after
+   * that throws {@link IllegalStateException}. Use the result in try-with-resources and {@linkplain
+   * Tensor#detached detach} what must be kept. It spares copying every tapped activation of every
+   * probe out of the engine (ResNet-50: 100 MB per run), which is what a layer walk otherwise pays
+   * over a plain inference. The default copies, as {@link #run} does.
    */
   default RunResult runInPlace(Map<String, Tensor> inputs, TapSelection taps) {
     return run(inputs, taps);

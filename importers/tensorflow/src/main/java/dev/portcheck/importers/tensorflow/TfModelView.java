@@ -7,6 +7,7 @@ import dev.portcheck.importers.api.ModelView;
 import dev.portcheck.importers.api.ParameterInfo;
 import dev.portcheck.importers.api.PortcheckException;
 import dev.portcheck.importers.api.RunResult;
+import dev.portcheck.importers.api.RunScope;
 import dev.portcheck.importers.api.TapSelection;
 import dev.portcheck.importers.api.Tensor;
 import dev.portcheck.importers.api.TensorInfo;
@@ -51,6 +52,8 @@ public final class TfModelView implements ModelView {
   /** Arrays that runs in place read float results into, by output or layer name. */
   private final Map<String, float[]> reuse = new HashMap<>();
 
+  private final RunScope.Sequence scopes;
+
   TfModelView(
       Path source,
       Map<String, String> metadata,
@@ -62,6 +65,7 @@ public final class TfModelView implements ModelView {
       Graph graph,
       Session session) {
     this.source = source;
+    this.scopes = new RunScope.Sequence(String.valueOf(source.getFileName()));
     this.metadata = Collections.unmodifiableMap(new LinkedHashMap<>(metadata));
     this.inputTensors = Map.copyOf(inputTensors);
     this.inputs = List.copyOf(inputs);
@@ -186,6 +190,8 @@ public final class TfModelView implements ModelView {
       fetches.forEach(runner::fetch);
       Map<String, Tensor> outs = new LinkedHashMap<>();
       Map<String, Tensor> layerOuts = new LinkedHashMap<>();
+      // Reading this run's results overwrites the arrays earlier views read.
+      RunScope scope = scopes.next();
       try (Result r = runner.run()) {
         Map<String, float[]> into = inPlace ? reuse : null;
         // Each fetched tensor is read out once; layers sharing it share the (immutable) copy.
@@ -194,7 +200,7 @@ public final class TfModelView implements ModelView {
           int i = fetchIndex.get(o.getValue());
           Tensor t = read.get(i);
           if (t == null) {
-            t = TfTensors.fromTf(r.get(i), into, "#output:" + o.getKey());
+            t = TfTensors.fromTf(r.get(i), into, "#output:" + o.getKey(), scope, o.getKey());
             read.put(i, t);
           }
           outs.put(o.getKey(), t);
@@ -203,13 +209,13 @@ public final class TfModelView implements ModelView {
           int i = fetchIndex.get(l.outputs().get(0));
           Tensor t = read.get(i);
           if (t == null) {
-            t = TfTensors.fromTf(r.get(i), into, l.name());
+            t = TfTensors.fromTf(r.get(i), into, l.name(), scope, l.name());
             read.put(i, t);
           }
           layerOuts.put(l.name(), t);
         }
       }
-      return new RunResult(outs, layerOuts, List.of());
+      return new RunResult(outs, layerOuts, List.of(), Map.of(), scope);
     } catch (PortcheckException e) {
       throw e;
     } catch (RuntimeException e) {
@@ -302,6 +308,7 @@ public final class TfModelView implements ModelView {
       return;
     }
     closed = true;
+    scopes.close();
     reuse.clear();
     try {
       session.close();
