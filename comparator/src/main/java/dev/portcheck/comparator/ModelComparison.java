@@ -35,7 +35,6 @@ import dev.portcheck.comparator.report.Verdict;
 import dev.portcheck.comparator.report.WeightFinding;
 import dev.portcheck.comparator.report.WeightMismatch;
 import dev.portcheck.importers.api.AttributeValue;
-import dev.portcheck.importers.api.Framework;
 import dev.portcheck.importers.api.Layer;
 import dev.portcheck.importers.api.Layout;
 import dev.portcheck.importers.api.ModelView;
@@ -349,17 +348,13 @@ public final class ModelComparison {
         .add(a, layout(0, row.refTap(k), a), b, layout(k, row.tap(k), b), sum);
   }
 
+  /**
+   * As the model's importer resolves it: TorchScript modules declare no layout, but every PyTorch
+   * feature map is channels-first; without that a [1, 16, 16, 16] map would be read as is against
+   * an NHWC one.
+   */
   private Layout layout(int model, String layer, Tensor value) {
-    Layer l = byName.get(model).get(layer);
-    Layout declared = l == null ? Layout.UNSPECIFIED : l.layout();
-    // TorchScript modules declare no layout, but every PyTorch feature map is channels-first;
-    // without this a [1, 16, 16, 16] map would be read as is against an NHWC one.
-    if (declared == Layout.UNSPECIFIED
-        && value.rank() == 4
-        && models.get(model).framework() == Framework.PYTORCH) {
-      return Layout.NCHW;
-    }
-    return declared;
+    return models.get(model).activationLayout(layer, value.rank());
   }
 
   private void accumulateOutputs(
@@ -748,7 +743,8 @@ public final class ModelComparison {
       if (row != null && row.present() > 1) {
         continue; // an aligned layer: what feeds it was compared already
       }
-      if (!l.opType().equals("Constant")) {
+      // A constant (ONNX's Constant node) computes nothing that could explain a difference.
+      if (l.kind() != OpKind.CONSTANT) {
         found.add(new OutputFinding.LayerRef(l.name(), l.opType()));
       }
       todo.addAll(l.inputs());

@@ -8,6 +8,7 @@ import dev.portcheck.comparator.probe.ProbeSpec;
 import dev.portcheck.comparator.probe.Probes;
 import dev.portcheck.comparator.report.ProbeReport;
 import dev.portcheck.importers.api.DType;
+import dev.portcheck.importers.api.Importers;
 import dev.portcheck.importers.api.Layer;
 import dev.portcheck.importers.api.Layout;
 import dev.portcheck.importers.api.ModelView;
@@ -100,7 +101,7 @@ public final class Snapshotter {
     return new Baseline(
         BaselineFormat.VERSION,
         portcheckVersion,
-        EngineVersions.detect(),
+        Importers.engineVersions(),
         Instant.now().toString(),
         new Baseline.ModelRecord(
             String.valueOf(model.source()),

@@ -8,6 +8,7 @@ import dev.portcheck.importers.api.AttributeValue;
 import dev.portcheck.importers.api.Layer;
 import dev.portcheck.importers.api.Layout;
 import dev.portcheck.importers.api.OpKind;
+import dev.portcheck.importers.api.OpRole;
 import dev.portcheck.importers.api.ParameterInfo;
 import dev.portcheck.importers.api.WeightLayout;
 import java.util.ArrayList;
@@ -214,7 +215,7 @@ public final class AttributeComparer {
     boolean zero =
         p != null
             && p.kind() == OpKind.PAD
-            && !p.opType().equals("MirrorPad")
+            && !models.get(model).model().roles(p).contains(OpRole.EDGE_PAD)
             && (!p.attributes().containsKey("mode")
                 || p.attributes().get("mode").render().equalsIgnoreCase("constant"));
     return zero ? p : null;

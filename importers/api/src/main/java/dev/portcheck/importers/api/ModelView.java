@@ -4,6 +4,7 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 
 /**
  * One model, opened by an importer: what it declares, its layers in graph order, its parameters,
@@ -33,6 +34,47 @@ public interface ModelView extends AutoCloseable {
   /** A layer by name. */
   default Optional<Layer> layer(String name) {
     return layers().stream().filter(l -> l.name().equals(name)).findFirst();
+  }
+
+  /**
+   * How this model's framework lays out 4-D tensors that declare no layout (the importer's {@link
+   * ModelImporter#layoutConvention()}).
+   */
+  default LayoutConvention layoutConvention() {
+    return LayoutConvention.NONE;
+  }
+
+  /**
+   * The layout of {@code layer}'s output when it has {@code rank} dimensions: the layer's declared
+   * layout, else this framework's convention. The one place a comparison learns an activation's
+   * layout.
+   */
+  default Layout activationLayout(String layer, int rank) {
+    Layout declared = layer(layer).map(Layer::layout).orElse(Layout.UNSPECIFIED);
+    return layoutConvention().ofActivation(declared, rank);
+  }
+
+  /**
+   * The layout of {@code input} fed with {@code rank} dimensions: declared, else the convention.
+   */
+  default Layout inputLayout(TensorInfo input, int rank) {
+    return layoutConvention().ofInput(input.layout(), rank);
+  }
+
+  /**
+   * What {@code layer} does that its {@link OpKind} does not say (its importer's {@link
+   * ModelImporter#roles}).
+   */
+  default Set<OpRole> roles(Layer layer) {
+    return Set.of();
+  }
+
+  /**
+   * Whether its inputs' declared element types are binding ({@link
+   * ModelImporter#declaresInputTypes()}).
+   */
+  default boolean declaresInputTypes() {
+    return true;
   }
 
   /** Every stored parameter by name, in the model's order. */

@@ -3,7 +3,9 @@ package dev.portcheck.importers.onnx;
 import dev.portcheck.importers.api.Framework;
 import dev.portcheck.importers.api.InputLimits;
 import dev.portcheck.importers.api.Layer;
+import dev.portcheck.importers.api.LayoutConvention;
 import dev.portcheck.importers.api.ModelView;
+import dev.portcheck.importers.api.OpRole;
 import dev.portcheck.importers.api.ParameterInfo;
 import dev.portcheck.importers.api.PortcheckException;
 import dev.portcheck.importers.api.RunResult;
@@ -112,6 +114,16 @@ public final class OnnxModelView implements ModelView {
       }
     }
     return 0;
+  }
+
+  @Override
+  public LayoutConvention layoutConvention() {
+    return OnnxImporter.LAYOUTS;
+  }
+
+  @Override
+  public Set<OpRole> roles(Layer layer) {
+    return new OnnxImporter().roles(layer.opType());
   }
 
   @Override

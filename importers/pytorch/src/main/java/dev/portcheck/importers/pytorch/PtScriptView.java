@@ -4,6 +4,7 @@ import dev.portcheck.importers.api.DType;
 import dev.portcheck.importers.api.Framework;
 import dev.portcheck.importers.api.Layer;
 import dev.portcheck.importers.api.Layout;
+import dev.portcheck.importers.api.LayoutConvention;
 import dev.portcheck.importers.api.ModelView;
 import dev.portcheck.importers.api.OpKind;
 import dev.portcheck.importers.api.ParameterInfo;
@@ -257,6 +258,17 @@ public final class PtScriptView implements ModelView {
     }
     out.add(s.substring(start));
     return out;
+  }
+
+  @Override
+  public LayoutConvention layoutConvention() {
+    return LayoutConvention.CHANNELS_FIRST;
+  }
+
+  /** TorchScript declares float for every input and takes tensors of any type. */
+  @Override
+  public boolean declaresInputTypes() {
+    return false;
   }
 
   @Override

@@ -3,7 +3,9 @@ package dev.portcheck.importers.tensorflow;
 import dev.portcheck.importers.api.DType;
 import dev.portcheck.importers.api.Framework;
 import dev.portcheck.importers.api.Layer;
+import dev.portcheck.importers.api.LayoutConvention;
 import dev.portcheck.importers.api.ModelView;
+import dev.portcheck.importers.api.OpRole;
 import dev.portcheck.importers.api.ParameterInfo;
 import dev.portcheck.importers.api.PortcheckException;
 import dev.portcheck.importers.api.RunResult;
@@ -19,6 +21,7 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import org.tensorflow.Graph;
 import org.tensorflow.GraphOperation;
 import org.tensorflow.Result;
@@ -76,6 +79,16 @@ public final class TfModelView implements ModelView {
     this.constNodes = Map.copyOf(layers.constNodes());
     this.graph = graph;
     this.session = session;
+  }
+
+  @Override
+  public LayoutConvention layoutConvention() {
+    return LayoutConvention.CHANNELS_LAST;
+  }
+
+  @Override
+  public Set<OpRole> roles(Layer layer) {
+    return TfOpKinds.roles(layer.opType());
   }
 
   @Override
