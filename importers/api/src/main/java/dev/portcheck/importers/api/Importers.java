@@ -22,13 +22,14 @@ public final class Importers {
 
   /**
    * The engine of each importer on the class path and its version ({@code onnxruntime} to {@code
-   * 1.22.0}), in service-file order: what a baseline records.
+   * 1.22.0}), in {@link Framework} order (a baseline's record stays stable whatever the service
+   * files' order).
    */
   public static Map<String, String> engineVersions() {
     Map<String, String> out = new LinkedHashMap<>();
-    for (ModelImporter i : available()) {
-      out.put(i.engine(), i.engineVersion());
-    }
+    available().stream()
+        .sorted(java.util.Comparator.comparing(ModelImporter::framework))
+        .forEach(i -> out.put(i.engine(), i.engineVersion()));
     return out;
   }
 
