@@ -9,7 +9,7 @@ package dev.portcheck.comparator.measure;
  * rounding errors of the size of the largest terms, not of the result. A layer is therefore judged
  * on its difference relative to its own scale {@code S} (the reference's largest |value| on the
  * probes): outside tolerance and {@code maxAbsDiff > ρ·S} is a divergence, outside tolerance within
- * {@code ρ·S} is float32 drift ({@link LayerStatus#DRIFT}).
+ * {@code ρ·S} is float32 drift ({@link dev.portcheck.comparator.report.LayerStatus#DRIFT}).
  *
  * <p>The budget {@code ρ} starts at {@link #BASE} (32 units in the last place of the tensor's
  * largest value, {@code 32·2^-23}) and grows with what the layers upstream have already drifted:
