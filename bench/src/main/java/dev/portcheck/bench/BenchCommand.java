@@ -244,9 +244,9 @@ public final class BenchCommand implements PortcheckSubcommand {
       double[] plain = new double[ROUNDS * runs];
       double[] tapped = new double[ROUNDS * runs];
       double[] copied = new double[ROUNDS * runs];
-      Runnable plainRun = () -> view.run(inputs, TapSelection.NONE);
-      Runnable tappedRun = () -> view.runInPlace(inputs, TapSelection.ALL);
-      Runnable copiedRun = () -> view.run(inputs, TapSelection.ALL);
+      Runnable plainRun = () -> view.run(inputs, TapSelection.NONE).close();
+      Runnable tappedRun = () -> view.runInPlace(inputs, TapSelection.ALL).close();
+      Runnable copiedRun = () -> view.run(inputs, TapSelection.ALL).close();
       for (int round = 0; round < ROUNDS; round++) {
         warmUp(plainRun);
         time(plain, round * runs, runs, plainRun);

@@ -12,6 +12,7 @@ import dev.portcheck.comparator.probe.Probes;
 import dev.portcheck.importers.api.Importers;
 import dev.portcheck.importers.api.ModelView;
 import dev.portcheck.importers.api.PortcheckException;
+import dev.portcheck.importers.api.RunResult;
 import dev.portcheck.importers.api.TapSelection;
 import dev.portcheck.importers.api.Tensor;
 import dev.portcheck.importers.api.TensorInfo;
@@ -109,7 +110,10 @@ final class LabelsCommand implements Callable<Integer> {
     }
     CompareOptions options = probeOptions.apply(CompareOptions.builder()).build();
     Probes probes = Probes.prepare(List.of(view), options);
-    Tensor t = view.run(probes.inputs(0, 0), TapSelection.NONE).outputs().get(out.name());
+    Tensor t;
+    try (RunResult res = view.run(probes.inputs(0, 0), TapSelection.NONE)) {
+      t = res.outputs().get(out.name());
+    }
     long[] s = t.shape();
     return Math.toIntExact(s.length == 0 ? 1 : s[s.length - 1]);
   }

@@ -12,6 +12,7 @@ import dev.portcheck.importers.api.TapSelection;
 import dev.portcheck.importers.api.Tensor;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 
 /**
  * Collects each model's class scores (its first output, one row per batch element) over the
@@ -38,12 +39,12 @@ final class LabelScores {
     }
   }
 
-  /** Records the outputs of one probe run by every model. */
-  void add(String probe, RunResult[] results) {
+  /** Records the outputs of one probe run by every model (detached: kept past their runs). */
+  void add(String probe, List<Map<String, Tensor>> results) {
     int before = rows.get(0).size();
-    for (int m = 0; m < results.length; m++) {
+    for (int m = 0; m < results.size(); m++) {
       String name = models.get(m).outputs().get(0).name();
-      Tensor t = results[m].outputs().get(name);
+      Tensor t = results.get(m).get(name);
       if (t == null) {
         throw PortcheckException.of(
             PortcheckException.Reason.ENGINE,
@@ -70,9 +71,11 @@ final class LabelScores {
   LabelReport check() {
     Probes extra = Probes.prepare(models, options, options.labelProbes());
     for (int p = 0; p < extra.probeCount(); p++) {
-      RunResult[] res = new RunResult[models.size()];
+      List<Map<String, Tensor>> res = new ArrayList<>();
       for (int m = 0; m < models.size(); m++) {
-        res[m] = models.get(m).run(extra.inputs(p, m), TapSelection.NONE);
+        try (RunResult r = models.get(m).run(extra.inputs(p, m), TapSelection.NONE)) {
+          res.add(r.detachedOutputs());
+        }
       }
       add(options.labelProbes().get(p).label(), res);
     }

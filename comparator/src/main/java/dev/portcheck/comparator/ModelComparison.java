@@ -37,7 +37,6 @@ import dev.portcheck.comparator.report.Verdict;
 import dev.portcheck.comparator.report.WeightFinding;
 import dev.portcheck.comparator.report.WeightMismatch;
 import dev.portcheck.importers.api.AttributeValue;
-import dev.portcheck.importers.api.Framework;
 import dev.portcheck.importers.api.Layer;
 import dev.portcheck.importers.api.Layout;
 import dev.portcheck.importers.api.ModelView;
@@ -224,41 +223,48 @@ public final class ModelComparison {
       // Streaming: the reference's taps are held while each other model runs, is compared and is
       // dropped, so at most two models' activations for one probe are alive at a time. A recorded
       // reference does not run: its summaries stand for its taps.
-      RunResult[] outputsOnly = new RunResult[n];
-      RunResult ref = recording == null ? run(0, p, probes, taps, spent) : null;
-      if (ref != null && p == 0) {
-        measureInputSizes(ac, sized, 0, ref);
-      }
-      long t0 = System.nanoTime();
-      if (ref != null) {
-        // Rows own their accumulators, so they are summarised in parallel (memory-bound passes).
-        IntStream.range(0, r).parallel().forEach(i -> summarise(rows.get(i), 0, ref, sums[i][0]));
-        outputsOnly[0] = ref;
-      }
-      spent[1] += System.nanoTime() - t0;
-      for (int k = 1; k < n; k++) {
-        RunResult res = run(k, p, probes, taps, spent);
-        if (p == 0) {
-          measureInputSizes(ac, sized, k, res);
+      // The label check keeps each model's outputs past its run (copied out of engine buffers).
+      List<Map<String, Tensor>> labelOutputs = new ArrayList<>();
+      try (RunResult ref = recording == null ? run(0, p, probes, taps, spent) : null) {
+        if (ref != null && p == 0) {
+          measureInputSizes(ac, sized, 0, ref);
         }
-        long t1 = System.nanoTime();
-        int model = k;
-        int probe = p;
-        IntStream.range(0, r)
-            .parallel()
-            .forEach(
-                i -> {
-                  Aligner.Row row = rows.get(i);
-                  if (!pair(row, model, probe, ref, res, pairs[i][model], sums[i][model])) {
-                    summarise(row, model, res, sums[i][model]);
-                  }
-                });
-        accumulateOutputs(k, p, ref, res, outs);
-        outputsOnly[k] = new RunResult(res.outputs(), Map.of(), List.of());
-        spent[1] += System.nanoTime() - t1;
+        long t0 = System.nanoTime();
+        if (ref != null) {
+          // Rows own their accumulators, so they are summarised in parallel (memory-bound passes).
+          IntStream.range(0, r).parallel().forEach(i -> summarise(rows.get(i), 0, ref, sums[i][0]));
+          if (labelScores != null) {
+            labelOutputs.add(ref.detachedOutputs());
+          }
+        }
+        spent[1] += System.nanoTime() - t0;
+        for (int k = 1; k < n; k++) {
+          try (RunResult res = run(k, p, probes, taps, spent)) {
+            if (p == 0) {
+              measureInputSizes(ac, sized, k, res);
+            }
+            long t1 = System.nanoTime();
+            int model = k;
+            int probe = p;
+            IntStream.range(0, r)
+                .parallel()
+                .forEach(
+                    i -> {
+                      Aligner.Row row = rows.get(i);
+                      if (!pair(row, model, probe, ref, res, pairs[i][model], sums[i][model])) {
+                        summarise(row, model, res, sums[i][model]);
+                      }
+                    });
+            accumulateOutputs(k, p, ref, res, outs);
+            if (labelScores != null) {
+              labelOutputs.add(res.detachedOutputs());
+            }
+            spent[1] += System.nanoTime() - t1;
+          }
+        }
       }
       if (labelScores != null) {
-        labelScores.add(options.probes().get(p).label(), outputsOnly);
+        labelScores.add(options.probes().get(p).label(), labelOutputs);
       }
     }
     for (int i : sized.keySet()) {
@@ -400,17 +406,13 @@ public final class ModelComparison {
         .add(a, layout(0, row.refTap(k), a), b, layout(k, row.tap(k), b), sum);
   }
 
+  /**
+   * As the model's importer resolves it: TorchScript modules declare no layout, but every PyTorch
+   * feature map is channels-first; without that a [1, 16, 16, 16] map would be read as is against
+   * an NHWC one.
+   */
   private Layout layout(int model, String layer, Tensor value) {
-    Layer l = byName.get(model).get(layer);
-    Layout declared = l == null ? Layout.UNSPECIFIED : l.layout();
-    // TorchScript modules declare no layout, but every PyTorch feature map is channels-first;
-    // without this a [1, 16, 16, 16] map would be read as is against an NHWC one.
-    if (declared == Layout.UNSPECIFIED
-        && value.rank() == 4
-        && models.get(model).framework() == Framework.PYTORCH) {
-      return Layout.NCHW;
-    }
-    return declared;
+    return models.get(model).activationLayout(layer, value.rank());
   }
 
   private void accumulateOutputs(
@@ -787,11 +789,13 @@ public final class ModelComparison {
     return note;
   }
 
-  /** A TorchScript model: its layers are modules, recorded without the tensors between them. */
+  /**
+   * A model whose layers are modules recorded without the tensors between them (TorchScript): ops
+   * of the other models inside a module have no row of their own there.
+   */
   private boolean modulesOnly(int m) {
     ModelView v = models.get(m);
     return recording == null
-        && v.framework() == Framework.PYTORCH
         && v.runnable()
         && v.layers().stream().allMatch(l -> l.inputs().isEmpty());
   }
@@ -940,7 +944,8 @@ public final class ModelComparison {
       if (row != null && row.present() > 1) {
         continue; // an aligned layer: what feeds it was compared already
       }
-      if (!l.opType().equals("Constant")) {
+      // A constant (ONNX's Constant node) computes nothing that could explain a difference.
+      if (l.kind() != OpKind.CONSTANT) {
         found.add(new OutputFinding.LayerRef(l.name(), l.opType()));
       }
       todo.addAll(l.inputs());

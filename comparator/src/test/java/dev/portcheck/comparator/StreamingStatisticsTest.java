@@ -10,6 +10,7 @@ import dev.portcheck.comparator.report.PairMetrics;
 import dev.portcheck.comparator.report.Tolerance;
 import dev.portcheck.importers.api.DType;
 import dev.portcheck.importers.api.Layout;
+import dev.portcheck.importers.api.RunScope;
 import dev.portcheck.importers.api.Tensor;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -40,7 +41,7 @@ class StreamingStatisticsTest {
     FloatBuffer b =
         ByteBuffer.allocateDirect(data.length * 4).order(ByteOrder.nativeOrder()).asFloatBuffer();
     b.put(data);
-    return Tensor.view(DType.FLOAT32, shape, b);
+    return Tensor.view(DType.FLOAT32, shape, b, new RunScope.Sequence("test").next(), "y");
   }
 
   @Test

@@ -5,6 +5,7 @@ import dev.portcheck.importers.api.AttributeValue;
 import dev.portcheck.importers.api.Layer;
 import dev.portcheck.importers.api.ModelView;
 import dev.portcheck.importers.api.OpKind;
+import dev.portcheck.importers.api.OpRole;
 import dev.portcheck.importers.api.Tensor;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -453,8 +454,13 @@ final class PairAligner {
         && k != OpKind.CONSTANT;
   }
 
-  static boolean elementwise(Layer l) {
-    return ARITHMETIC.contains(l.kind()) || l.opType().equalsIgnoreCase("BiasAdd");
+  private boolean elementwise(int side, Layer l) {
+    return ARITHMETIC.contains(l.kind()) || biasAdd(side, l);
+  }
+
+  /** A bias-add (TensorFlow's BiasAdd), as the layer's importer declares it. */
+  private boolean biasAdd(int side, Layer l) {
+    return (side == 0 ? ref : other).model().roles(l).contains(OpRole.BIAS_ADD);
   }
 
   /**
@@ -604,7 +610,7 @@ final class PairAligner {
       if (cur < 0
           || chain.size() >= MAX_CHAIN
           || !free(split, cur)
-          || !elementwise(layers(split).get(cur))) {
+          || !elementwise(split, layers(split).get(cur))) {
         return false;
       }
       chain.add(cur);
@@ -628,7 +634,7 @@ final class PairAligner {
         c = gs.soleConsumer(c)) {
       OpKind k = layers(split).get(c).kind();
       chain.add(c);
-      if (k == OpKind.ADD || layers(split).get(c).opType().equalsIgnoreCase("BiasAdd")) {
+      if (k == OpKind.ADD || biasAdd(split, layers(split).get(c))) {
         tapChain(split, row, c, chain);
         return;
       }
@@ -729,7 +735,7 @@ final class PairAligner {
     while (cur >= 0
         && chain.size() < MAX_CHAIN
         && free(side, cur)
-        && elementwise(layers(side).get(cur))) {
+        && elementwise(side, layers(side).get(cur))) {
       chain.add(cur);
       cur = g.dataProducer(cur);
     }

@@ -5,9 +5,13 @@ import dev.portcheck.comparator.align.Checksum;
 import dev.portcheck.comparator.measure.Sketch;
 import dev.portcheck.importers.api.DType;
 import dev.portcheck.importers.api.Framework;
+import dev.portcheck.importers.api.Importers;
 import dev.portcheck.importers.api.Layer;
 import dev.portcheck.importers.api.Layout;
+import dev.portcheck.importers.api.LayoutConvention;
+import dev.portcheck.importers.api.ModelImporter;
 import dev.portcheck.importers.api.ModelView;
+import dev.portcheck.importers.api.OpRole;
 import dev.portcheck.importers.api.ParameterInfo;
 import dev.portcheck.importers.api.PortcheckException;
 import dev.portcheck.importers.api.RunResult;
@@ -20,6 +24,8 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
 
 /**
  * A baseline seen as a recorded model: its layers, declared parameters and, as inputs, the recorded
@@ -123,7 +129,7 @@ final class RecordedModel implements ModelView, Recording {
             + " no cosine (shown as -), outputs of up to "
             + Snapshotter.FULL_OUTPUT_LIMIT
             + " elements element by element.");
-    Map<String, String> now = EngineVersions.detect();
+    Map<String, String> now = Importers.engineVersions();
     List<String> changed = new ArrayList<>();
     baseline
         .engines()
@@ -141,6 +147,29 @@ final class RecordedModel implements ModelView, Recording {
               + "): small numeric drift may come from the engine, not the model.");
     }
     return notes;
+  }
+
+  /**
+   * The recorded framework's conventions come from its importer, when it is on the class path (as
+   * it is wherever the other models can be opened).
+   */
+  private Optional<ModelImporter> importer() {
+    return Importers.forFramework(framework());
+  }
+
+  @Override
+  public LayoutConvention layoutConvention() {
+    return importer().map(ModelImporter::layoutConvention).orElse(LayoutConvention.NONE);
+  }
+
+  @Override
+  public Set<OpRole> roles(Layer layer) {
+    return importer().map(i -> i.roles(layer.opType())).orElse(Set.of());
+  }
+
+  @Override
+  public boolean declaresInputTypes() {
+    return importer().map(ModelImporter::declaresInputTypes).orElse(true);
   }
 
   @Override

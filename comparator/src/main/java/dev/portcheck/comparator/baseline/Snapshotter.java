@@ -8,6 +8,7 @@ import dev.portcheck.comparator.probe.ProbeSpec;
 import dev.portcheck.comparator.probe.Probes;
 import dev.portcheck.comparator.report.ProbeReport;
 import dev.portcheck.importers.api.DType;
+import dev.portcheck.importers.api.Importers;
 import dev.portcheck.importers.api.Layer;
 import dev.portcheck.importers.api.Layout;
 import dev.portcheck.importers.api.ModelView;
@@ -70,22 +71,23 @@ public final class Snapshotter {
     for (int p = 0; p < total; p++) {
       String label = reports.get(p).label();
       options.progress().progress("probe " + label, p, total);
-      RunResult res = model.runInPlace(probes.inputs(p, 0), TapSelection.ALL);
-      for (int i = 0; i < layers.size(); i++) {
-        Tensor t = res.layerOutputs().get(layers.get(i).name());
-        if (t != null) {
-          acts.get(i).add(Sketch.of(t));
+      try (RunResult res = model.runInPlace(probes.inputs(p, 0), TapSelection.ALL)) {
+        for (int i = 0; i < layers.size(); i++) {
+          Tensor t = res.layerOutputs().get(layers.get(i).name());
+          if (t != null) {
+            acts.get(i).add(Sketch.of(t));
+          }
         }
-      }
-      for (TensorInfo o : model.outputs()) {
-        Tensor t = res.outputs().get(o.name());
-        if (t != null) {
-          outputs.add(
-              new Baseline.OutputRecord(
-                  o.name(),
-                  label,
-                  Sketch.of(t),
-                  t.size() <= FULL_OUTPUT_LIMIT ? t.toFloatArray() : null));
+        for (TensorInfo o : model.outputs()) {
+          Tensor t = res.outputs().get(o.name());
+          if (t != null) {
+            outputs.add(
+                new Baseline.OutputRecord(
+                    o.name(),
+                    label,
+                    Sketch.of(t),
+                    t.size() <= FULL_OUTPUT_LIMIT ? t.toFloatArray() : null));
+          }
         }
       }
     }
@@ -99,7 +101,7 @@ public final class Snapshotter {
     return new Baseline(
         BaselineFormat.VERSION,
         portcheckVersion,
-        EngineVersions.detect(),
+        Importers.engineVersions(),
         Instant.now().toString(),
         new Baseline.ModelRecord(
             String.valueOf(model.source()),

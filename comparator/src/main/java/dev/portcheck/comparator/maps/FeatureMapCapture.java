@@ -6,8 +6,6 @@ import dev.portcheck.comparator.report.ComparisonReport;
 import dev.portcheck.comparator.report.Divergence;
 import dev.portcheck.comparator.report.ModelRef;
 import dev.portcheck.comparator.report.ProbeReport;
-import dev.portcheck.importers.api.Framework;
-import dev.portcheck.importers.api.Layer;
 import dev.portcheck.importers.api.Layout;
 import dev.portcheck.importers.api.ModelView;
 import dev.portcheck.importers.api.RunResult;
@@ -76,12 +74,13 @@ public final class FeatureMapCapture {
    */
   public static FeatureMaps capture(
       ModelView model, String modelId, String layer, Map<String, Tensor> inputs, String probe) {
-    RunResult res = model.run(inputs, TapSelection.of(layer));
-    Tensor t = res.layerOutputs().get(layer);
-    if (t == null) {
-      return null;
+    try (RunResult res = model.run(inputs, TapSelection.of(layer))) {
+      Tensor t = res.layerOutputs().get(layer);
+      if (t == null) {
+        return null;
+      }
+      return reduce(t, activationLayout(model, layer, t.rank()), modelId, layer, probe);
     }
-    return reduce(t, activationLayout(model, layer, t.rank()), modelId, layer, probe);
   }
 
   /** Reduces one activation; channels-first or channels-last for 4-D, rows for 3-D and 2-D. */
@@ -141,20 +140,10 @@ public final class FeatureMapCapture {
   }
 
   /**
-   * The layout of a layer's activation: as declared, with every 4-D PyTorch feature map read as
-   * channels-first (TorchScript modules declare no layout) and every undeclared 4-D TensorFlow one
-   * as channels-last.
+   * The layout of a layer's activation, as its importer resolves it (declared, else the framework's
+   * convention: PyTorch feature maps channels-first, TensorFlow's channels-last).
    */
   private static Layout activationLayout(ModelView model, String layer, int rank) {
-    Layout declared = model.layer(layer).map(Layer::layout).orElse(Layout.UNSPECIFIED);
-    if (declared == Layout.UNSPECIFIED && rank == 4) {
-      if (model.framework() == Framework.PYTORCH) {
-        return Layout.NCHW;
-      }
-      if (model.framework() == Framework.TENSORFLOW) {
-        return Layout.NHWC;
-      }
-    }
-    return declared;
+    return model.activationLayout(layer, rank);
   }
 }

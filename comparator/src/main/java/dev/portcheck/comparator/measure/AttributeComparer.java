@@ -5,10 +5,10 @@ import dev.portcheck.comparator.align.Weights;
 import dev.portcheck.comparator.report.AttributeMismatch;
 import dev.portcheck.comparator.report.ModelRef;
 import dev.portcheck.importers.api.AttributeValue;
-import dev.portcheck.importers.api.Framework;
 import dev.portcheck.importers.api.Layer;
 import dev.portcheck.importers.api.Layout;
 import dev.portcheck.importers.api.OpKind;
+import dev.portcheck.importers.api.OpRole;
 import dev.portcheck.importers.api.ParameterInfo;
 import dev.portcheck.importers.api.WeightLayout;
 import java.util.ArrayDeque;
@@ -335,11 +335,8 @@ public final class AttributeComparer {
     if (shape.length != 4) {
       return;
     }
-    // TorchScript modules declare no layout, but every PyTorch feature map is channels-first.
-    boolean nchw =
-        layer.layout() == Layout.NCHW
-            || (layer.layout() == Layout.UNSPECIFIED
-                && models.get(model).model().framework() == Framework.PYTORCH);
+    // The importer's convention resolves what the layer does not declare (TorchScript modules).
+    boolean nchw = models.get(model).model().activationLayout(layer.name(), 4) == Layout.NCHW;
     long[] hw = nchw ? new long[] {shape[2], shape[3]} : new long[] {shape[1], shape[2]};
     // A pool's own output is what sizeDependent named (its size is the evidence, not an input).
     (isPool(layer) ? pooledSizes : inputSizes)
@@ -569,7 +566,7 @@ public final class AttributeComparer {
     boolean zero =
         p != null
             && p.kind() == OpKind.PAD
-            && !p.opType().equals("MirrorPad")
+            && !models.get(model).model().roles(p).contains(OpRole.EDGE_PAD)
             && (!p.attributes().containsKey("mode")
                 || p.attributes().get("mode").render().equalsIgnoreCase("constant"));
     return zero ? p : null;

@@ -2,6 +2,7 @@ package dev.portcheck.comparator.measure;
 
 import dev.portcheck.comparator.report.ModelStats;
 import dev.portcheck.importers.api.Tensor;
+import java.nio.FloatBuffer;
 import java.util.Arrays;
 import java.util.List;
 
@@ -47,13 +48,16 @@ public record Sketch(
   /** Summarises {@code t}; sorts a copy of its finite values. */
   public static Sketch of(Tensor t) {
     int n = t.size();
+    // One read of the values (and, for an engine's in-place view, one lifetime check).
+    FloatBuffer values =
+        t.dtype().isFloating() ? t.floatBuffer() : FloatBuffer.wrap(t.toFloatArray());
     float[] finite = new float[n];
     int f = 0;
     long nan = 0;
     long inf = 0;
     double sum = 0;
     for (int i = 0; i < n; i++) {
-      float v = t.getFloat(i);
+      float v = values.get(i);
       if (Float.isNaN(v)) {
         nan++;
       } else if (Float.isInfinite(v)) {

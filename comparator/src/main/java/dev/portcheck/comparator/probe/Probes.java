@@ -4,7 +4,6 @@ import dev.portcheck.comparator.report.LayoutConversion;
 import dev.portcheck.comparator.report.ModelRef;
 import dev.portcheck.comparator.report.ProbeReport;
 import dev.portcheck.importers.api.DType;
-import dev.portcheck.importers.api.Framework;
 import dev.portcheck.importers.api.InputLimits;
 import dev.portcheck.importers.api.Layout;
 import dev.portcheck.importers.api.ModelView;
@@ -194,8 +193,9 @@ public final class Probes {
       Layout l = layoutOf(models.get(m), infos.get(m), rank);
       layouts.add(l);
       perms.add(rank == 4 ? permutation(refLayout, l) : null);
-      // TorchScript takes a tensor of any type and declares float for all; others are strict.
-      declared.add(models.get(m).framework() == Framework.PYTORCH ? null : infos.get(m).dtype());
+      // An importer whose declared types do not bind (TorchScript's float for every input) lets
+      // the probe keep its type; others are strict.
+      declared.add(models.get(m).declaresInputTypes() ? infos.get(m).dtype() : null);
     }
     IntRole role = IntRole.OTHER;
     Long bound = null;
@@ -296,16 +296,9 @@ public final class Probes {
     return IntRole.OTHER;
   }
 
-  /** Declared layout, or the framework's convention for an undeclared 4-D input. */
+  /** Declared layout, or the importer's convention for an undeclared 4-D input. */
   private static Layout layoutOf(ModelView model, TensorInfo info, int rank) {
-    if (info.layout() != Layout.UNSPECIFIED) {
-      return info.layout();
-    }
-    int r = info.shape() != null ? info.shape().size() : rank;
-    if (r != 4) {
-      return Layout.UNSPECIFIED;
-    }
-    return model.framework() == Framework.TENSORFLOW ? Layout.NHWC : Layout.NCHW;
+    return model.inputLayout(info, info.shape() != null ? info.shape().size() : rank);
   }
 
   private static int[] permutation(Layout from, Layout to) {

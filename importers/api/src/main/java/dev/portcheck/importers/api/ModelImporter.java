@@ -1,6 +1,7 @@
 package dev.portcheck.importers.api;
 
 import java.nio.file.Path;
+import java.util.Set;
 
 /**
  * A service that opens model files of one framework. Implementations are listed in {@code
@@ -10,6 +11,40 @@ public interface ModelImporter {
 
   /** The framework this importer reads. */
   Framework framework();
+
+  /**
+   * The engine it runs models with, as a baseline records it ({@code onnxruntime}, {@code
+   * tensorflow-java}, {@code djl-pytorch}).
+   */
+  String engine();
+
+  /**
+   * The engine's version ({@code 1.22.0}), or {@code "unknown"} when its jar does not say. Read
+   * without loading the engine's natives: a baseline records it, and a changed engine explains a
+   * small numeric drift.
+   */
+  String engineVersion();
+
+  /** How this framework lays out 4-D tensors that declare no layout. */
+  default LayoutConvention layoutConvention() {
+    return LayoutConvention.NONE;
+  }
+
+  /**
+   * The roles of a layer of {@code opType} (this framework's op type) that its {@link OpKind} does
+   * not say; none by default. Keyed by op type so that a recorded model (a baseline) has them too.
+   */
+  default Set<OpRole> roles(String opType) {
+    return Set.of();
+  }
+
+  /**
+   * Whether the element types its models declare for their inputs are binding: TorchScript declares
+   * float for every input and takes whatever it is given, so a probe keeps its own type.
+   */
+  default boolean declaresInputTypes() {
+    return true;
+  }
 
   /** Short description of the formats it reads, for error messages ("ONNX model (.onnx)"). */
   String formats();

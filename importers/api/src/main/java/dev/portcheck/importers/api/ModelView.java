@@ -4,6 +4,7 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 
 /**
  * One model, opened by an importer: what it declares, its layers in graph order, its parameters,
@@ -35,6 +36,47 @@ public interface ModelView extends AutoCloseable {
     return layers().stream().filter(l -> l.name().equals(name)).findFirst();
   }
 
+  /**
+   * How this model's framework lays out 4-D tensors that declare no layout (the importer's {@link
+   * ModelImporter#layoutConvention()}).
+   */
+  default LayoutConvention layoutConvention() {
+    return LayoutConvention.NONE;
+  }
+
+  /**
+   * The layout of {@code layer}'s output when it has {@code rank} dimensions: the layer's declared
+   * layout, else this framework's convention. The one place a comparison learns an activation's
+   * layout.
+   */
+  default Layout activationLayout(String layer, int rank) {
+    Layout declared = layer(layer).map(Layer::layout).orElse(Layout.UNSPECIFIED);
+    return layoutConvention().ofActivation(declared, rank);
+  }
+
+  /**
+   * The layout of {@code input} fed with {@code rank} dimensions: declared, else the convention.
+   */
+  default Layout inputLayout(TensorInfo input, int rank) {
+    return layoutConvention().ofInput(input.layout(), rank);
+  }
+
+  /**
+   * What {@code layer} does that its {@link OpKind} does not say (its importer's {@link
+   * ModelImporter#roles}).
+   */
+  default Set<OpRole> roles(Layer layer) {
+    return Set.of();
+  }
+
+  /**
+   * Whether its inputs' declared element types are binding ({@link
+   * ModelImporter#declaresInputTypes()}).
+   */
+  default boolean declaresInputTypes() {
+    return true;
+  }
+
   /** Every stored parameter by name, in the model's order. */
   Map<String, ParameterInfo> parameters();
 
@@ -59,11 +101,12 @@ public interface ModelView extends AutoCloseable {
 
   /**
    * As {@link #run}, but floating outputs may be {@linkplain Tensor#isView views} of buffers the
-   * engine writes into and this view reuses: they hold this run's values only until the next run of
-   * this model (or its close). Read them before that, and {@linkplain Tensor#detached detach} what
-   * must be kept. It spares copying every tapped activation of every probe out of the engine
-   * (ResNet-50: 100 MB per run), which is what a layer walk otherwise pays over a plain inference.
-   * The default copies, as {@link #run} does.
+   * engine writes into and this view reuses. They are valid within the returned result's {@link
+   * RunScope}: until the result is closed, this model runs again or it closes; reading one after
+   * that throws {@link IllegalStateException}. Use the result in try-with-resources and {@linkplain
+   * Tensor#detached detach} what must be kept. It spares copying every tapped activation of every
+   * probe out of the engine (ResNet-50: 100 MB per run), which is what a layer walk otherwise pays
+   * over a plain inference. The default copies, as {@link #run} does.
    */
   default RunResult runInPlace(Map<String, Tensor> inputs, TapSelection taps) {
     return run(inputs, taps);

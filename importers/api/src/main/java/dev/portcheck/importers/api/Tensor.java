@@ -10,8 +10,9 @@ import java.util.Objects;
  * {@code long}. Instances are immutable: the arrays are copied in and never handed out.
  *
  * <p>The exception is a {@linkplain #isView() view}: float values read in place from a buffer an
- * engine writes into, returned only by {@link ModelView#runInPlace}. Its values change when that
- * model runs again; {@link #detached()} copies one that must be kept.
+ * engine writes into, returned only by {@link ModelView#runInPlace}. It is valid while its {@link
+ * RunScope} is: reading it after its {@link RunResult} closed or after the model ran again throws
+ * {@link IllegalStateException}; {@link #detached()} copies one that must be kept.
  */
 public final class Tensor {
   private final DType dtype;
@@ -19,17 +20,28 @@ public final class Tensor {
   private final float[] floats;
   private final long[] longs;
   private final FloatBuffer view;
+  private final RunScope scope;
+  private final String name;
 
   private Tensor(DType dtype, long[] shape, float[] floats, long[] longs) {
-    this(dtype, shape, floats, longs, null);
+    this(dtype, shape, floats, longs, null, null, null);
   }
 
-  private Tensor(DType dtype, long[] shape, float[] floats, long[] longs, FloatBuffer view) {
+  private Tensor(
+      DType dtype,
+      long[] shape,
+      float[] floats,
+      long[] longs,
+      FloatBuffer view,
+      RunScope scope,
+      String name) {
     this.dtype = Objects.requireNonNull(dtype, "dtype");
     this.shape = shape.clone();
     this.floats = floats;
     this.longs = longs;
     this.view = view;
+    this.scope = scope;
+    this.name = name;
     long n = elementCount(this.shape);
     long have = floats != null ? floats.length : longs != null ? longs.length : view.limit();
     if (n != have) {
@@ -62,15 +74,26 @@ public final class Tensor {
 
   /**
    * A floating tensor read in place from {@code data} (positions 0 to its limit), without copying:
-   * for importers whose engine writes a run's outputs into buffers they reuse. The caller promises
-   * that the buffer stays readable as long as the tensor may be used; its values may change.
+   * for importers whose engine writes a run's outputs into buffers they reuse. It may be read while
+   * {@code scope} is open (the importer keeps the buffer readable and unchanged that long); after
+   * that, reading it throws {@link IllegalStateException} naming {@code name}.
+   *
+   * @param name the tensor's name (layer or output), for that message
    */
-  public static Tensor view(DType dtype, long[] shape, FloatBuffer data) {
+  public static Tensor view(
+      DType dtype, long[] shape, FloatBuffer data, RunScope scope, String name) {
     if (!dtype.isFloating()) {
       throw new IllegalArgumentException(dtype + " is not a floating type");
     }
     FloatBuffer v = data.duplicate().position(0).asReadOnlyBuffer();
-    return new Tensor(dtype, shape, null, null, v);
+    return new Tensor(
+        dtype,
+        shape,
+        null,
+        null,
+        v,
+        Objects.requireNonNull(scope, "scope"),
+        Objects.requireNonNull(name, "name"));
   }
 
   /** Whether the values are read in place from an engine's buffer ({@link #view}). */
@@ -80,9 +103,18 @@ public final class Tensor {
 
   /**
    * This tensor with its values in the Java heap: itself unless it is a {@linkplain #isView view}.
+   *
+   * @throws IllegalStateException for a view whose {@link RunScope} has ended
    */
   public Tensor detached() {
     return view == null ? this : new Tensor(dtype, shape, toFloatArray(), null);
+  }
+
+  /** Checks, for a view, that its run's scope is still open; one check per pass over the values. */
+  private void checkLive() {
+    if (scope != null) {
+      scope.check(name);
+    }
   }
 
   /** An integer or boolean tensor; {@code data} is copied. */
@@ -154,9 +186,19 @@ public final class Tensor {
     return floats != null ? floats.length : longs != null ? longs.length : view.limit();
   }
 
-  /** Element {@code i} in row-major order, as a float. */
+  /**
+   * Element {@code i} in row-major order, as a float. For a view this checks its scope on every
+   * call: loops over many elements read {@link #floatBuffer()} (one check) instead.
+   */
   public float getFloat(int i) {
-    return floats != null ? floats[i] : longs != null ? longs[i] : view.get(i);
+    if (floats != null) {
+      return floats[i];
+    }
+    if (longs != null) {
+      return longs[i];
+    }
+    checkLive();
+    return view.get(i);
   }
 
   /** Element {@code i} in row-major order, as a long (floating values are truncated). */
@@ -164,9 +206,14 @@ public final class Tensor {
     return longs != null ? longs[i] : (long) getFloat(i);
   }
 
-  /** A read-only view of floating data, for fast sequential reads; throws for integer tensors. */
+  /**
+   * A read-only view of floating data, for fast sequential reads; throws for integer tensors. For a
+   * {@linkplain #isView view} the scope is checked here, once: use the buffer within one pass and
+   * before the model runs again.
+   */
   public FloatBuffer floatBuffer() {
     if (view != null) {
+      checkLive();
       return view.duplicate();
     }
     if (floats == null) {
@@ -181,6 +228,7 @@ public final class Tensor {
       return floats.clone();
     }
     if (view != null) {
+      checkLive();
       float[] out = new float[view.limit()];
       view.get(0, out);
       return out;
@@ -197,16 +245,17 @@ public final class Tensor {
     if (longs != null) {
       return longs.clone();
     }
-    long[] out = new long[size()];
+    float[] f = toFloatArray();
+    long[] out = new long[f.length];
     for (int i = 0; i < out.length; i++) {
-      out[i] = (long) getFloat(i);
+      out[i] = (long) f[i];
     }
     return out;
   }
 
   /** The same values viewed with another shape of equal element count. */
   public Tensor reshape(long[] newShape) {
-    return new Tensor(dtype, newShape, floats, longs, view);
+    return new Tensor(dtype, newShape, floats, longs, view, scope, name);
   }
 
   /**

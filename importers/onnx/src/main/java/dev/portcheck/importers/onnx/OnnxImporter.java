@@ -1,17 +1,23 @@
 package dev.portcheck.importers.onnx;
 
+import ai.onnxruntime.OrtEnvironment;
 import com.google.protobuf.CodedInputStream;
 import com.google.protobuf.InvalidProtocolBufferException;
 import dev.portcheck.importers.api.FileSniffer;
 import dev.portcheck.importers.api.Framework;
+import dev.portcheck.importers.api.Importers;
+import dev.portcheck.importers.api.Layout;
+import dev.portcheck.importers.api.LayoutConvention;
 import dev.portcheck.importers.api.ModelImporter;
 import dev.portcheck.importers.api.ModelView;
+import dev.portcheck.importers.api.OpRole;
 import dev.portcheck.importers.api.PortcheckException;
 import dev.portcheck.importers.onnx.proto.ModelProto;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Locale;
+import java.util.Set;
 
 /** Opens ONNX models ({@code .onnx}, a serialised {@code ModelProto}) with ONNX Runtime. */
 public final class OnnxImporter implements ModelImporter {
@@ -22,6 +28,33 @@ public final class OnnxImporter implements ModelImporter {
   @Override
   public Framework framework() {
     return Framework.ONNX;
+  }
+
+  /**
+   * Inputs of 4 dimensions are channels-first (ONNX's operators are); activations declare their own
+   * layout or none: graphs converted from TensorFlow hold NHWC tensors between Transposes.
+   */
+  static final LayoutConvention LAYOUTS = new LayoutConvention(Layout.NCHW, Layout.UNSPECIFIED);
+
+  @Override
+  public String engine() {
+    return "onnxruntime";
+  }
+
+  @Override
+  public String engineVersion() {
+    return Importers.jarVersion(OrtEnvironment.class);
+  }
+
+  @Override
+  public LayoutConvention layoutConvention() {
+    return LAYOUTS;
+  }
+
+  /** ONNX Runtime's contrib {@code BiasAdd} (com.microsoft) adds a bias as TensorFlow's does. */
+  @Override
+  public Set<OpRole> roles(String opType) {
+    return "BiasAdd".equals(opType) ? Set.of(OpRole.BIAS_ADD) : Set.of();
   }
 
   @Override

@@ -3,10 +3,13 @@ package dev.portcheck.importers.onnx;
 import dev.portcheck.importers.api.Framework;
 import dev.portcheck.importers.api.InputLimits;
 import dev.portcheck.importers.api.Layer;
+import dev.portcheck.importers.api.LayoutConvention;
 import dev.portcheck.importers.api.ModelView;
+import dev.portcheck.importers.api.OpRole;
 import dev.portcheck.importers.api.ParameterInfo;
 import dev.portcheck.importers.api.PortcheckException;
 import dev.portcheck.importers.api.RunResult;
+import dev.portcheck.importers.api.RunScope;
 import dev.portcheck.importers.api.TapSelection;
 import dev.portcheck.importers.api.Tensor;
 import dev.portcheck.importers.api.TensorInfo;
@@ -42,6 +45,7 @@ public final class OnnxModelView implements ModelView {
   private final Map<String, TensorProto> tensors;
   private final OnnxExternalData external;
   private final OnnxRunner runner;
+  private final RunScope.Sequence scopes;
 
   /** The control-flow nodes around each layer inside a subgraph, outermost first. */
   private final Map<String, List<OnnxControlFlow.Frame>> frames;
@@ -52,6 +56,7 @@ public final class OnnxModelView implements ModelView {
     this.source = source;
     this.model = model;
     this.external = new OnnxExternalData(source);
+    this.scopes = new RunScope.Sequence(String.valueOf(source.getFileName()));
     this.metadata = Collections.unmodifiableMap(metadataOf(model));
     Set<String> initializers = new HashSet<>();
     model.getGraph().getInitializerList().forEach(t -> initializers.add(t.getName()));
@@ -109,6 +114,16 @@ public final class OnnxModelView implements ModelView {
       }
     }
     return 0;
+  }
+
+  @Override
+  public LayoutConvention layoutConvention() {
+    return OnnxImporter.LAYOUTS;
+  }
+
+  @Override
+  public Set<OpRole> roles(Layer layer) {
+    return new OnnxImporter().roles(layer.opType());
   }
 
   @Override
@@ -171,7 +186,9 @@ public final class OnnxModelView implements ModelView {
     return run(given, taps, true);
   }
 
-  private RunResult run(Map<String, Tensor> given, TapSelection taps, boolean inPlace) {
+  // Synchronized so that the scope started here is the one whose buffers this run writes.
+  private synchronized RunResult run(
+      Map<String, Tensor> given, TapSelection taps, boolean inPlace) {
     OnnxInputs.validate(source, inputs, given);
     Set<String> names = new HashSet<>();
     layers.forEach(l -> names.add(l.name()));
@@ -214,6 +231,8 @@ public final class OnnxModelView implements ModelView {
     }
     List<String> outNames = outputs.stream().map(TensorInfo::name).toList();
     Set<String> notCopied = new LinkedHashSet<>();
+    // Any run may overwrite (or release, on a new input shape) the buffers earlier views read.
+    RunScope scope = scopes.next();
     Map<String, Tensor> values =
         runner.run(
             inputs,
@@ -223,7 +242,7 @@ public final class OnnxModelView implements ModelView {
             taken,
             tapOutputs.keySet(),
             notCopied,
-            inPlace);
+            inPlace ? scope : null);
     Map<String, Tensor> modelOutputs = new LinkedHashMap<>();
     for (String o : outNames) {
       if (values.containsKey(o)) {
@@ -245,7 +264,7 @@ public final class OnnxModelView implements ModelView {
                     : "not tapped: its output is not a tensor of numbers (a sequence, strings)");
           }
         });
-    return new RunResult(modelOutputs, layerOutputs, untapped, reasons);
+    return new RunResult(modelOutputs, layerOutputs, untapped, reasons, scope);
   }
 
   private boolean inLoop(String layer) {
@@ -295,6 +314,7 @@ public final class OnnxModelView implements ModelView {
 
   @Override
   public void close() {
+    scopes.close();
     runner.close();
   }
 }

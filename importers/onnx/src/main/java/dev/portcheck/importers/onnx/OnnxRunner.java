@@ -10,6 +10,7 @@ import ai.onnxruntime.OrtSession;
 import com.google.protobuf.ByteString;
 import dev.portcheck.importers.api.DType;
 import dev.portcheck.importers.api.PortcheckException;
+import dev.portcheck.importers.api.RunScope;
 import dev.portcheck.importers.api.TempFiles;
 import dev.portcheck.importers.api.Tensor;
 import dev.portcheck.importers.api.TensorInfo;
@@ -106,12 +107,12 @@ final class OnnxRunner implements AutoCloseable {
       Set<String> extra,
       Set<String> copied,
       Set<String> notCopied,
-      boolean inPlace) {
+      RunScope inPlace) {
     return run(inputs, given, outputs, extra, Map.of(), copied, notCopied, inPlace);
   }
 
   /**
-   * As {@link #run(List, Map, List, Set, Set, Set, boolean)} on the model with the If branches of
+   * As {@link #run(List, Map, List, Set, Set, Set, RunScope)} on the model with the If branches of
    * {@code taken} inlined (see {@link OnnxControlFlow}); a tapped Loop-body tensor is returned as
    * its last iteration's value, and is left out (in {@code notCopied}) when the Loop ran no
    * iteration.
@@ -124,7 +125,7 @@ final class OnnxRunner implements AutoCloseable {
       Map<String, Boolean> taken,
       Set<String> copied,
       Set<String> notCopied,
-      boolean inPlace) {
+      RunScope inPlace) {
     if (closed) {
       throw PortcheckException.notRunnable(source, "the model view is closed");
     }
@@ -149,14 +150,14 @@ final class OnnxRunner implements AutoCloseable {
               .map(d -> given.get(d.name()))
               .map(t -> t == null ? List.<Long>of() : Arrays.stream(t.shape()).boxed().toList())
               .toList();
-      if (inPlace && !shapes.equals(pinnedFor)) {
+      if (inPlace != null && !shapes.equals(pinnedFor)) {
         releasePinned();
         pinnedFor = shapes;
       }
       Map<String, OnnxTensor> pins = new LinkedHashMap<>();
       Set<String> requested = new LinkedHashSet<>();
       for (String name : wanted) {
-        Pinned p = inPlace ? pinned.get(name) : null;
+        Pinned p = inPlace != null ? pinned.get(name) : null;
         if (p != null) {
           pins.put(name, p.tensor());
         } else {
@@ -187,7 +188,7 @@ final class OnnxRunner implements AutoCloseable {
         for (String name : wanted) {
           if (pins.containsKey(name)) {
             Pinned p = pinned.get(name);
-            out.put(name, Tensor.view(DType.FLOAT32, p.shape(), p.values()));
+            out.put(name, Tensor.view(DType.FLOAT32, p.shape(), p.values(), inPlace, name));
             continue;
           }
           OnnxValue v = result.get(name).orElse(null);
@@ -205,7 +206,7 @@ final class OnnxRunner implements AutoCloseable {
           }
           if (t != null) {
             out.put(name, t);
-            if (inPlace && !pinningOff) {
+            if (inPlace != null && !pinningOff) {
               pin(env, name, (OnnxTensor) v);
             }
           } else {

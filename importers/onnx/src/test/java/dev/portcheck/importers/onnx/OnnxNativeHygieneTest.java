@@ -72,13 +72,37 @@ class OnnxNativeHygieneTest {
       assertEquals(copied.outputs(), second.outputs());
       assertEquals(copied.layerOutputs(), second.layerOutputs());
       Tensor kept = second.layerOutputs().get("Conv_0").detached();
+      Map<String, Tensor> copiedHalves = m.run(halves, TapSelection.ALL).layerOutputs();
       RunResult third = m.runInPlace(halves, TapSelection.ALL);
-      // The contract: a view shows the latest run; what was detached keeps its values.
-      assertEquals(third.layerOutputs().get("Conv_0"), second.layerOutputs().get("Conv_0"));
+      // The contract: a view of an earlier run is refused (its buffer now holds this run's
+      // values); what was detached keeps its own.
+      Tensor stale = second.layerOutputs().get("Conv_0");
+      IllegalStateException e = assertThrows(IllegalStateException.class, stale::toFloatArray);
+      assertTrue(e.getMessage().contains("ran again; call detached() to keep it"), e.getMessage());
+      assertTrue(e.getMessage().contains("version-RFB-320_simplified.onnx"), e.getMessage());
       assertNotEquals(kept, third.layerOutputs().get("Conv_0"));
       assertEquals(copied.layerOutputs().get("Conv_0"), kept);
-      assertEquals(m.run(halves, TapSelection.ALL).layerOutputs(), third.layerOutputs());
+      assertEquals(copiedHalves, third.layerOutputs());
+      third.close();
+      third.close();
+      assertThrows(IllegalStateException.class, () -> third.outputs().get("scores").floatBuffer());
+      assertEquals(copied.layerOutputs().get("Conv_0"), kept);
     }
+  }
+
+  @Test
+  void aViewReadAfterItsModelClosedThrowsInsteadOfReadingFreedMemory() {
+    ModelView m = importer.open(Fixtures.realModel("version-RFB-320_simplified.onnx"));
+    Map<String, Tensor> ones = Map.of("input", Tensor.filled(new long[] {1, 3, 240, 320}, 1f));
+    m.runInPlace(ones, TapSelection.ALL).close();
+    RunResult views = m.runInPlace(ones, TapSelection.ALL);
+    Tensor scores = views.outputs().get("scores");
+    assertTrue(scores.isView());
+    Tensor kept = scores.detached();
+    m.close();
+    IllegalStateException e = assertThrows(IllegalStateException.class, () -> scores.getFloat(0));
+    assertTrue(e.getMessage().contains("was closed"), e.getMessage());
+    assertEquals(kept.size(), kept.toFloatArray().length);
   }
 
   @Test

@@ -3,6 +3,7 @@ package dev.portcheck.importers.pytorch;
 import dev.portcheck.importers.api.Framework;
 import dev.portcheck.importers.api.Layer;
 import dev.portcheck.importers.api.Layout;
+import dev.portcheck.importers.api.LayoutConvention;
 import dev.portcheck.importers.api.ModelView;
 import dev.portcheck.importers.api.OpKind;
 import dev.portcheck.importers.api.ParameterInfo;
@@ -142,6 +143,17 @@ public final class PtCheckpointView implements ModelView {
         flatten(prefix.isEmpty() ? k : prefix + "." + k, e.getValue(), out, depth + 1);
       }
     }
+  }
+
+  @Override
+  public LayoutConvention layoutConvention() {
+    return LayoutConvention.CHANNELS_FIRST;
+  }
+
+  /** TorchScript declares float for every input and takes tensors of any type. */
+  @Override
+  public boolean declaresInputTypes() {
+    return false;
   }
 
   @Override

@@ -2,6 +2,8 @@ package dev.portcheck.importers.pytorch;
 
 import dev.portcheck.importers.api.FileSniffer;
 import dev.portcheck.importers.api.Framework;
+import dev.portcheck.importers.api.Importers;
+import dev.portcheck.importers.api.LayoutConvention;
 import dev.portcheck.importers.api.ModelImporter;
 import dev.portcheck.importers.api.ModelView;
 import dev.portcheck.importers.api.PortcheckException;
@@ -19,6 +21,28 @@ public final class PtImporter implements ModelImporter {
   @Override
   public Framework framework() {
     return Framework.PYTORCH;
+  }
+
+  @Override
+  public String engine() {
+    return "djl-pytorch";
+  }
+
+  @Override
+  public String engineVersion() {
+    return Importers.jarVersion(ai.djl.pytorch.engine.PtEngine.class);
+  }
+
+  /** Every PyTorch feature map is channels-first; TorchScript modules declare no layout. */
+  @Override
+  public LayoutConvention layoutConvention() {
+    return LayoutConvention.CHANNELS_FIRST;
+  }
+
+  /** TorchScript declares float for every input and takes tensors of any type. */
+  @Override
+  public boolean declaresInputTypes() {
+    return false;
   }
 
   @Override

@@ -4,11 +4,13 @@ import dev.portcheck.importers.api.DType;
 import dev.portcheck.importers.api.Framework;
 import dev.portcheck.importers.api.Layer;
 import dev.portcheck.importers.api.Layout;
+import dev.portcheck.importers.api.LayoutConvention;
 import dev.portcheck.importers.api.ModelView;
 import dev.portcheck.importers.api.OpKind;
 import dev.portcheck.importers.api.ParameterInfo;
 import dev.portcheck.importers.api.PortcheckException;
 import dev.portcheck.importers.api.RunResult;
+import dev.portcheck.importers.api.RunScope;
 import dev.portcheck.importers.api.TapSelection;
 import dev.portcheck.importers.api.Tensor;
 import dev.portcheck.importers.api.TensorInfo;
@@ -56,10 +58,12 @@ public final class PtScriptView implements ModelView {
   private final Map<String, String> metadata;
   private final boolean stateful;
   private final PtRunner runner;
+  private final RunScope.Sequence scopes;
   private boolean closed;
 
   PtScriptView(Path source, PtArchive archive) {
     this.source = source;
+    this.scopes = new RunScope.Sequence(String.valueOf(source.getFileName()));
     this.archive = archive;
     this.data = PtCheckpointFile.readZip(archive);
     if (!(data.root() instanceof PtPickled.Obj root)) {
@@ -257,6 +261,17 @@ public final class PtScriptView implements ModelView {
   }
 
   @Override
+  public LayoutConvention layoutConvention() {
+    return LayoutConvention.CHANNELS_FIRST;
+  }
+
+  /** TorchScript declares float for every input and takes tensors of any type. */
+  @Override
+  public boolean declaresInputTypes() {
+    return false;
+  }
+
+  @Override
   public Framework framework() {
     return Framework.PYTORCH;
   }
@@ -321,6 +336,9 @@ public final class PtScriptView implements ModelView {
       Map<String, Tensor> given, TapSelection taps, boolean inPlace) {
     ensureOpen();
     List<Object> args = arguments(given);
+    // Any run overwrites the buffers earlier views read.
+    RunScope scope = scopes.next();
+    RunScope into = inPlace ? scope : null;
     boolean tapping = taps.all() || !taps.layers().isEmpty();
     for (String l : taps.layers()) {
       if (layer(l).isEmpty()) {
@@ -337,8 +355,8 @@ public final class PtScriptView implements ModelView {
                 args,
                 stateful,
                 key -> taps.all() || taps.layers().contains(layerOfRecord(key)),
-                inPlace)
-            : runner.runPlain(args, stateful, inPlace);
+                into)
+            : runner.runPlain(args, stateful, into);
     Map<String, Tensor> outputs = new LinkedHashMap<>();
     for (int i = 0; i < Math.min(out.outputs().size(), this.outputs.size()); i++) {
       outputs.put(this.outputs.get(i).name(), out.outputs().get(i));
@@ -364,7 +382,7 @@ public final class PtScriptView implements ModelView {
         }
       }
     }
-    return new RunResult(outputs, layerOutputs, untapped, reasons);
+    return new RunResult(outputs, layerOutputs, untapped, reasons, scope);
   }
 
   /** The layer a recording key stands for: records are keyed by module path plus a dot. */
@@ -491,6 +509,7 @@ public final class PtScriptView implements ModelView {
       return;
     }
     closed = true;
+    scopes.close();
     try {
       runner.close();
     } catch (RuntimeException e) {

@@ -47,13 +47,25 @@ class PtNativeHygieneTest {
       assertEquals(copied.outputs(), inPlace.outputs());
       assertEquals(copied.layerOutputs(), inPlace.layerOutputs());
       Tensor kept = inPlace.layerOutputs().get("bn1").detached();
-      RunResult next = v.runInPlace(Map.of("x", halves), TapSelection.ALL);
-      // A view shows the latest run; the detached copy keeps the first run's values.
-      assertEquals(next.layerOutputs().get("bn1"), inPlace.layerOutputs().get("bn1"));
-      assertEquals(copied.layerOutputs().get("bn1"), kept);
-      assertNotEquals(kept, next.layerOutputs().get("bn1"));
-      assertEquals(
-          v.run(Map.of("x", halves), TapSelection.ALL).layerOutputs(), next.layerOutputs());
+      Map<String, Tensor> copiedHalves =
+          v.run(Map.of("x", halves), TapSelection.ALL).layerOutputs();
+      try (RunResult next = v.runInPlace(Map.of("x", halves), TapSelection.ALL)) {
+        // A view of the earlier run is refused, not read with this run's values; the detached
+        // copy keeps the first run's values.
+        Tensor stale = inPlace.layerOutputs().get("bn1");
+        IllegalStateException e = assertThrows(IllegalStateException.class, stale::floatBuffer);
+        assertEquals(
+            "tensor 'bn1' was read after cnn.torchscript.pt ran again; call detached() to keep it",
+            e.getMessage());
+        assertEquals(copied.layerOutputs().get("bn1"), kept);
+        assertNotEquals(kept, next.layerOutputs().get("bn1"));
+        assertEquals(copiedHalves, next.layerOutputs());
+        Tensor live = next.layerOutputs().get("bn1");
+        next.close();
+        next.close();
+        assertThrows(IllegalStateException.class, live::toFloatArray);
+        assertEquals(copied.layerOutputs().get("bn1"), kept);
+      }
     }
   }
 }

@@ -2,12 +2,16 @@ package dev.portcheck.importers.tensorflow;
 
 import dev.portcheck.importers.api.FileSniffer;
 import dev.portcheck.importers.api.Framework;
+import dev.portcheck.importers.api.Importers;
+import dev.portcheck.importers.api.LayoutConvention;
 import dev.portcheck.importers.api.ModelImporter;
 import dev.portcheck.importers.api.ModelView;
+import dev.portcheck.importers.api.OpRole;
 import dev.portcheck.importers.api.PortcheckException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Locale;
+import java.util.Set;
 
 /**
  * Opens TensorFlow models with TensorFlow Java: a TF2 SavedModel folder ({@code saved_model.pb} +
@@ -22,6 +26,27 @@ public final class TfImporter implements ModelImporter {
   @Override
   public Framework framework() {
     return Framework.TENSORFLOW;
+  }
+
+  @Override
+  public String engine() {
+    return "tensorflow-java";
+  }
+
+  @Override
+  public String engineVersion() {
+    return Importers.jarVersion(org.tensorflow.TensorFlow.class);
+  }
+
+  /** Keras and TensorFlow's ops are channels-last unless a layer declares otherwise. */
+  @Override
+  public LayoutConvention layoutConvention() {
+    return LayoutConvention.CHANNELS_LAST;
+  }
+
+  @Override
+  public Set<OpRole> roles(String opType) {
+    return TfOpKinds.roles(opType);
   }
 
   @Override

@@ -3,10 +3,13 @@ package dev.portcheck.importers.tensorflow;
 import dev.portcheck.importers.api.DType;
 import dev.portcheck.importers.api.Framework;
 import dev.portcheck.importers.api.Layer;
+import dev.portcheck.importers.api.LayoutConvention;
 import dev.portcheck.importers.api.ModelView;
+import dev.portcheck.importers.api.OpRole;
 import dev.portcheck.importers.api.ParameterInfo;
 import dev.portcheck.importers.api.PortcheckException;
 import dev.portcheck.importers.api.RunResult;
+import dev.portcheck.importers.api.RunScope;
 import dev.portcheck.importers.api.TapSelection;
 import dev.portcheck.importers.api.Tensor;
 import dev.portcheck.importers.api.TensorInfo;
@@ -18,6 +21,7 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import org.tensorflow.Graph;
 import org.tensorflow.GraphOperation;
 import org.tensorflow.Result;
@@ -51,6 +55,8 @@ public final class TfModelView implements ModelView {
   /** Arrays that runs in place read float results into, by output or layer name. */
   private final Map<String, float[]> reuse = new HashMap<>();
 
+  private final RunScope.Sequence scopes;
+
   TfModelView(
       Path source,
       Map<String, String> metadata,
@@ -62,6 +68,7 @@ public final class TfModelView implements ModelView {
       Graph graph,
       Session session) {
     this.source = source;
+    this.scopes = new RunScope.Sequence(String.valueOf(source.getFileName()));
     this.metadata = Collections.unmodifiableMap(new LinkedHashMap<>(metadata));
     this.inputTensors = Map.copyOf(inputTensors);
     this.inputs = List.copyOf(inputs);
@@ -72,6 +79,16 @@ public final class TfModelView implements ModelView {
     this.constNodes = Map.copyOf(layers.constNodes());
     this.graph = graph;
     this.session = session;
+  }
+
+  @Override
+  public LayoutConvention layoutConvention() {
+    return LayoutConvention.CHANNELS_LAST;
+  }
+
+  @Override
+  public Set<OpRole> roles(Layer layer) {
+    return TfOpKinds.roles(layer.opType());
   }
 
   @Override
@@ -186,6 +203,8 @@ public final class TfModelView implements ModelView {
       fetches.forEach(runner::fetch);
       Map<String, Tensor> outs = new LinkedHashMap<>();
       Map<String, Tensor> layerOuts = new LinkedHashMap<>();
+      // Reading this run's results overwrites the arrays earlier views read.
+      RunScope scope = scopes.next();
       try (Result r = runner.run()) {
         Map<String, float[]> into = inPlace ? reuse : null;
         // Each fetched tensor is read out once; layers sharing it share the (immutable) copy.
@@ -194,7 +213,7 @@ public final class TfModelView implements ModelView {
           int i = fetchIndex.get(o.getValue());
           Tensor t = read.get(i);
           if (t == null) {
-            t = TfTensors.fromTf(r.get(i), into, "#output:" + o.getKey());
+            t = TfTensors.fromTf(r.get(i), into, "#output:" + o.getKey(), scope, o.getKey());
             read.put(i, t);
           }
           outs.put(o.getKey(), t);
@@ -203,13 +222,13 @@ public final class TfModelView implements ModelView {
           int i = fetchIndex.get(l.outputs().get(0));
           Tensor t = read.get(i);
           if (t == null) {
-            t = TfTensors.fromTf(r.get(i), into, l.name());
+            t = TfTensors.fromTf(r.get(i), into, l.name(), scope, l.name());
             read.put(i, t);
           }
           layerOuts.put(l.name(), t);
         }
       }
-      return new RunResult(outs, layerOuts, List.of());
+      return new RunResult(outs, layerOuts, List.of(), Map.of(), scope);
     } catch (PortcheckException e) {
       throw e;
     } catch (RuntimeException e) {
@@ -302,6 +321,7 @@ public final class TfModelView implements ModelView {
       return;
     }
     closed = true;
+    scopes.close();
     reuse.clear();
     try {
       session.close();

@@ -1,9 +1,11 @@
 package dev.portcheck.importers.tensorflow;
 
 import dev.portcheck.importers.api.OpKind;
+import dev.portcheck.importers.api.OpRole;
 import dev.portcheck.importers.tensorflow.TfFlattener.FlatNode;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 
 /** TensorFlow op types to framework-neutral kinds, and which op characterises a layer. */
 final class TfOpKinds {
@@ -118,6 +120,15 @@ final class TfOpKinds {
       }
     }
     return dynamic.get(dynamic.size() - 1);
+  }
+
+  /** What an op does that its kind does not say, for the comparator. */
+  static Set<OpRole> roles(String op) {
+    return switch (op) {
+      case "BiasAdd" -> Set.of(OpRole.BIAS_ADD);
+      case "MirrorPad" -> Set.of(OpRole.EDGE_PAD);
+      default -> Set.of();
+    };
   }
 
   /** The kind of a TF op type, before layer-level refinements. */

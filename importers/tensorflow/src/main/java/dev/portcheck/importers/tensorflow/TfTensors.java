@@ -3,6 +3,7 @@ package dev.portcheck.importers.tensorflow;
 import com.google.protobuf.ByteString;
 import dev.portcheck.importers.api.DType;
 import dev.portcheck.importers.api.Half;
+import dev.portcheck.importers.api.RunScope;
 import dev.portcheck.importers.api.Tensor;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -59,9 +60,10 @@ final class TfTensors {
   /**
    * As {@link #fromTf(org.tensorflow.Tensor)}, but with {@code into} a float32 tensor is read into
    * the array kept there under {@code key} (replaced when its size changes) and returned as a
-   * {@linkplain Tensor#view view} of it.
+   * {@linkplain Tensor#view view} of it, valid within {@code scope} and named {@code name}.
    */
-  static Tensor fromTf(org.tensorflow.Tensor t, Map<String, float[]> into, String key) {
+  static Tensor fromTf(
+      org.tensorflow.Tensor t, Map<String, float[]> into, String key, RunScope scope, String name) {
     if (into == null || t.dataType() != DataType.DT_FLOAT) {
       return fromTf(t);
     }
@@ -72,7 +74,7 @@ final class TfTensors {
       into.put(key, f);
     }
     t.asRawTensor().data().asFloats().read(f);
-    return Tensor.view(DType.FLOAT32, t.shape().asArray(), FloatBuffer.wrap(f));
+    return Tensor.view(DType.FLOAT32, t.shape().asArray(), FloatBuffer.wrap(f), scope, name);
   }
 
   /** Copies a TF tensor out in one bulk read per tensor (no per-element boxing). */

@@ -59,12 +59,20 @@ class TfNativeHygieneTest {
       assertEquals(copied.outputs(), inPlace.outputs());
       assertEquals(copied.layerOutputs(), inPlace.layerOutputs());
       Tensor kept = inPlace.layerOutputs().get("bn2").detached();
-      RunResult next = v.runInPlace(halves, TapSelection.ALL);
-      // A view shows the latest run; the detached copy keeps the first run's values.
-      assertEquals(next.layerOutputs().get("bn2"), inPlace.layerOutputs().get("bn2"));
-      assertEquals(copied.layerOutputs().get("bn2"), kept);
-      assertNotEquals(kept, next.layerOutputs().get("bn2"));
-      assertEquals(v.run(halves, TapSelection.ALL).layerOutputs(), next.layerOutputs());
+      Map<String, Tensor> copiedHalves = v.run(halves, TapSelection.ALL).layerOutputs();
+      try (RunResult next = v.runInPlace(halves, TapSelection.ALL)) {
+        // A view of the earlier run is refused (its array now holds this run's values); the
+        // detached copy keeps the first run's values.
+        Tensor stale = inPlace.layerOutputs().get("bn2");
+        IllegalStateException e = assertThrows(IllegalStateException.class, stale::toFloatArray);
+        assertEquals(
+            "tensor 'bn2' was read after cnn.keras.savedmodel ran again; call detached() to keep"
+                + " it",
+            e.getMessage());
+        assertEquals(copied.layerOutputs().get("bn2"), kept);
+        assertNotEquals(kept, next.layerOutputs().get("bn2"));
+        assertEquals(copiedHalves, next.layerOutputs());
+      }
     }
   }
 

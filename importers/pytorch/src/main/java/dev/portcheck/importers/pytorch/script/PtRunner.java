@@ -12,6 +12,7 @@ import ai.djl.pytorch.jni.IValueUtils;
 import ai.djl.pytorch.jni.JniUtils;
 import dev.portcheck.importers.api.DType;
 import dev.portcheck.importers.api.PortcheckException;
+import dev.portcheck.importers.api.RunScope;
 import dev.portcheck.importers.api.TempFiles;
 import dev.portcheck.importers.api.Tensor;
 import java.io.BufferedOutputStream;
@@ -77,7 +78,7 @@ public final class PtRunner implements AutoCloseable {
   }
 
   /** Runs the unmodified module's {@code forward}. */
-  public synchronized Output runPlain(List<Object> args, boolean reset, boolean inPlace) {
+  public synchronized Output runPlain(List<Object> args, boolean reset, RunScope inPlace) {
     ensureOpen();
     if (plain == null) {
       tapped = closeQuietly(tapped);
@@ -96,7 +97,7 @@ public final class PtRunner implements AutoCloseable {
       List<Object> args,
       boolean reset,
       Predicate<String> keep,
-      boolean inPlace) {
+      RunScope inPlace) {
     ensureOpen();
     if (tapped == null) {
       plain = closeQuietly(plain);
@@ -132,9 +133,9 @@ public final class PtRunner implements AutoCloseable {
       List<Object> args,
       boolean reset,
       Predicate<String> keep,
-      boolean inPlace) {
+      RunScope inPlace) {
     List<IValue> owned = new ArrayList<>();
-    Map<String, FloatBuffer> into = inPlace ? reuse : null;
+    Into into = inPlace != null ? new Into(reuse, inPlace) : null;
     try (PtNDManager sub = (PtNDManager) manager().newSubManager()) {
       if (reset) {
         // Stateful modules (Silero keeps its LSTM state and audio context) must start fresh.
@@ -181,12 +182,7 @@ public final class PtRunner implements AutoCloseable {
   }
 
   private void collect(
-      PtNDManager sub,
-      IValue v,
-      List<Tensor> out,
-      List<IValue> owned,
-      int depth,
-      Map<String, FloatBuffer> into) {
+      PtNDManager sub, IValue v, List<Tensor> out, List<IValue> owned, int depth, Into into) {
     if (depth > 8) {
       return;
     }
@@ -233,7 +229,10 @@ public final class PtRunner implements AutoCloseable {
    * Copies {@code a} out of libtorch: into the heap, or with {@code into} into the buffer kept
    * there under {@code key}, returned as a {@linkplain Tensor#view view} of it.
    */
-  private static Tensor copy(NDArray a, String key, Map<String, FloatBuffer> into) {
+  /** The buffers a run in place copies into, and the scope its views are valid in. */
+  private record Into(Map<String, FloatBuffer> buffers, RunScope scope) {}
+
+  private static Tensor copy(NDArray a, String key, Into into) {
     long[] shape = a.getShape().getShape();
     DataType dt = a.getDataType();
     switch (dt) {
@@ -241,17 +240,19 @@ public final class PtRunner implements AutoCloseable {
         {
           int n = Math.toIntExact(a.size());
           if (into != null && n > 0) {
-            FloatBuffer target = into.get(key);
+            FloatBuffer target = into.buffers().get(key);
             if (target == null || target.capacity() != n) {
               target =
                   ByteBuffer.allocateDirect(Math.multiplyExact(n, 4))
                       .order(ByteOrder.nativeOrder())
                       .asFloatBuffer();
-              into.put(key, target);
+              into.buffers().put(key, target);
             }
             target.clear();
             target.put(a.toByteBuffer(true).order(ByteOrder.nativeOrder()).asFloatBuffer());
-            return Tensor.view(DType.FLOAT32, shape, target);
+            // Record keys are module paths plus a dot; messages name the module.
+            String name = key.endsWith(".") ? key.substring(0, key.length() - 1) : key;
+            return Tensor.view(DType.FLOAT32, shape, target, into.scope(), name);
           }
           // A direct view of libtorch's memory, read once into the array; toFloatArray() would
           // first copy into a byte[] and then convert that.
