@@ -26,6 +26,20 @@ final class HtmlAssertions {
     assertTrue(html.contains("id=\"first-divergence-marker\""), "marker");
     assertTrue(html.contains("first divergence: " + planted + "</text>"), "marker label");
     String plot = html.substring(html.indexOf("<svg id=\"error-plot\""), html.indexOf("</svg>"));
+    // The label must not run past the plot's right edge: right of the middle it ends at the marker.
+    Matcher area =
+        Pattern.compile("<rect x=\"([0-9.]+)\" y=\"[0-9.]+\" width=\"([0-9.]+)\"").matcher(plot);
+    Matcher x = Pattern.compile("id=\"first-divergence-marker\" x1=\"([0-9.]+)\"").matcher(plot);
+    assertTrue(area.find() && x.find(), "plot area and marker position");
+    double middle = Double.parseDouble(area.group(1)) + Double.parseDouble(area.group(2)) / 2;
+    boolean endAnchored =
+        Pattern.compile("id=\"first-divergence-label\"[^>]*text-anchor=\"end\"")
+            .matcher(plot)
+            .find();
+    assertEquals(
+        Double.parseDouble(x.group(1)) > middle,
+        endAnchored,
+        "first-divergence label anchored to stay inside the plot");
     Matcher m =
         Pattern.compile("<circle class=\"point( outside)?\"[^>]*data-layer=\"([^\"]*)\"")
             .matcher(plot);

@@ -210,6 +210,7 @@ public final class HtmlRenderer {
     }
     if (firstIdx >= 0) {
       double x = left + xPos(firstIdx, n, pw);
+      boolean rightHalf = x > left + pw / 2;
       b.append("<line id=\"first-divergence-marker\" x1=\"")
           .append(fmt(x))
           .append("\" x2=\"")
@@ -218,10 +219,14 @@ public final class HtmlRenderer {
           .append(top)
           .append("\" y2=\"")
           .append(fmt(top + ph))
-          .append("\" stroke=\"#d62728\" stroke-width=\"2\"/><text x=\"")
-          .append(fmt(x + 4))
+          .append(
+              "\" stroke=\"#d62728\" stroke-width=\"2\"/><text id=\"first-divergence-label\" x=\"")
+          // Right of the marker it would run past the plot's right edge: there it ends at the
+          // marker.
+          .append(fmt(rightHalf ? x - 4 : x + 4))
           .append("\" y=\"")
           .append(top + 14)
+          .append(rightHalf ? "\" text-anchor=\"end" : "")
           .append("\" font-size=\"12\" fill=\"#d62728\">first divergence: ")
           .append(esc(rows.get(firstIdx).names().values().iterator().next()))
           .append("</text>\n");
