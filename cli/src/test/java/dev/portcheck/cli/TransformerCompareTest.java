@@ -6,6 +6,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.portcheck.importers.api.DType;
+import dev.portcheck.importers.api.Npy;
+import dev.portcheck.importers.api.Tensor;
 import dev.portcheck.importers.api.testing.Fixtures;
 import java.io.IOException;
 import java.net.URISyntaxException;
@@ -330,5 +333,30 @@ class TransformerCompareTest {
     // Each model got only its own inputs; sr matched by name.
     JsonNode inputs = report.path("probes").get(0).path("inputs");
     assertFalse(inputs.toString().contains("\"m1\":\"x\""), inputs.toString());
+  }
+
+  @Test
+  void torchScriptRunFailureNamesLibtorchsOwnErrorLine() throws IOException {
+    // Ids beyond BERT's vocabulary: the Embedding's index_select fails inside libtorch, whose
+    // generic "operation failed in the TorchScript interpreter" says nothing without the cause.
+    Path ids = dir.resolve("ids_beyond_vocab.npy");
+    long[] data = new long[8];
+    java.util.Arrays.fill(data, 1_000_000L);
+    Npy.write(ids, Tensor.ofLongs(DType.INT64, new long[] {1, 8}, data));
+    CliRunner.Result r =
+        CliRunner.run(
+            "compare",
+            Fixtures.path("models/bert/bert.torchscript.pt").toString(),
+            Fixtures.path("models/bert/bert.onnx").toString(),
+            "--input",
+            "input_ids=" + ids);
+    assertEquals(ExitCodes.CANNOT_CHECK, r.exitCode(), r.out() + r.err());
+    List<String> lines = r.err().lines().filter(l -> !l.isBlank()).toList();
+    String last = lines.get(lines.size() - 1);
+    assertTrue(last.startsWith("portcheck: "), r.err());
+    assertTrue(last.contains("bert.torchscript.pt"), last);
+    assertTrue(last.contains("Error: index out of range in self"), last);
+    assertFalse(r.err().contains("\tat "), "stack trace in: " + r.err());
+    assertFalse(r.err().contains("Exception in thread"), r.err());
   }
 }
