@@ -62,6 +62,16 @@ class TransformerCompareTest {
     throw new AssertionError("no bug " + id + " in manifest.transformers");
   }
 
+  private static String names(JsonNode report, String m0) {
+    return layers(report)
+        .filter(l -> l.path("names").path("m0").asText().equals(m0))
+        .findFirst()
+        .orElseThrow(() -> new AssertionError("no row " + m0))
+        .path("names")
+        .path("m1")
+        .asText();
+  }
+
   /** Every encoder Linear and LayerNorm of the reference, compared with metrics in every model. */
   private static void assertEncoderComparedEverywhere(JsonNode report, int models) {
     List<JsonNode> encoder =
@@ -329,6 +339,28 @@ class TransformerCompareTest {
             "_model.decoder.rnn",
             "_model.decoder.decoder.2")) {
       assertTrue(compared.contains(module), module + " not compared inside If_0: " + compared);
+    }
+    for (JsonNode l : layers(report).toList()) {
+      String m0 = l.path("names").path("m0").asText();
+      String m1 = l.path("names").path("m1").asText("");
+      if (m1.isEmpty()) {
+        continue;
+      }
+      if (m0.startsWith("_model.")) {
+        // The 16 kHz submodel ran: its rows lie in the branch taken and are compared.
+        assertTrue(m1.startsWith("If_0_then_branch"), l.toString());
+        assertEquals("MATCH", l.path("status").asText(), l.toString());
+      }
+      if (m0.startsWith("_model_8k")) {
+        assertFalse(m1.startsWith("If_0_then_branch"), l.toString());
+      }
+    }
+    // Each ReLU of the encoder is its own block's: fed by the conv its block's conv pairs with.
+    for (int block = 0; block < 4; block++) {
+      String relu = names(report, "_model.encoder." + block + ".activation");
+      String conv = names(report, "_model.encoder." + block + ".reparam_conv");
+      assertEquals("If_0_then_branch__Inline_0__/encoder/" + block + "/activation/Relu", relu);
+      assertEquals("If_0_then_branch__Inline_0__/encoder/" + block + "/reparam_conv/Conv", conv);
     }
     // Each model got only its own inputs; sr matched by name.
     JsonNode inputs = report.path("probes").get(0).path("inputs");

@@ -107,8 +107,10 @@ final class PairAligner {
     byFold(ref, a, consumedA, 0, other, b, consumedB, otherIndex);
     byFold(other, b, consumedB, otherIndex, ref, a, consumedA, 0);
     byNamePath();
+    byActivationBetween();
     TopologyAligner.fill(a, b, match, back, by, consumedA, consumedB);
     byLayerName();
+    pruneAcrossBranches();
     byStructuralFold(0);
     byStructuralFold(1);
     byBiasChain();
@@ -703,7 +705,12 @@ final class PairAligner {
   }
 
   private boolean pairByOutput(int x, int y) {
-    if (x < 0 || y < 0 || !free(0, x) || !free(1, y) || !plausible(a.get(x), b.get(y))) {
+    if (x < 0
+        || y < 0
+        || !free(0, x)
+        || !free(1, y)
+        || !plausible(a.get(x), b.get(y))
+        || acrossBranches(x, y)) {
       return false;
     }
     pair(x, y, AlignedBy.OUTPUT);
@@ -861,6 +868,186 @@ final class PairAligner {
     }
     List<Layer> l = layers(side);
     return x + 1 < l.size() && g.dataProducer(x + 1) == x ? x + 1 : -1;
+  }
+
+  // ---- Module trees against graphs: activations between aligned layers, branch bodies ----
+
+  private static boolean strong(AlignedBy e) {
+    return e == AlignedBy.PARAMETER_NAME
+        || e == AlignedBy.PARAMETER_FINGERPRINT
+        || e == AlignedBy.FOLDED_FINGERPRINT;
+  }
+
+  /** The reference layer paired with layer y of the other model on weight evidence, or -1. */
+  private int strongPartner(int y) {
+    int x = y < 0 ? -1 : back[y];
+    return x >= 0 && strong(by[x]) ? x : -1;
+  }
+
+  /**
+   * A module tree (TorchScript) says which block holds an activation but not where it is called:
+   * modules are listed in declaration order, and Silero's blocks declare their activation before
+   * the conv that feeds it, so the op sequence pairs each ReLU with the previous block's. The other
+   * model's graph says which aligned layers an activation sits between: its counterpart is a free
+   * activation of the same kind in the block of the layer feeding it or of the layer it feeds.
+   * Where that leaves one candidate it is paired, and pairing it can leave one for a neighbour (the
+   * last block's activation feeds no aligned layer, so it settles first); where two remain, or two
+   * activations claim one module, nothing is paired here.
+   */
+  private void byActivationBetween() {
+    if (ga.known || !gb.known) {
+      return;
+    }
+    boolean changed = true;
+    while (changed) {
+      changed = false;
+      Map<Integer, Integer> claims = new HashMap<>();
+      Map<Integer, Integer> claimedBy = new HashMap<>();
+      for (int j = 0; j < b.size(); j++) {
+        if (!free(1, j) || !MISSABLE.contains(b.get(j).kind())) {
+          continue;
+        }
+        int p = strongPartner(gb.dataProducer(j));
+        int c = strongPartner(gb.soleConsumer(j));
+        if (p < 0) {
+          continue;
+        }
+        int only = -1;
+        int count = 0;
+        for (int i = 0; i < a.size(); i++) {
+          if (!free(0, i) || a.get(i).kind() != b.get(j).kind()) {
+            continue;
+          }
+          String parent = a.get(i).parent();
+          boolean inBlock =
+              parent != null
+                  && (parent.equals(a.get(p).parent())
+                      || (c >= 0 && parent.equals(a.get(c).parent())));
+          if (inBlock) {
+            only = i;
+            count++;
+          }
+        }
+        if (count == 1) {
+          claims.merge(only, 1, Integer::sum);
+          claimedBy.put(only, j);
+        }
+      }
+      for (Map.Entry<Integer, Integer> e : claims.entrySet()) {
+        if (e.getValue() == 1) {
+          pair(e.getKey(), claimedBy.get(e.getKey()), AlignedBy.OUTPUT);
+          changed = true;
+        }
+      }
+    }
+  }
+
+  private BranchRegions regions;
+  private int[] anchorRegion;
+
+  /**
+   * Per reference layer: the branch region of the other model where the weights of its top-level
+   * module were found, when they were all found in one (-1 when none, -2 when several or some at
+   * the top level).
+   */
+  private int anchorRegionOf(int i) {
+    if (regions == null) {
+      regions = new BranchRegions(b, gb);
+      Map<String, Integer> byName = new HashMap<>();
+      for (int x = 0; x < a.size(); x++) {
+        byName.putIfAbsent(a.get(x).name(), x);
+      }
+      int[] top = new int[a.size()];
+      for (int x = 0; x < a.size(); x++) {
+        int t = x;
+        for (int hops = 0; hops < a.size(); hops++) {
+          Integer up = a.get(t).parent() == null ? null : byName.get(a.get(t).parent());
+          if (up == null) {
+            break;
+          }
+          t = up;
+        }
+        top[x] = t;
+      }
+      int[] perTop = new int[a.size()];
+      Arrays.fill(perTop, -1);
+      for (int x = 0; x < a.size(); x++) {
+        if (match[x] < 0 || !strong(by[x])) {
+          continue;
+        }
+        int r = regions.of(match[x]);
+        int t = top[x];
+        perTop[t] = r < 0 || (perTop[t] != -1 && perTop[t] != r) ? -2 : r;
+      }
+      anchorRegion = new int[a.size()];
+      for (int x = 0; x < a.size(); x++) {
+        // The top-level module itself may stand for the If holding its branch.
+        anchorRegion[x] = top[x] == x ? -1 : perTop[top[x]];
+      }
+    }
+    return anchorRegion[i];
+  }
+
+  /**
+   * Whether pairing reference layer x with layer y leaves the branch its module's weights are in.
+   */
+  private boolean acrossBranches(int x, int y) {
+    int r = anchorRegionOf(x);
+    return r >= 0 && regions.of(y) != r;
+  }
+
+  /**
+   * Whether layer j of the other model is a control-flow node (an If) holding a body none of whose
+   * layers is paired with a part of reference layer i: Silero's decoder module fell by op order on
+   * an If nested in the branch, which computes something else. An If whose branches hold the
+   * partners of i's submodules (the top-level If of Silero and its {@code _model}) stands.
+   */
+  private boolean foreignBody(int i, int j) {
+    String body = b.get(j).name();
+    if (b.stream().noneMatch(l -> body.equals(l.parent()))) {
+      return false;
+    }
+    Map<String, String> parentOf = new HashMap<>();
+    b.forEach(l -> parentOf.putIfAbsent(l.name(), l.parent()));
+    String module = a.get(i).name();
+    for (int x = 0; x < a.size(); x++) {
+      if (x == i || match[x] < 0 || !under(a, x, module)) {
+        continue;
+      }
+      for (String up = b.get(match[x]).parent(); up != null; up = parentOf.get(up)) {
+        if (up.equals(body)) {
+          return false;
+        }
+      }
+    }
+    return true;
+  }
+
+  /** Whether layer x of {@code side} lies (transitively) inside the module named {@code module}. */
+  private static boolean under(List<Layer> side, int x, String module) {
+    Map<String, String> parentOf = new HashMap<>();
+    side.forEach(l -> parentOf.putIfAbsent(l.name(), l.parent()));
+    for (String up = side.get(x).parent(); up != null; up = parentOf.get(up)) {
+      if (up.equals(module)) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /** Undoes pairs on order alone that put a layer outside the branch body its weights are in. */
+  private void pruneAcrossBranches() {
+    if (!gb.known) {
+      return;
+    }
+    for (int i = 0; i < a.size(); i++) {
+      int j = match[i];
+      if (j >= 0 && !strong(by[i]) && (acrossBranches(i, j) || foreignBody(i, j))) {
+        match[i] = -1;
+        back[j] = -1;
+        by[i] = null;
+      }
+    }
   }
 
   /**
