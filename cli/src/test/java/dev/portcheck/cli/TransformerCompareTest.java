@@ -278,6 +278,17 @@ class TransformerCompareTest {
     }
     assertTrue(
         report.path("weightMismatches").isEmpty(), report.path("weightMismatches").toString());
+    // GPT-2 ties its output projection to the input embedding table, in every export.
+    JsonNode head =
+        layers(report)
+            .filter(l -> l.path("names").path("m0").asText().equals("lm_head"))
+            .findFirst()
+            .orElseThrow();
+    for (int m = 0; m < models.size(); m++) {
+      assertTrue(
+          head.path("note").asText().contains("m" + m + " ties this weight to '"), head.toString());
+    }
+    assertTrue(head.path("note").asText().contains("'transformer.wte'"), head.toString());
   }
 
   @ParameterizedTest

@@ -72,6 +72,8 @@ public final class ModelComparison {
   private final List<List<AttributeMismatch>> rowAttrs = new ArrayList<>();
   private final List<List<WeightMismatch>> rowWeights = new ArrayList<>();
   private final List<Map<String, Layer>> byName = new ArrayList<>();
+  // Per model, layers whose weight matrix another layer of the same model also holds (tied).
+  private final List<Map<String, List<String>>> tied = new ArrayList<>();
 
   /** Per model, why the engine could not expose a requested layer (first reason seen). */
   private final List<Map<String, String>> untappedReasons = new ArrayList<>();
@@ -158,6 +160,7 @@ public final class ModelComparison {
       rowAttrs.add(attrs);
       rowWeights.add(ws);
     }
+    weights.forEach(w -> tied.add(w.tiedWeights()));
     weights.forEach(Weights::release);
     options.progress().phase(ProgressListener.Phase.STATIC_CHECKS, System.nanoTime() - start);
     int n = models.size();
@@ -646,7 +649,8 @@ public final class ModelComparison {
               status,
               row.alignedBy(),
               metrics[i],
-              withSizeNotes(join(note(row), whyNotCompared(i, status)), pairs[i])));
+              withSizeNotes(
+                  join(join(note(row), tiedNote(row)), whyNotCompared(i, status)), pairs[i])));
     }
     List<OutputComparison> outputs = new ArrayList<>();
     boolean outputsDiffer = false;
@@ -844,6 +848,28 @@ public final class ModelComparison {
                   ? ", weights not compared (only checksums were recorded)"
                   : " (inferred epsilon " + Numbers.format(f.inferredEpsilon()) + ")");
       note = note == null ? s : note + "; " + s;
+    }
+    return note;
+  }
+
+  /**
+   * Which models hold this layer's weight matrix in another layer too (tied input and output
+   * embeddings): a port that unties them shows here and in the weight comparison of both rows.
+   */
+  private String tiedNote(Aligner.Row row) {
+    String note = null;
+    for (int m = 0; m < row.modelCount(); m++) {
+      Layer l = row.layer(m);
+      List<String> others = l == null ? null : tied.get(m).get(l.name());
+      if (others != null) {
+        note =
+            join(
+                note,
+                ModelRef.idOf(m)
+                    + " ties this weight to '"
+                    + String.join("', '", others)
+                    + "' (the same matrix)");
+      }
     }
     return note;
   }

@@ -122,6 +122,34 @@ public final class Weights {
     canonical.clear();
   }
 
+  /**
+   * Layers whose {@code weight} is the same matrix (up to a transpose) as another layer's, by layer
+   * name: tied weights, such as GPT-2's output projection reading the input embedding table. Only
+   * 2-D weights with values count: equal biases or LayerNorm scales of ones would tie nothing.
+   */
+  public Map<String, java.util.List<String>> tiedWeights() {
+    java.util.List<Layer> layers = new java.util.ArrayList<>();
+    java.util.List<Fingerprint> prints = new java.util.ArrayList<>();
+    for (Layer l : model.layers()) {
+      String name = l.parameters().get("weight");
+      Fingerprint f = name == null ? null : fingerprint(name);
+      if (f != null && f.sortedShape().size() == 2 && f.absSum() > 0) {
+        layers.add(l);
+        prints.add(f);
+      }
+    }
+    Map<String, java.util.List<String>> out = new LinkedHashMap<>();
+    for (int i = 0; i < layers.size(); i++) {
+      for (int j = 0; j < layers.size(); j++) {
+        if (i != j && prints.get(i).matches(prints.get(j))) {
+          out.computeIfAbsent(layers.get(i).name(), k -> new java.util.ArrayList<>())
+              .add(layers.get(j).name());
+        }
+      }
+    }
+    return out;
+  }
+
   /** The parameter's order-independent fingerprint, or null when a recording lacks it. */
   Fingerprint fingerprint(String name) {
     if (recording != null) {
