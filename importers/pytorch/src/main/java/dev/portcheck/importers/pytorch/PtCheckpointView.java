@@ -6,6 +6,7 @@ import dev.portcheck.importers.api.Layout;
 import dev.portcheck.importers.api.LayoutConvention;
 import dev.portcheck.importers.api.ModelView;
 import dev.portcheck.importers.api.OpKind;
+import dev.portcheck.importers.api.OpRole;
 import dev.portcheck.importers.api.ParameterInfo;
 import dev.portcheck.importers.api.PortcheckException;
 import dev.portcheck.importers.api.RunResult;
@@ -19,6 +20,7 @@ import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * A {@code torch.save(model.state_dict())} checkpoint: parameters only. Layers are reconstructed by
@@ -154,6 +156,11 @@ public final class PtCheckpointView implements ModelView {
   @Override
   public boolean declaresInputTypes() {
     return false;
+  }
+
+  @Override
+  public Set<OpRole> roles(Layer layer) {
+    return new PtImporter().roles(layer.opType());
   }
 
   @Override

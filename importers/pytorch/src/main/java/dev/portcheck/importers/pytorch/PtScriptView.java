@@ -7,6 +7,7 @@ import dev.portcheck.importers.api.Layout;
 import dev.portcheck.importers.api.LayoutConvention;
 import dev.portcheck.importers.api.ModelView;
 import dev.portcheck.importers.api.OpKind;
+import dev.portcheck.importers.api.OpRole;
 import dev.portcheck.importers.api.ParameterInfo;
 import dev.portcheck.importers.api.PortcheckException;
 import dev.portcheck.importers.api.RunResult;
@@ -32,6 +33,7 @@ import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.zip.CRC32;
 import java.util.zip.ZipEntry;
 import java.util.zip.ZipOutputStream;
@@ -269,6 +271,11 @@ public final class PtScriptView implements ModelView {
   @Override
   public boolean declaresInputTypes() {
     return false;
+  }
+
+  @Override
+  public Set<OpRole> roles(Layer layer) {
+    return new PtImporter().roles(layer.opType());
   }
 
   @Override
