@@ -19,6 +19,8 @@ import dev.portcheck.importers.api.DType;
 import dev.portcheck.importers.api.Framework;
 import dev.portcheck.importers.api.Layer;
 import dev.portcheck.importers.api.Layout;
+import dev.portcheck.importers.api.LayoutConvention;
+import dev.portcheck.importers.api.ModelDescription;
 import dev.portcheck.importers.api.ModelView;
 import dev.portcheck.importers.api.OpKind;
 import dev.portcheck.importers.api.ParameterInfo;
@@ -386,6 +388,7 @@ class DataflowAlignmentTest {
     private final List<UnaryOperator<Tensor>> ops;
     private final Map<String, ParameterInfo> infos;
     private final Map<String, Tensor> params;
+    private final ModelDescription description;
 
     private GraphModel(Builder b) {
       framework = b.framework;
@@ -394,43 +397,25 @@ class DataflowAlignmentTest {
       ops = b.specs.stream().map(s -> s.op).toList();
       infos = b.infos;
       params = b.params;
-    }
-
-    @Override
-    public Framework framework() {
-      return framework;
-    }
-
-    @Override
-    public Path source() {
-      return Path.of("graph." + framework.id());
-    }
-
-    @Override
-    public Map<String, String> metadata() {
-      return Map.of();
-    }
-
-    @Override
-    public List<TensorInfo> inputs() {
       List<Long> shape = graph ? List.of(1L, 3L, 6L, 6L) : null;
-      return List.of(new TensorInfo("x", DType.FLOAT32, shape, Layout.NCHW));
+      description =
+          new ModelDescription(
+              framework,
+              Path.of("graph." + framework.id()),
+              Map.of(),
+              List.of(new TensorInfo("x", DType.FLOAT32, shape, Layout.NCHW)),
+              // Like a SavedModel signature: a name no layer writes.
+              List.of(new TensorInfo("output_0", DType.FLOAT32, null, Layout.UNSPECIFIED)),
+              layers,
+              infos,
+              LayoutConvention.NONE,
+              true,
+              Map.of());
     }
 
     @Override
-    public List<TensorInfo> outputs() {
-      // Like a SavedModel signature: a name no layer writes.
-      return List.of(new TensorInfo("output_0", DType.FLOAT32, null, Layout.UNSPECIFIED));
-    }
-
-    @Override
-    public List<Layer> layers() {
-      return layers;
-    }
-
-    @Override
-    public Map<String, ParameterInfo> parameters() {
-      return infos;
+    public ModelDescription description() {
+      return description;
     }
 
     @Override

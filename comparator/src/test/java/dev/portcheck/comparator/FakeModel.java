@@ -5,6 +5,8 @@ import dev.portcheck.importers.api.DType;
 import dev.portcheck.importers.api.Framework;
 import dev.portcheck.importers.api.Layer;
 import dev.portcheck.importers.api.Layout;
+import dev.portcheck.importers.api.LayoutConvention;
+import dev.portcheck.importers.api.ModelDescription;
 import dev.portcheck.importers.api.ModelView;
 import dev.portcheck.importers.api.OpKind;
 import dev.portcheck.importers.api.ParameterInfo;
@@ -39,6 +41,7 @@ final class FakeModel implements ModelView {
   private final Map<String, ParameterInfo> infos;
   private final Map<String, Tensor> params;
   private final String outputName;
+  private final ModelDescription description;
 
   private FakeModel(Builder b) {
     framework = b.framework;
@@ -51,50 +54,32 @@ final class FakeModel implements ModelView {
     infos = b.infos;
     params = b.params;
     outputName = b.outputName;
-  }
-
-  static Builder builder(Framework fw) {
-    return new Builder(fw, fw == Framework.TENSORFLOW ? Layout.NHWC : Layout.NCHW);
-  }
-
-  @Override
-  public Framework framework() {
-    return framework;
-  }
-
-  @Override
-  public Path source() {
-    return Path.of("fake." + framework.id());
-  }
-
-  @Override
-  public Map<String, String> metadata() {
-    return Map.of();
-  }
-
-  @Override
-  public List<TensorInfo> inputs() {
     List<Long> shape = null;
     if (declareShape) {
       long[] s = layout == Layout.NHWC ? toNhwc(inputShape) : inputShape;
       shape = Arrays.stream(s).boxed().toList();
     }
-    return List.of(new TensorInfo(inputName, DType.FLOAT32, shape, layout));
+    description =
+        new ModelDescription(
+            framework,
+            Path.of("fake." + framework.id()),
+            Map.of(),
+            List.of(new TensorInfo(inputName, DType.FLOAT32, shape, layout)),
+            List.of(new TensorInfo(outputName, DType.FLOAT32, null, Layout.UNSPECIFIED)),
+            layers,
+            infos,
+            LayoutConvention.NONE,
+            true,
+            Map.of());
   }
 
   @Override
-  public List<TensorInfo> outputs() {
-    return List.of(new TensorInfo(outputName, DType.FLOAT32, null, Layout.UNSPECIFIED));
+  public ModelDescription description() {
+    return description;
   }
 
-  @Override
-  public List<Layer> layers() {
-    return layers;
-  }
-
-  @Override
-  public Map<String, ParameterInfo> parameters() {
-    return infos;
+  static Builder builder(Framework fw) {
+    return new Builder(fw, fw == Framework.TENSORFLOW ? Layout.NHWC : Layout.NCHW);
   }
 
   @Override

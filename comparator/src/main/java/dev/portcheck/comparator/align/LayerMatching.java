@@ -1,10 +1,14 @@
 package dev.portcheck.comparator.align;
 
 import dev.portcheck.importers.api.Layer;
+import dev.portcheck.importers.api.ModelView;
 import dev.portcheck.importers.api.OpKind;
+import dev.portcheck.importers.api.OpRole;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Collections;
 import java.util.HashMap;
+import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -45,15 +49,20 @@ final class LayerMatching {
 
   private LayerMatching() {}
 
-  /** Whether two layers may stand for each other by what they compute. */
-  static boolean compatible(Layer x, Layer y) {
+  /**
+   * Whether two layers may stand for each other by what they compute; {@code lookups} holds the
+   * embedding lookups of both models (see {@link #lookups}), which their op types do not tell apart
+   * across frameworks.
+   */
+  static boolean compatible(Layer x, Layer y, Set<Layer> lookups) {
     OpKind p = x.kind();
     OpKind q = y.kind();
     if (p == q && p != OpKind.OTHER) {
       return true;
     }
     if (p == q) {
-      return x.opType().equalsIgnoreCase(y.opType()) || (isLookup(x) && isLookup(y));
+      return x.opType().equalsIgnoreCase(y.opType())
+          || (lookups.contains(x) && lookups.contains(y));
     }
     return (DENSE.contains(p) && DENSE.contains(q))
         || (NORM.contains(p) && NORM.contains(q))
@@ -61,13 +70,22 @@ final class LayerMatching {
   }
 
   /**
-   * An embedding lookup: torch's {@code nn.Embedding}, Keras' {@code Embedding}, or the Gather an
-   * exporter makes of either, reading a table it holds as its weight.
+   * The embedding lookups among {@code layers} of {@code model}: layers its importer declares
+   * {@link OpRole#LOOKUP} that read a table they hold as their weight. An identity set: the same
+   * layer values may not be told apart across models, their instances are.
    */
-  static boolean isLookup(Layer l) {
-    String op = l.opType().toLowerCase(Locale.ROOT);
-    return (op.endsWith("embedding") || op.equals("gather") || op.startsWith("gatherv2"))
-        && l.parameters().containsKey("weight");
+  static Set<Layer> lookups(ModelView model, List<Layer> layers, Set<Layer> into) {
+    for (Layer l : layers) {
+      if (l.parameters().containsKey("weight") && model.roles(l).contains(OpRole.LOOKUP)) {
+        into.add(l);
+      }
+    }
+    return into;
+  }
+
+  /** An empty identity set of layers, for {@link #lookups}. */
+  static Set<Layer> identitySet() {
+    return Collections.newSetFromMap(new IdentityHashMap<>());
   }
 
   /** Parameter name with its role and framework decorations removed, as tokens. */
@@ -117,13 +135,18 @@ final class LayerMatching {
    * distance), or -1 when there is none or a tie.
    */
   private static int uniqueBest(
-      int x, List<List<String>> from, List<List<String>> to, List<Layer> lf, List<Layer> lt) {
+      int x,
+      List<List<String>> from,
+      List<List<String>> to,
+      List<Layer> lf,
+      List<Layer> lt,
+      BiPredicate<Layer, Layer> compatible) {
     if (from.get(x).isEmpty()) {
       return -1;
     }
     return nearest(
         to.size(),
-        y -> compatible(lf.get(x), lt.get(y)) ? suffixDistance(from.get(x), to.get(y)) : -1);
+        y -> compatible.test(lf.get(x), lt.get(y)) ? suffixDistance(from.get(x), to.get(y)) : -1);
   }
 
   /**
@@ -155,12 +178,18 @@ final class LayerMatching {
    * unique nearest, when that choice is mutual and the layer of {@code b} is still free.
    */
   static void pairByNames(
-      List<Layer> a, List<Layer> b, int[] back, BiConsumer<Integer, Integer> pair) {
+      List<Layer> a,
+      List<Layer> b,
+      int[] back,
+      BiPredicate<Layer, Layer> compatible,
+      BiConsumer<Integer, Integer> pair) {
     List<List<String>> sa = a.stream().map(LayerMatching::layerStem).toList();
     List<List<String>> sb = b.stream().map(LayerMatching::layerStem).toList();
     for (int i = 0; i < a.size(); i++) {
-      int j = uniqueBest(i, sa, sb, a, b);
-      if (j >= 0 && back[j] < 0 && uniqueBest(j, sb, sa, b, a) == i) {
+      int j = uniqueBest(i, sa, sb, a, b, compatible);
+      if (j >= 0
+          && back[j] < 0
+          && uniqueBest(j, sb, sa, b, a, (p, q) -> compatible.test(q, p)) == i) {
         pair.accept(i, j);
       }
     }
@@ -175,6 +204,7 @@ final class LayerMatching {
       List<Layer> b,
       int[] match,
       int[] back,
+      BiPredicate<Layer, Layer> compatible,
       BiPredicate<Layer, Layer> same,
       BiConsumer<Integer, Integer> pair) {
     int[] cand = new int[a.size()];
@@ -187,7 +217,7 @@ final class LayerMatching {
       int found = -1;
       int n = 0;
       for (int j = 0; j < b.size(); j++) {
-        if (back[j] < 0 && compatible(a.get(i), b.get(j)) && same.test(a.get(i), b.get(j))) {
+        if (back[j] < 0 && compatible.test(a.get(i), b.get(j)) && same.test(a.get(i), b.get(j))) {
           found = j;
           n++;
         }

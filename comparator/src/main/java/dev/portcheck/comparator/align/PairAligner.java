@@ -71,6 +71,7 @@ final class PairAligner {
   private final int[] otherPartOf;
   private final int[] otherStandIn;
   private final int[] refStandIn;
+  private final Set<Layer> lookups;
 
   PairAligner(Weights ref, Weights other, int otherIndex) {
     this.ref = ref;
@@ -78,6 +79,9 @@ final class PairAligner {
     this.otherIndex = otherIndex;
     this.a = ref.model().layers();
     this.b = other.model().layers();
+    this.lookups =
+        LayerMatching.lookups(
+            other.model(), b, LayerMatching.lookups(ref.model(), a, LayerMatching.identitySet()));
     this.match = new int[a.size()];
     this.back = new int[b.size()];
     this.by = new AlignedBy[a.size()];
@@ -108,7 +112,7 @@ final class PairAligner {
     byFold(other, b, consumedB, otherIndex, ref, a, consumedA, 0);
     byNamePath();
     byActivationBetween();
-    TopologyAligner.fill(a, b, match, back, by, consumedA, consumedB);
+    TopologyAligner.fill(a, b, match, back, by, consumedA, consumedB, this::compatible);
     byLayerName();
     pruneAcrossBranches();
     byStructuralFold(0);
@@ -143,17 +147,25 @@ final class PairAligner {
     by[i] = evidence;
   }
 
-  static boolean compatible(Layer x, Layer y) {
-    return LayerMatching.compatible(x, y);
+  /** Whether two layers (of either model) may stand for each other by what they compute. */
+  boolean compatible(Layer x, Layer y) {
+    return LayerMatching.compatible(x, y, lookups);
   }
 
   private void byParameterName() {
-    LayerMatching.pairByNames(a, b, back, (i, j) -> pair(i, j, AlignedBy.PARAMETER_NAME));
+    LayerMatching.pairByNames(
+        a, b, back, this::compatible, (i, j) -> pair(i, j, AlignedBy.PARAMETER_NAME));
   }
 
   private void byFingerprint() {
     LayerMatching.pairByUniqueValues(
-        a, b, match, back, this::sameValues, (i, j) -> pair(i, j, AlignedBy.PARAMETER_FINGERPRINT));
+        a,
+        b,
+        match,
+        back,
+        this::compatible,
+        this::sameValues,
+        (i, j) -> pair(i, j, AlignedBy.PARAMETER_FINGERPRINT));
   }
 
   private boolean sameValues(Layer x, Layer y) {
@@ -470,7 +482,7 @@ final class PairAligner {
    * same kind family, or both value-by-value (a BatchNorm computed as Mul+Add). A reshape or pad
    * cannot be a BatchNorm, whatever consumes it.
    */
-  static boolean plausible(Layer x, Layer y) {
+  boolean plausible(Layer x, Layer y) {
     return compatible(x, y) || (POINTWISE.contains(x.kind()) && POINTWISE.contains(y.kind()));
   }
 

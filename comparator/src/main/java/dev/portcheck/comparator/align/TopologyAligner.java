@@ -8,6 +8,7 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Set;
+import java.util.function.BiPredicate;
 
 /**
  * Aligns the layers left over after parameter evidence (ReLU, Add, pooling, reshapes) by their
@@ -24,7 +25,8 @@ final class TopologyAligner {
       int[] back,
       AlignedBy[] by,
       boolean[] consumedA,
-      boolean[] consumedB) {
+      boolean[] consumedB,
+      BiPredicate<Layer, Layer> compatible) {
     List<int[]> anchors = monotoneAnchors(match);
     int prevI = -1;
     int prevJ = -1;
@@ -43,7 +45,7 @@ final class TopologyAligner {
           ys.add(j);
         }
       }
-      segment(a, b, xs, ys, match, back, by);
+      segment(a, b, xs, ys, match, back, by, compatible);
       prevI = nextI;
       prevJ = nextJ;
     }
@@ -88,7 +90,8 @@ final class TopologyAligner {
       List<Integer> ys,
       int[] match,
       int[] back,
-      AlignedBy[] by) {
+      AlignedBy[] by,
+      BiPredicate<Layer, Layer> compatible) {
     int n = xs.size();
     int m = ys.size();
     if (n == 0 || m == 0) {
@@ -100,7 +103,7 @@ final class TopologyAligner {
         double best = Math.max(score[x + 1][y], score[x][y + 1]);
         Layer la = a.get(xs.get(x));
         Layer lb = b.get(ys.get(y));
-        if (PairAligner.compatible(la, lb)) {
+        if (compatible.test(la, lb)) {
           best = Math.max(best, 1 + 0.5 * similarity(la.name(), lb.name()) + score[x + 1][y + 1]);
         }
         score[x][y] = best;
@@ -111,7 +114,7 @@ final class TopologyAligner {
     while (x < n && y < m) {
       Layer la = a.get(xs.get(x));
       Layer lb = b.get(ys.get(y));
-      if (PairAligner.compatible(la, lb)
+      if (compatible.test(la, lb)
           && score[x][y] == 1 + 0.5 * similarity(la.name(), lb.name()) + score[x + 1][y + 1]) {
         match[xs.get(x)] = ys.get(y);
         back[ys.get(y)] = xs.get(x);

@@ -9,9 +9,9 @@ import dev.portcheck.importers.api.Importers;
 import dev.portcheck.importers.api.Layer;
 import dev.portcheck.importers.api.Layout;
 import dev.portcheck.importers.api.LayoutConvention;
+import dev.portcheck.importers.api.ModelDescription;
 import dev.portcheck.importers.api.ModelImporter;
 import dev.portcheck.importers.api.ModelView;
-import dev.portcheck.importers.api.OpRole;
 import dev.portcheck.importers.api.ParameterInfo;
 import dev.portcheck.importers.api.PortcheckException;
 import dev.portcheck.importers.api.RunResult;
@@ -25,7 +25,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.Set;
 
 /**
  * A baseline seen as a recorded model: its layers, declared parameters and, as inputs, the recorded
@@ -41,6 +40,7 @@ final class RecordedModel implements ModelView, Recording {
   private final Map<String, ParameterInfo> parameters = new LinkedHashMap<>();
   private final Map<String, List<Sketch>> activations = new HashMap<>();
   private final Map<String, Baseline.OutputRecord> outputs = new HashMap<>();
+  private final ModelDescription description;
 
   RecordedModel(Baseline baseline, Path file) {
     this.baseline = baseline;
@@ -81,6 +81,27 @@ final class RecordedModel implements ModelView, Recording {
             p ->
                 parameters.put(
                     p.name(), new ParameterInfo(p.name(), p.dtype(), p.shape(), p.layout())));
+    // The recorded framework's conventions come from its importer, when it is on the class path
+    // (as it is wherever the other models can be opened).
+    Framework framework = baseline.model().framework();
+    Optional<ModelImporter> importer = Importers.forFramework(framework);
+    this.description =
+        new ModelDescription(
+            framework,
+            file,
+            baseline.model().metadata(),
+            inputs,
+            baseline.model().outputs(),
+            layers,
+            parameters,
+            importer.map(ModelImporter::layoutConvention).orElse(LayoutConvention.NONE),
+            importer.map(ModelImporter::declaresInputTypes).orElse(true),
+            importer.map(i -> ModelDescription.rolesOf(i, layers)).orElse(Map.of()));
+  }
+
+  @Override
+  public ModelDescription description() {
+    return description;
   }
 
   @Override
@@ -147,64 +168,6 @@ final class RecordedModel implements ModelView, Recording {
               + "): small numeric drift may come from the engine, not the model.");
     }
     return notes;
-  }
-
-  /**
-   * The recorded framework's conventions come from its importer, when it is on the class path (as
-   * it is wherever the other models can be opened).
-   */
-  private Optional<ModelImporter> importer() {
-    return Importers.forFramework(framework());
-  }
-
-  @Override
-  public LayoutConvention layoutConvention() {
-    return importer().map(ModelImporter::layoutConvention).orElse(LayoutConvention.NONE);
-  }
-
-  @Override
-  public Set<OpRole> roles(Layer layer) {
-    return importer().map(i -> i.roles(layer.opType())).orElse(Set.of());
-  }
-
-  @Override
-  public boolean declaresInputTypes() {
-    return importer().map(ModelImporter::declaresInputTypes).orElse(true);
-  }
-
-  @Override
-  public Framework framework() {
-    return baseline.model().framework();
-  }
-
-  @Override
-  public Path source() {
-    return file;
-  }
-
-  @Override
-  public Map<String, String> metadata() {
-    return baseline.model().metadata();
-  }
-
-  @Override
-  public List<TensorInfo> inputs() {
-    return List.copyOf(inputs);
-  }
-
-  @Override
-  public List<TensorInfo> outputs() {
-    return baseline.model().outputs();
-  }
-
-  @Override
-  public List<Layer> layers() {
-    return List.copyOf(layers);
-  }
-
-  @Override
-  public Map<String, ParameterInfo> parameters() {
-    return parameters;
   }
 
   @Override

@@ -506,7 +506,10 @@ public final class AttributeComparer {
       if (!seen.add(x) || x.kind().hasWeights() || x.kind() == OpKind.MATMUL) {
         continue;
       }
-      String form = x.opType().equals("Erf") ? "none" : x.kind() == OpKind.TANH ? "tanh" : null;
+      String form =
+          models.get(model).model().roles(x).contains(OpRole.ERF)
+              ? "none"
+              : x.kind() == OpKind.TANH ? "tanh" : null;
       if (form != null) {
         if (found != null && !found.equals(form)) {
           return null;

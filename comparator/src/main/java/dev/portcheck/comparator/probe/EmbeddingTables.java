@@ -2,12 +2,12 @@ package dev.portcheck.comparator.probe;
 
 import dev.portcheck.importers.api.Layer;
 import dev.portcheck.importers.api.ModelView;
+import dev.portcheck.importers.api.OpRole;
 import dev.portcheck.importers.api.ParameterInfo;
 import java.util.ArrayDeque;
 import java.util.Deque;
 import java.util.HashSet;
 import java.util.List;
-import java.util.Locale;
 import java.util.Set;
 
 /**
@@ -61,7 +61,7 @@ final class EmbeddingTables {
         if (at < 0) {
           continue;
         }
-        Long rows = isTable(l) ? rows(model, l, at) : null;
+        Long rows = isTable(model, l) ? rows(model, l, at) : null;
         if (rows != null) {
           return rows;
         }
@@ -80,7 +80,7 @@ final class EmbeddingTables {
 
   private static Long firstTable(ModelView model) {
     for (Layer l : model.layers()) {
-      if (isTable(l)) {
+      if (isTable(model, l)) {
         Long rows = rows(model, l, -1);
         if (rows != null) {
           return rows;
@@ -90,9 +90,9 @@ final class EmbeddingTables {
     return null;
   }
 
-  private static boolean isTable(Layer l) {
-    String op = l.opType().toLowerCase(Locale.ROOT);
-    return op.contains("gather") || op.contains("embedding");
+  /** A lookup, as its importer declares it; whether it reads a 2-D table {@link #rows} decides. */
+  private static boolean isTable(ModelView model, Layer l) {
+    return model.roles(l).contains(OpRole.LOOKUP);
   }
 
   /**

@@ -7,33 +7,54 @@ import java.util.Optional;
 import java.util.Set;
 
 /**
- * One model, opened by an importer: what it declares, its layers in graph order, its parameters,
- * and a way to run it. Implementations own native resources (sessions, graphs, NDManagers) and
- * release them in {@link #close()}; a second close is harmless.
+ * One model, opened by an importer: its {@link ModelDescription} (what it declares, its layers in
+ * graph order, its parameters, its importer's conventions), which outlives it, and the session that
+ * reads parameter values and runs it. Implementations own native resources (sessions, graphs,
+ * NDManagers) and release them in {@link #close()}; a second close is harmless.
+ *
+ * <p>The description's accessors are repeated here so that callers read {@code view.layers()};
+ * implementations provide {@link #description()} only.
  */
 public interface ModelView extends AutoCloseable {
 
+  /**
+   * What the model is, apart from running it: immutable, and still valid after {@link #close()}.
+   */
+  ModelDescription description();
+
   /** The framework the model was read with. */
-  Framework framework();
+  default Framework framework() {
+    return description().framework();
+  }
 
   /** The file or folder it was read from. */
-  Path source();
+  default Path source() {
+    return description().source();
+  }
 
   /** Format-level facts worth showing: producer, opset, exporter version, format. */
-  Map<String, String> metadata();
+  default Map<String, String> metadata() {
+    return description().metadata();
+  }
 
   /** Declared inputs, in the order the model takes them. */
-  List<TensorInfo> inputs();
+  default List<TensorInfo> inputs() {
+    return description().inputs();
+  }
 
   /** Declared outputs. */
-  List<TensorInfo> outputs();
+  default List<TensorInfo> outputs() {
+    return description().outputs();
+  }
 
   /** Layers in topological order, including untappable ones (listed with their parent). */
-  List<Layer> layers();
+  default List<Layer> layers() {
+    return description().layers();
+  }
 
   /** A layer by name. */
   default Optional<Layer> layer(String name) {
-    return layers().stream().filter(l -> l.name().equals(name)).findFirst();
+    return description().layer(name);
   }
 
   /**
@@ -41,7 +62,7 @@ public interface ModelView extends AutoCloseable {
    * ModelImporter#layoutConvention()}).
    */
   default LayoutConvention layoutConvention() {
-    return LayoutConvention.NONE;
+    return description().layoutConvention();
   }
 
   /**
@@ -50,15 +71,14 @@ public interface ModelView extends AutoCloseable {
    * layout.
    */
   default Layout activationLayout(String layer, int rank) {
-    Layout declared = layer(layer).map(Layer::layout).orElse(Layout.UNSPECIFIED);
-    return layoutConvention().ofActivation(declared, rank);
+    return description().activationLayout(layer, rank);
   }
 
   /**
    * The layout of {@code input} fed with {@code rank} dimensions: declared, else the convention.
    */
   default Layout inputLayout(TensorInfo input, int rank) {
-    return layoutConvention().ofInput(input.layout(), rank);
+    return description().inputLayout(input, rank);
   }
 
   /**
@@ -66,7 +86,7 @@ public interface ModelView extends AutoCloseable {
    * ModelImporter#roles}).
    */
   default Set<OpRole> roles(Layer layer) {
-    return Set.of();
+    return description().roles(layer);
   }
 
   /**
@@ -74,11 +94,13 @@ public interface ModelView extends AutoCloseable {
    * ModelImporter#declaresInputTypes()}).
    */
   default boolean declaresInputTypes() {
-    return true;
+    return description().declaresInputTypes();
   }
 
   /** Every stored parameter by name, in the model's order. */
-  Map<String, ParameterInfo> parameters();
+  default Map<String, ParameterInfo> parameters() {
+    return description().parameters();
+  }
 
   /**
    * A parameter's values, copied out.

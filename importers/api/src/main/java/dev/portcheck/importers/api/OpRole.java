@@ -15,5 +15,17 @@ public enum OpRole {
    * Pads with the input's own values (TensorFlow's {@code MirrorPad}: reflect or symmetric), never
    * zeros, whatever its attributes say: it cannot stand for a convolution's own zero padding.
    */
-  EDGE_PAD
+  EDGE_PAD,
+  /**
+   * Reads rows of a table by integer index (torch's {@code nn.Embedding}, ONNX's {@code Gather} on
+   * a 2-D table, TensorFlow's {@code GatherV2} and Keras' {@code Embedding}): the layers that pair
+   * with each other across frameworks, and the table whose row count bounds the token ids fed to
+   * the input it reads.
+   */
+  LOOKUP,
+  /**
+   * The error function ({@code Erf}): in a GELU written out as element-wise ops it marks the exact
+   * form, where a {@code Tanh} marks the approximation.
+   */
+  ERF
 }

@@ -51,10 +51,19 @@ public final class OnnxImporter implements ModelImporter {
     return LAYOUTS;
   }
 
-  /** ONNX Runtime's contrib {@code BiasAdd} (com.microsoft) adds a bias as TensorFlow's does. */
+  /**
+   * ONNX Runtime's contrib {@code BiasAdd} (com.microsoft) adds a bias as TensorFlow's does; a
+   * {@code Gather} is how exporters write an embedding lookup (the table is its data input); {@code
+   * Erf} is the exact GELU's mark when torch.onnx writes GELU out as element-wise ops.
+   */
   @Override
   public Set<OpRole> roles(String opType) {
-    return "BiasAdd".equals(opType) ? Set.of(OpRole.BIAS_ADD) : Set.of();
+    return switch (opType) {
+      case "BiasAdd" -> Set.of(OpRole.BIAS_ADD);
+      case "Gather" -> Set.of(OpRole.LOOKUP);
+      case "Erf" -> Set.of(OpRole.ERF);
+      default -> Set.of();
+    };
   }
 
   @Override

@@ -1,11 +1,9 @@
 package dev.portcheck.importers.onnx;
 
-import dev.portcheck.importers.api.Framework;
 import dev.portcheck.importers.api.InputLimits;
 import dev.portcheck.importers.api.Layer;
-import dev.portcheck.importers.api.LayoutConvention;
+import dev.portcheck.importers.api.ModelDescription;
 import dev.portcheck.importers.api.ModelView;
-import dev.portcheck.importers.api.OpRole;
 import dev.portcheck.importers.api.ParameterInfo;
 import dev.portcheck.importers.api.PortcheckException;
 import dev.portcheck.importers.api.RunResult;
@@ -46,6 +44,7 @@ public final class OnnxModelView implements ModelView {
   private final OnnxExternalData external;
   private final OnnxRunner runner;
   private final RunScope.Sequence scopes;
+  private final ModelDescription description;
 
   /** The control-flow nodes around each layer inside a subgraph, outermost first. */
   private final Map<String, List<OnnxControlFlow.Frame>> frames;
@@ -85,6 +84,9 @@ public final class OnnxModelView implements ModelView {
       }
     }
     this.runner = new OnnxRunner(source, model, external, hasExternal);
+    this.description =
+        ModelDescription.of(
+            new OnnxImporter(), source, metadata, inputs, outputs, layers, parameters);
   }
 
   private static Map<String, String> metadataOf(ModelProto m) {
@@ -117,48 +119,8 @@ public final class OnnxModelView implements ModelView {
   }
 
   @Override
-  public LayoutConvention layoutConvention() {
-    return OnnxImporter.LAYOUTS;
-  }
-
-  @Override
-  public Set<OpRole> roles(Layer layer) {
-    return new OnnxImporter().roles(layer.opType());
-  }
-
-  @Override
-  public Framework framework() {
-    return Framework.ONNX;
-  }
-
-  @Override
-  public Path source() {
-    return source;
-  }
-
-  @Override
-  public Map<String, String> metadata() {
-    return metadata;
-  }
-
-  @Override
-  public List<TensorInfo> inputs() {
-    return inputs;
-  }
-
-  @Override
-  public List<TensorInfo> outputs() {
-    return outputs;
-  }
-
-  @Override
-  public List<Layer> layers() {
-    return layers;
-  }
-
-  @Override
-  public Map<String, ParameterInfo> parameters() {
-    return parameters;
+  public ModelDescription description() {
+    return description;
   }
 
   @Override

@@ -1,9 +1,8 @@
 package dev.portcheck.importers.pytorch;
 
-import dev.portcheck.importers.api.Framework;
 import dev.portcheck.importers.api.Layer;
 import dev.portcheck.importers.api.Layout;
-import dev.portcheck.importers.api.LayoutConvention;
+import dev.portcheck.importers.api.ModelDescription;
 import dev.portcheck.importers.api.ModelView;
 import dev.portcheck.importers.api.OpKind;
 import dev.portcheck.importers.api.ParameterInfo;
@@ -11,7 +10,6 @@ import dev.portcheck.importers.api.PortcheckException;
 import dev.portcheck.importers.api.RunResult;
 import dev.portcheck.importers.api.TapSelection;
 import dev.portcheck.importers.api.Tensor;
-import dev.portcheck.importers.api.TensorInfo;
 import dev.portcheck.importers.pytorch.pickle.PtPickled;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -34,6 +32,7 @@ public final class PtCheckpointView implements ModelView {
   private final List<Layer> layers;
   private final Map<String, String> metadata;
   private final AutoCloseable resource;
+  private final ModelDescription description;
   private boolean closed;
 
   PtCheckpointView(Path source, PtCheckpointFile checkpoint, AutoCloseable resource) {
@@ -90,6 +89,10 @@ public final class PtCheckpointView implements ModelView {
     md.put("container", checkpoint.format());
     md.put("tensors", Integer.toString(refs.size()));
     this.metadata = Collections.unmodifiableMap(md);
+    // A bare checkpoint declares no inputs or outputs: it only holds parameters.
+    this.description =
+        ModelDescription.of(
+            new PtImporter(), source, metadata, List.of(), List.of(), layers, parameters);
   }
 
   private OpKind guessKind(List<String> names) {
@@ -146,49 +149,8 @@ public final class PtCheckpointView implements ModelView {
   }
 
   @Override
-  public LayoutConvention layoutConvention() {
-    return LayoutConvention.CHANNELS_FIRST;
-  }
-
-  /** TorchScript declares float for every input and takes tensors of any type. */
-  @Override
-  public boolean declaresInputTypes() {
-    return false;
-  }
-
-  @Override
-  public Framework framework() {
-    return Framework.PYTORCH;
-  }
-
-  @Override
-  public Path source() {
-    return source;
-  }
-
-  @Override
-  public Map<String, String> metadata() {
-    return metadata;
-  }
-
-  @Override
-  public List<TensorInfo> inputs() {
-    return List.of();
-  }
-
-  @Override
-  public List<TensorInfo> outputs() {
-    return List.of();
-  }
-
-  @Override
-  public List<Layer> layers() {
-    return layers;
-  }
-
-  @Override
-  public Map<String, ParameterInfo> parameters() {
-    return parameters;
+  public ModelDescription description() {
+    return description;
   }
 
   @Override

@@ -6,11 +6,14 @@ import dev.portcheck.importers.api.Importers;
 import dev.portcheck.importers.api.LayoutConvention;
 import dev.portcheck.importers.api.ModelImporter;
 import dev.portcheck.importers.api.ModelView;
+import dev.portcheck.importers.api.OpRole;
 import dev.portcheck.importers.api.PortcheckException;
 import dev.portcheck.importers.pytorch.archive.PtArchive;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Locale;
+import java.util.Set;
 
 /**
  * Opens PyTorch files by content: a zip with {@code <root>/data.pkl} and {@code <root>/code/} is
@@ -43,6 +46,15 @@ public final class PtImporter implements ModelImporter {
   @Override
   public boolean declaresInputTypes() {
     return false;
+  }
+
+  /**
+   * An embedding module ({@code torch.nn.Embedding}, or a class of that name) reads rows of its
+   * weight by index; a module's op type is its class name.
+   */
+  @Override
+  public Set<OpRole> roles(String opType) {
+    return opType.toLowerCase(Locale.ROOT).endsWith("embedding") ? Set.of(OpRole.LOOKUP) : Set.of();
   }
 
   @Override

@@ -1,10 +1,9 @@
 package dev.portcheck.importers.pytorch;
 
 import dev.portcheck.importers.api.DType;
-import dev.portcheck.importers.api.Framework;
 import dev.portcheck.importers.api.Layer;
 import dev.portcheck.importers.api.Layout;
-import dev.portcheck.importers.api.LayoutConvention;
+import dev.portcheck.importers.api.ModelDescription;
 import dev.portcheck.importers.api.ModelView;
 import dev.portcheck.importers.api.OpKind;
 import dev.portcheck.importers.api.ParameterInfo;
@@ -59,6 +58,7 @@ public final class PtScriptView implements ModelView {
   private final boolean stateful;
   private final PtRunner runner;
   private final RunScope.Sequence scopes;
+  private final ModelDescription description;
   private boolean closed;
 
   PtScriptView(Path source, PtArchive archive) {
@@ -182,6 +182,9 @@ public final class PtScriptView implements ModelView {
     md.put("tapping", canTap ? "code rewrite (first call of each module)" : "unavailable");
     this.metadata = Collections.unmodifiableMap(md);
     this.runner = new PtRunner(source);
+    this.description =
+        ModelDescription.of(
+            new PtImporter(), source, metadata, inputs, outputs, layers, parameters);
   }
 
   /** Why a module's output cannot be recorded, or null when it can. */
@@ -261,49 +264,8 @@ public final class PtScriptView implements ModelView {
   }
 
   @Override
-  public LayoutConvention layoutConvention() {
-    return LayoutConvention.CHANNELS_FIRST;
-  }
-
-  /** TorchScript declares float for every input and takes tensors of any type. */
-  @Override
-  public boolean declaresInputTypes() {
-    return false;
-  }
-
-  @Override
-  public Framework framework() {
-    return Framework.PYTORCH;
-  }
-
-  @Override
-  public Path source() {
-    return source;
-  }
-
-  @Override
-  public Map<String, String> metadata() {
-    return metadata;
-  }
-
-  @Override
-  public List<TensorInfo> inputs() {
-    return inputs;
-  }
-
-  @Override
-  public List<TensorInfo> outputs() {
-    return outputs;
-  }
-
-  @Override
-  public List<Layer> layers() {
-    return layers;
-  }
-
-  @Override
-  public Map<String, ParameterInfo> parameters() {
-    return parameters;
+  public ModelDescription description() {
+    return description;
   }
 
   @Override

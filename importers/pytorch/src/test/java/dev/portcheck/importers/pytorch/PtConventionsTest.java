@@ -5,10 +5,13 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.portcheck.importers.api.Importers;
+import dev.portcheck.importers.api.Layer;
 import dev.portcheck.importers.api.Layout;
 import dev.portcheck.importers.api.ModelView;
+import dev.portcheck.importers.api.OpRole;
 import dev.portcheck.importers.api.TensorInfo;
 import dev.portcheck.importers.api.testing.Fixtures;
+import java.util.Set;
 import org.junit.jupiter.api.Test;
 
 /** The PyTorch importer declares its engine and conventions; the comparator no longer guesses. */
@@ -32,6 +35,15 @@ class PtConventionsTest {
       assertEquals(Layout.NCHW, v.inputLayout(x, 4));
       assertFalse(v.declaresInputTypes());
       assertTrue(v.roles(v.layer("bn1").orElseThrow()).isEmpty());
+    }
+  }
+
+  @Test
+  void embeddingModulesAreDeclaredLookups() {
+    try (ModelView v = Importers.open(Fixtures.path("models/bert/bert.torchscript.pt"))) {
+      Layer words = v.layer("bert.embeddings.word_embeddings").orElseThrow();
+      assertEquals(Set.of(OpRole.LOOKUP), v.roles(words));
+      assertEquals(Set.of(), v.roles(v.layer("bert.embeddings.LayerNorm").orElseThrow()));
     }
   }
 }

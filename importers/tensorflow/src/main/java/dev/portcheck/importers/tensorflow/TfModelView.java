@@ -1,11 +1,9 @@
 package dev.portcheck.importers.tensorflow;
 
 import dev.portcheck.importers.api.DType;
-import dev.portcheck.importers.api.Framework;
 import dev.portcheck.importers.api.Layer;
-import dev.portcheck.importers.api.LayoutConvention;
+import dev.portcheck.importers.api.ModelDescription;
 import dev.portcheck.importers.api.ModelView;
-import dev.portcheck.importers.api.OpRole;
 import dev.portcheck.importers.api.ParameterInfo;
 import dev.portcheck.importers.api.PortcheckException;
 import dev.portcheck.importers.api.RunResult;
@@ -21,7 +19,6 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 import org.tensorflow.Graph;
 import org.tensorflow.GraphOperation;
 import org.tensorflow.Result;
@@ -56,6 +53,7 @@ public final class TfModelView implements ModelView {
   private final Map<String, float[]> reuse = new HashMap<>();
 
   private final RunScope.Sequence scopes;
+  private final ModelDescription description;
 
   TfModelView(
       Path source,
@@ -79,51 +77,14 @@ public final class TfModelView implements ModelView {
     this.constNodes = Map.copyOf(layers.constNodes());
     this.graph = graph;
     this.session = session;
+    this.description =
+        ModelDescription.of(
+            new TfImporter(), source, metadata, inputs, outputs, this.layers, parameters);
   }
 
   @Override
-  public LayoutConvention layoutConvention() {
-    return LayoutConvention.CHANNELS_LAST;
-  }
-
-  @Override
-  public Set<OpRole> roles(Layer layer) {
-    return TfOpKinds.roles(layer.opType());
-  }
-
-  @Override
-  public Framework framework() {
-    return Framework.TENSORFLOW;
-  }
-
-  @Override
-  public Path source() {
-    return source;
-  }
-
-  @Override
-  public Map<String, String> metadata() {
-    return metadata;
-  }
-
-  @Override
-  public List<TensorInfo> inputs() {
-    return inputs;
-  }
-
-  @Override
-  public List<TensorInfo> outputs() {
-    return outputs;
-  }
-
-  @Override
-  public List<Layer> layers() {
-    return layers;
-  }
-
-  @Override
-  public Map<String, ParameterInfo> parameters() {
-    return parameters;
+  public ModelDescription description() {
+    return description;
   }
 
   @Override

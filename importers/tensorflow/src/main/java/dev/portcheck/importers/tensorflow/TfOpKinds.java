@@ -124,9 +124,18 @@ final class TfOpKinds {
 
   /** What an op does that its kind does not say, for the comparator. */
   static Set<OpRole> roles(String op) {
+    // The flattener rewrites a variable's ResourceGather into GatherV2 on its value; Keras 3
+    // reports an Embedding layer by its class.
+    if (op.equals("Gather")
+        || op.startsWith("GatherV2")
+        || op.equals("ResourceGather")
+        || op.endsWith("Embedding")) {
+      return Set.of(OpRole.LOOKUP);
+    }
     return switch (op) {
       case "BiasAdd" -> Set.of(OpRole.BIAS_ADD);
       case "MirrorPad" -> Set.of(OpRole.EDGE_PAD);
+      case "Erf" -> Set.of(OpRole.ERF);
       default -> Set.of();
     };
   }

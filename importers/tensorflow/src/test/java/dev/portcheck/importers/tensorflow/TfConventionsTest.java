@@ -25,6 +25,10 @@ class TfConventionsTest {
     assertEquals(Set.of(OpRole.BIAS_ADD), importer.roles("BiasAdd"));
     assertEquals(Set.of(OpRole.EDGE_PAD), importer.roles("MirrorPad"));
     assertEquals(Set.of(), importer.roles("Pad"));
+    assertEquals(Set.of(OpRole.LOOKUP), importer.roles("GatherV2"));
+    assertEquals(Set.of(OpRole.LOOKUP), importer.roles("Embedding"));
+    assertEquals(Set.of(), importer.roles("GatherNd"));
+    assertEquals(Set.of(OpRole.ERF), importer.roles("Erf"));
     try (ModelView v = Importers.open(Fixtures.path("models/cnn/cnn.keras.frozen.pb"))) {
       for (Layer l : v.layers()) {
         assertEquals(importer.roles(l.opType()), v.roles(l), l.name());
