@@ -101,7 +101,8 @@ public final class WeightComparer {
             shape(b),
             null,
             List.of(),
-            flattened);
+            flattened,
+            null);
       }
     }
     WeightKind kind = diagnose(a, b);
@@ -118,7 +119,7 @@ public final class WeightComparer {
     }
     double d = Arrays.equals(a.shape(), b.shape()) ? maxAbs(a, b) : Double.NaN;
     return new WeightMismatch(
-        names, role, params, ModelRef.idOf(k), kind, d, shape(a), shape(b), null, perm, 0);
+        names, role, params, ModelRef.idOf(k), kind, d, shape(a), shape(b), null, perm, 0, null);
   }
 
   /**

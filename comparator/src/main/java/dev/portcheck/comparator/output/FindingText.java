@@ -554,7 +554,8 @@ public final class FindingText {
               w.shape(),
               w.digests(),
               w.permutation(),
-              w.flattenChannels());
+              w.flattenChannels(),
+              null);
       return weightDetail(plain)
           + ", under a folded BatchNorm (unfolded with '"
           + w.foldedBatchNorm()

@@ -30,29 +30,6 @@ public record PairMetrics(
     double scale,
     double roundingBudget) {
 
-  /** Figures whose significance is not assessed: every difference outside tolerance counts. */
-  public PairMetrics(
-      String comparedAs,
-      boolean elementwise,
-      double maxAbsDiff,
-      double maxRelDiff,
-      double cosine,
-      double fractionOutside,
-      long nanMismatches,
-      boolean withinTolerance) {
-    this(
-        comparedAs,
-        elementwise,
-        maxAbsDiff,
-        maxRelDiff,
-        cosine,
-        fractionOutside,
-        nanMismatches,
-        withinTolerance,
-        Double.NaN,
-        0);
-  }
-
   /** The largest difference relative to the tensor's scale (NaN when the scale is unknown). */
   public double scaledDiff() {
     return scale > 0 && Double.isFinite(scale) ? maxAbsDiff / scale : Double.NaN;

@@ -48,34 +48,6 @@ public record WeightMismatch(
     shape = List.copyOf(shape);
   }
 
-  /** A mismatch not found through a folded BatchNorm. */
-  public WeightMismatch(
-      Map<String, String> names,
-      String role,
-      Map<String, String> parameters,
-      String modelId,
-      WeightKind kind,
-      double maxAbsDiff,
-      List<Long> referenceShape,
-      List<Long> shape,
-      Digests digests,
-      List<Integer> permutation,
-      int flattenChannels) {
-    this(
-        names,
-        role,
-        parameters,
-        modelId,
-        kind,
-        maxAbsDiff,
-        referenceShape,
-        shape,
-        digests,
-        permutation,
-        flattenChannels,
-        null);
-  }
-
   /** A mismatch that is no reordering of input features. */
   public WeightMismatch(
       Map<String, String> names,
