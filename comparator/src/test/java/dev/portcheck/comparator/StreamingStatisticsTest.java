@@ -65,15 +65,32 @@ class StreamingStatisticsTest {
   }
 
   @Test
-  void aTransposedComparisonLeavesTheStatisticsToTheCaller() {
-    Tensor ref = Tensor.ofFloats(new long[] {1, 2, 3, 4}, values(24, 3, false));
-    Tensor nhwc = ref.transpose(0, 2, 3, 1);
-    Summary sum = new Summary();
-    ElementwiseDiff pair = new ElementwiseDiff(Tolerance.DEFAULT, false, true);
-    assertFalse(pair.add(ref, Layout.NCHW, nhwc, Layout.NHWC, sum));
-    assertTrue(sum.isEmpty());
-    assertTrue(pair.toMetrics().withinTolerance());
-    assertEquals(0.0, pair.toMetrics().maxAbsDiff());
+  void aTransposedComparisonTakesTheOtherStatisticsInItsStoredOrderAndFindsAPlantedDifference() {
+    // Two batches and more than one chunk of values, both directions of the layout change.
+    long[] nchw = {2, 48, 9, 7};
+    float[] x = values(2 * 48 * 9 * 7, 3, false);
+    for (int i = 0; i < x.length; i++) {
+      x[i] += i * 1e-3f; // every position distinct, so a misread index shows
+    }
+    Tensor ref = Tensor.ofFloats(nchw, x);
+    for (Layout otherLayout : new Layout[] {Layout.NHWC, Layout.NCHW}) {
+      Tensor reference = otherLayout == Layout.NHWC ? ref : ref.transpose(0, 2, 3, 1);
+      Layout refLayout = otherLayout == Layout.NHWC ? Layout.NCHW : Layout.NHWC;
+      float[] o = (otherLayout == Layout.NHWC ? ref.transpose(0, 2, 3, 1) : ref).toFloatArray();
+      o[4000] += 0.5f;
+      long[] shape = otherLayout == Layout.NHWC ? new long[] {2, 9, 7, 48} : nchw;
+      Tensor other = view(shape, o);
+      Summary separate = new Summary();
+      separate.add(other);
+      Summary fused = new Summary();
+      ElementwiseDiff pair = new ElementwiseDiff(Tolerance.DEFAULT, false, true);
+      assertTrue(pair.add(reference, refLayout, other, otherLayout, fused));
+      assertEquals(separate.toStats(), fused.toStats(), "other stored as " + otherLayout);
+      PairMetrics m = pair.toMetrics();
+      assertEquals(0.5, m.maxAbsDiff(), 1e-3, "other stored as " + otherLayout);
+      assertEquals(1.0 / o.length, m.fractionOutside(), 1e-12);
+      assertTrue(m.comparedAs().startsWith("transpose("), m.comparedAs());
+    }
   }
 
   @Test

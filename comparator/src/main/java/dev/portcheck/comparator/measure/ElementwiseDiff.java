@@ -79,20 +79,33 @@ public final class ElementwiseDiff implements ActivationDiff {
     if (comparedAs == null || !elementwise) {
       comparedAs = elementwise ? m.description() : comparedAs;
     }
-    Tensor o = m.permutation() == null ? other : other.transpose(m.permutation());
     FloatBuffer a = Summary.values(ref);
-    FloatBuffer b = Summary.values(o);
+    FloatBuffer b = Summary.values(other);
+    // A channels-last/first pair is compared in the other tensor's stored order, reading the
+    // reference through the transpose: no transposed copy, and the other tensor's statistics come
+    // out of the same pass, in the order a separate pass would sum them.
+    Transposed t = m.permutation() == null ? null : Transposed.of(other.shape(), m.permutation());
+    if (m.permutation() != null && t == null) {
+      b = Summary.values(other.transpose(m.permutation()));
+    }
     double savedAbs = maxAbs;
     double savedRel = maxRel;
     double savedCos = cosine;
     long savedNan = nanMismatch;
-    // Only in stored order: a transposed copy would sum in another order and move the statistics
-    // in their last bits.
-    Summary fused = m.permutation() == null ? otherSummary : null;
-    long out = compare(a, b, fused, other.shape());
+    Summary fused = m.permutation() == null || t != null ? otherSummary : null;
+    long out = fastPass(a, b, t, fused, other.shape());
+    if (out < 0) {
+      // A NaN or infinity: element by element, in the reference's order, with the statistics
+      // taken by the summary's own careful pass.
+      FloatBuffer inOrder = t == null ? b : Summary.values(other.transpose(m.permutation()));
+      out = carefulPass(a, inOrder);
+      if (fused != null) {
+        fused.add(other);
+      }
+    }
     // Only a flattened tensor can be legitimately reordered (NHWC vs NCHW flatten); trying the
     // sorted comparison on every diverging feature map would cost a sort per layer.
-    if (out > 0 && allowMultiset && nanMismatch == savedNan && ref.rank() <= 2) {
+    if (out > 0 && allowMultiset && nanMismatch == savedNan && ref.rank() <= 2 && t == null) {
       double keepAbs = maxAbs;
       double keepRel = maxRel;
       double keepCos = cosine;
@@ -105,7 +118,13 @@ public final class ElementwiseDiff implements ActivationDiff {
       maxAbs = savedAbs;
       maxRel = savedRel;
       cosine = savedCos;
-      if (compare(FloatBuffer.wrap(sa), FloatBuffer.wrap(sb), null, null) == 0) {
+      FloatBuffer fa = FloatBuffer.wrap(sa);
+      FloatBuffer fb = FloatBuffer.wrap(sb);
+      long sorted = fastPass(fa, fb, null, null, null);
+      if (sorted < 0) {
+        sorted = carefulPass(fa, fb);
+      }
+      if (sorted == 0) {
         multisetUsed = true;
         out = 0;
       } else {
@@ -119,50 +138,65 @@ public final class ElementwiseDiff implements ActivationDiff {
     return fused != null;
   }
 
-  /** Compares element by element; returns the count outside tolerance. */
-  private long compare(FloatBuffer ref, FloatBuffer other, Summary otherSum, long[] otherShape) {
-    // The common case first: no test for NaN or infinity per element. A NaN or infinity on either
-    // side makes a sum of squares non-finite; then the careful pass redoes the tensor.
-    long out = pass(ref, other, otherSum, otherShape, false);
-    return out >= 0 ? out : pass(ref, other, otherSum, otherShape, true);
+  /**
+   * The common case: no test for NaN or infinity per element, chunk by chunk through the process's
+   * {@link Kernel}. Returns the count outside tolerance and updates the maxima, the cosine and
+   * {@code otherSum}; or returns -1, changing nothing, when a value is not finite (a NaN or
+   * infinity on either side makes a sum of squares non-finite).
+   *
+   * @param t how the reference is read in {@code other}'s order, or null for the same order
+   */
+  private long fastPass(
+      FloatBuffer ref, FloatBuffer other, Transposed t, Summary otherSum, long[] otherShape) {
+    int len = ref.limit();
+    boolean summarise = otherSum != null && len > 0;
+    double shift = summarise ? other.get(0) : 0;
+    double atol = tol.atol();
+    PassSums sums = new PassSums();
+    sums.maxAbs = maxAbs;
+    sums.maxRel = maxRel;
+    sums.scale = scale;
+    Kernel kernel = Kernel.get();
+    float[] xs = new float[Math.min(len, Kernel.CHUNK)];
+    float[] ys = new float[xs.length];
+    for (int off = 0; off < len; off += Kernel.CHUNK) {
+      int n = Math.min(Kernel.CHUNK, len - off);
+      other.get(off, ys, 0, n);
+      if (t == null) {
+        ref.get(off, xs, 0, n);
+      } else {
+        t.gather(ref, off, n, xs);
+      }
+      kernel.compare(
+          xs, ys, n, summarise, shift, atol, tol.rtol(), atol > 0 ? atol : Double.MIN_NORMAL, sums);
+    }
+    if (!sums.finite()) {
+      return -1;
+    }
+    maxAbs = sums.maxAbs;
+    maxRel = sums.maxRel;
+    scale = sums.scale;
+    if (otherSum != null) {
+      otherSum.addPass(otherShape, other, sums.s1, sums.s2, sums.lo, sums.hi);
+    }
+    updateCosine(sums.dot, sums.na, sums.nb);
+    return sums.outside;
   }
 
-  /**
-   * One element-wise pass: counts the elements outside tolerance (without a branch: near the
-   * tolerance the outcome is random) and updates the maxima, the cosine and {@code otherSum}.
-   * Without {@code careful} it returns -1, changing nothing, when it meets a NaN or infinity.
-   */
-  private long pass(
-      FloatBuffer ref, FloatBuffer other, Summary otherSum, long[] otherShape, boolean careful) {
-    // The other tensor's statistics, as Summary.add computes them (same shift, same order).
-    boolean summarise = otherSum != null && other.limit() > 0;
-    double shift = summarise ? other.get(0) : 0;
-    double s1 = 0;
-    double s2 = 0;
-    float lo = Float.POSITIVE_INFINITY;
-    float hi = Float.NEGATIVE_INFINITY;
+  /** Element by element in the same order, NaN- and infinity-aware; returns the count outside. */
+  private long carefulPass(FloatBuffer ref, FloatBuffer other) {
     double dot = 0;
     double na = 0;
     double nb = 0;
     double atol = tol.atol();
     double rtol = tol.rtol();
     double floor = atol > 0 ? atol : Double.MIN_NORMAL;
-    double mAbs = maxAbs;
-    double mRel = maxRel;
-    double mScale = scale;
     long out = 0;
     int len = ref.limit();
     for (int i = 0; i < len; i++) {
       float x = ref.get(i);
       float y = other.get(i);
-      if (summarise) {
-        double dy = y - shift;
-        s1 += dy;
-        s2 += dy * dy;
-        lo = Math.min(lo, y);
-        hi = Math.max(hi, y);
-      }
-      if (careful && (!Float.isFinite(x) || !Float.isFinite(y))) {
+      if (!Float.isFinite(x) || !Float.isFinite(y)) {
         // NaN == NaN and equal infinities count as agreeing (numpy's equal_nan); anything else
         // is a mismatch that no number describes.
         boolean same = (Float.isNaN(x) && Float.isNaN(y)) || x == y;
@@ -177,27 +211,72 @@ public final class ElementwiseDiff implements ActivationDiff {
       na += (double) x * x;
       nb += (double) y * y;
       double ax = Math.abs((double) x);
-      mScale = Math.max(mScale, ax);
+      scale = Math.max(scale, ax);
       double d = Math.abs((double) y - x);
-      mAbs = Math.max(mAbs, d);
-      double denom = Math.max(ax, floor);
-      // d / denom > mRel without dividing for every element
-      if (d > mRel * denom) {
-        mRel = d / denom;
-      }
+      maxAbs = Math.max(maxAbs, d);
+      maxRel = Math.max(maxRel, d / Math.max(ax, floor));
       out += d > atol + rtol * ax ? 1 : 0;
-    }
-    if (!careful && !(Double.isFinite(na) && Double.isFinite(nb))) {
-      return -1;
-    }
-    maxAbs = mAbs;
-    maxRel = mRel;
-    scale = mScale;
-    if (otherSum != null) {
-      otherSum.addPass(otherShape, other, s1, s2, lo, hi);
     }
     updateCosine(dot, na, nb);
     return out;
+  }
+
+  /**
+   * The reference read in the order of an other tensor stored as {@code [batches, rows, cols]}
+   * whose transpose is the reference's {@code [batches, cols, rows]}: NHWC against NCHW ({@code
+   * rows} = H·W, {@code cols} = C) and NCHW against NHWC ({@code rows} = C, {@code cols} = H·W).
+   */
+  record Transposed(int batches, int rows, int cols) {
+    /**
+     * The reading for {@code perm} applied to {@code shape}, or null when it is not one of these.
+     */
+    static Transposed of(long[] shape, int[] perm) {
+      int r = shape.length;
+      if (r < 3 || perm.length != r || perm[0] != 0) {
+        return null;
+      }
+      boolean toFirst = perm[1] == r - 1;
+      boolean toLast = perm[r - 1] == 1;
+      for (int i = 2; i < r; i++) {
+        toFirst &= perm[i] == i - 1;
+      }
+      for (int i = 1; i < r - 1; i++) {
+        toLast &= perm[i] == i + 1;
+      }
+      if (!toFirst && !toLast) {
+        return null;
+      }
+      int split = toFirst ? r - 1 : 2;
+      long rows = 1;
+      long cols = 1;
+      for (int i = 1; i < r; i++) {
+        if (i < split) {
+          rows *= shape[i];
+        } else {
+          cols *= shape[i];
+        }
+      }
+      return new Transposed((int) shape[0], (int) rows, (int) cols);
+    }
+
+    /** Copies the reference's values for the other's stored positions {@code [off, off + n)}. */
+    void gather(FloatBuffer ref, int off, int n, float[] dst) {
+      int plane = rows * cols;
+      int base = off / plane * plane;
+      int rem = off % plane;
+      int i = rem / cols;
+      int j = rem % cols;
+      for (int k = 0; k < n; k++) {
+        dst[k] = ref.get(base + j * rows + i);
+        if (++j == cols) {
+          j = 0;
+          if (++i == rows) {
+            i = 0;
+            base += plane;
+          }
+        }
+      }
+    }
   }
 
   /** Folds one tensor's cosine similarity into the running minimum. */

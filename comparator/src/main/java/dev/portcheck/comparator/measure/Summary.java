@@ -25,29 +25,25 @@ public final class Summary {
   public void add(Tensor t) {
     FloatBuffer v = values(t);
     int len = v.limit();
-    // One branch-free pass, shifted by the first value so that the sums stay small next to the
-    // spread (a low-variance LayerNorm input keeps its precision). A NaN or infinity anywhere
-    // makes the sums non-finite, and only then the slower pass that skips them runs.
+    // One pass without tests for NaN, shifted by the first value so that the sums stay small next
+    // to the spread (a low-variance LayerNorm input keeps its precision). A NaN or infinity
+    // anywhere makes the sums non-finite, and only then the slower pass that skips them runs.
     double shift = len == 0 ? 0 : v.get(0);
-    double s1 = 0;
-    double s2 = 0;
-    float lo = Float.POSITIVE_INFINITY;
-    float hi = Float.NEGATIVE_INFINITY;
-    for (int i = 0; i < len; i++) {
-      float x = v.get(i);
-      double d = x - shift;
-      s1 += d;
-      s2 += d * d;
-      lo = Math.min(lo, x);
-      hi = Math.max(hi, x);
+    PassSums sums = new PassSums();
+    Kernel kernel = Kernel.get();
+    float[] chunk = new float[Math.min(len, Kernel.CHUNK)];
+    for (int off = 0; off < len; off += Kernel.CHUNK) {
+      int n = Math.min(Kernel.CHUNK, len - off);
+      v.get(off, chunk, 0, n);
+      kernel.stats(chunk, n, shift, sums);
     }
-    addPass(t.shape(), v, s1, s2, lo, hi);
+    addPass(t.shape(), v, sums.s1, sums.s2, sums.lo, sums.hi);
   }
 
   /**
    * Merges the sums of a pass over {@code v}, made in {@link #add}'s order and with its shift
-   * ({@code v.get(0)}): by {@link #add}, or by ElementwiseDiff while it compares, so that the other
-   * model's tensor is read once rather than twice.
+   * ({@code v.get(0)}): by {@link #add}, or by ElementwiseDiff while it compares (the same kernel
+   * on the same chunks), so that the other model's tensor is read once rather than twice.
    */
   void addPass(long[] tensorShape, FloatBuffer v, double s1, double s2, float lo, float hi) {
     shape = Arrays.stream(tensorShape).boxed().toList();
