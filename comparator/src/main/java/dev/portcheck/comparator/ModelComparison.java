@@ -54,6 +54,7 @@ import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Set;
 import java.util.stream.IntStream;
 
@@ -233,12 +234,8 @@ public final class ModelComparison {
           measureInputSizes(ac, sized, 0, ref);
         }
         long t0 = System.nanoTime();
-        if (ref != null) {
-          // Rows own their accumulators, so they are summarised in parallel (memory-bound passes).
-          IntStream.range(0, r).parallel().forEach(i -> summarise(rows.get(i), 0, ref, sums[i][0]));
-          if (labelScores != null) {
-            labelOutputs.add(ref.detachedOutputs());
-          }
+        if (ref != null && labelScores != null) {
+          labelOutputs.add(ref.detachedOutputs());
         }
         spent[1] += System.nanoTime() - t0;
         for (int k = 1; k < n; k++) {
@@ -249,13 +246,28 @@ public final class ModelComparison {
             long t1 = System.nanoTime();
             int model = k;
             int probe = p;
+            // Rows own their accumulators, so they are compared in parallel (memory-bound
+            // passes). The reference is summarised in its comparison with m1 where that reads it
+            // in stored order (one pass over both tensors), else on its own.
             IntStream.range(0, r)
                 .parallel()
                 .forEach(
                     i -> {
                       Aligner.Row row = rows.get(i);
-                      if (!pair(row, model, probe, ref, res, pairs[i][model], sums[i][model])) {
+                      Summary refSum =
+                          model == 1 && ref != null && Objects.equals(row.refTap(1), row.tap(0))
+                              ? sums[i][0]
+                              : null;
+                      ElementwiseDiff.Fused f =
+                          pair(
+                              row, model, probe, ref, res, pairs[i][model], sums[i][model], refSum);
+                      if (f == ElementwiseDiff.Fused.NONE) {
                         summarise(row, model, res, sums[i][model]);
+                      }
+                      if (model == 1
+                          && ref != null
+                          && (refSum == null || f != ElementwiseDiff.Fused.BOTH)) {
+                        summarise(row, 0, ref, sums[i][0]);
                       }
                     });
             accumulateOutputs(k, p, ref, res, outs);
@@ -376,37 +388,39 @@ public final class ModelComparison {
 
   /**
    * Compares the row's tap of model {@code k} on probe {@code p} with the reference's (its tensor,
-   * or its recorded summary when {@code ref} is null); returns whether that also added the tap to
-   * {@code sum} (one pass over it instead of two).
+   * or its recorded summary when {@code ref} is null); returns which of the tap ({@code sum}) and
+   * the reference's tensor ({@code refSum}, may be null) that pass also summarised, each read once
+   * instead of twice.
    */
-  private boolean pair(
+  private ElementwiseDiff.Fused pair(
       Aligner.Row row,
       int k,
       int p,
       RunResult ref,
       RunResult res,
       ActivationDiff pair,
-      Summary sum) {
+      Summary sum,
+      Summary refSum) {
     if ((row.layer(k) == null && !row.absent(k)) || row.refTap(k) == null || row.tap(k) == null) {
-      return false;
+      return ElementwiseDiff.Fused.NONE;
     }
     Tensor b = res.layerOutputs().get(row.tap(k));
     if (b == null) {
-      return false;
+      return ElementwiseDiff.Fused.NONE;
     }
     if (ref == null) {
       List<Sketch> recorded = recording.activations(row.refTap(k));
       if (p < recorded.size()) {
         ((SummaryDiff) pair).add(recorded.get(p), Sketch.of(b));
       }
-      return false;
+      return ElementwiseDiff.Fused.NONE;
     }
     Tensor a = ref.layerOutputs().get(row.refTap(k));
     if (a == null) {
-      return false;
+      return ElementwiseDiff.Fused.NONE;
     }
     return ((ElementwiseDiff) pair)
-        .add(a, layout(0, row.refTap(k), a), b, layout(k, row.tap(k), b), sum);
+        .add(a, layout(0, row.refTap(k), a), b, layout(k, row.tap(k), b), sum, refSum);
   }
 
   /**

@@ -94,6 +94,32 @@ class StreamingStatisticsTest {
   }
 
   @Test
+  void theReferenceIsSummarisedInTheSamePassOnlyWhereItIsReadInStoredOrder() {
+    long[] nchw = {1, 8, 33, 17};
+    for (boolean withNan : new boolean[] {false, true}) {
+      Tensor ref = view(nchw, values(8 * 33 * 17, 4, withNan));
+      Tensor other = Tensor.ofFloats(nchw, values(8 * 33 * 17, 5, false));
+      Summary separate = new Summary();
+      separate.add(ref);
+      Summary refSum = new Summary();
+      ElementwiseDiff pair = new ElementwiseDiff(Tolerance.DEFAULT, false, true);
+      assertEquals(
+          ElementwiseDiff.Fused.BOTH,
+          pair.add(ref, Layout.NCHW, other, Layout.NCHW, new Summary(), refSum));
+      assertEquals(separate.toStats(), refSum.toStats(), "with NaN: " + withNan);
+    }
+    // Read through a transpose, the reference is left to the caller; the other is still fused.
+    Tensor ref = Tensor.ofFloats(nchw, values(8 * 33 * 17, 6, false));
+    Tensor nhwc = ref.transpose(0, 2, 3, 1);
+    Summary refSum = new Summary();
+    ElementwiseDiff pair = new ElementwiseDiff(Tolerance.DEFAULT, false, true);
+    assertEquals(
+        ElementwiseDiff.Fused.OTHER,
+        pair.add(ref, Layout.NCHW, nhwc, Layout.NHWC, new Summary(), refSum));
+    assertTrue(refSum.isEmpty());
+  }
+
+  @Test
   void nanOnOneSideIsAMismatchAndOnBothSidesAnAgreement() {
     long[] shape = {1, 4, 8, 8};
     float[] x = values(256, 4, false);

@@ -62,19 +62,46 @@ public final class ElementwiseDiff implements ActivationDiff {
    */
   public boolean add(
       Tensor ref, Layout refLayout, Tensor other, Layout otherLayout, Summary otherSummary) {
+    return add(ref, refLayout, other, otherLayout, otherSummary, null) != Fused.NONE;
+  }
+
+  /** Which summaries a comparison pass filled (the rest are left to the caller). */
+  public enum Fused {
+    /** Neither: the caller summarises both tensors. */
+    NONE,
+    /** The other tensor's summary only. */
+    OTHER,
+    /** Both tensors' summaries. */
+    BOTH
+  }
+
+  /**
+   * Compares one probe's tensors and, in the same pass, adds {@code other} to {@code otherSummary}
+   * and {@code ref} to {@code refSummary} (either may be null) wherever the values are read in that
+   * tensor's stored order: each summary is then exactly what {@link Summary#add} gives, and each
+   * tensor is read once for everything. A transposed reference is read through the transpose, so
+   * its summary is left to the caller.
+   */
+  public Fused add(
+      Tensor ref,
+      Layout refLayout,
+      Tensor other,
+      Layout otherLayout,
+      Summary otherSummary,
+      Summary refSummary) {
     LayoutMatch m = LayoutMatch.find(ref.shape(), refLayout, other.shape(), otherLayout);
     if (m == null && layerTap) {
       // Shapes no transpose or squeeze reconciles are no numeric finding: the two taps are
       // different tensors (a module called several times, of which TorchScript records one call).
       sizeMismatch = Arrays.toString(ref.shape()) + " vs " + Arrays.toString(other.shape());
-      return false;
+      return Fused.NONE;
     }
     if (m == null) {
       elementwise = false;
       comparedAs = "statistics";
       refStats.add(ref);
       otherStats.add(other);
-      return false;
+      return Fused.NONE;
     }
     if (comparedAs == null || !elementwise) {
       comparedAs = elementwise ? m.description() : comparedAs;
@@ -93,14 +120,18 @@ public final class ElementwiseDiff implements ActivationDiff {
     double savedCos = cosine;
     long savedNan = nanMismatch;
     Summary fused = m.permutation() == null || t != null ? otherSummary : null;
-    long out = fastPass(a, b, t, fused, other.shape());
+    Summary refFused = m.permutation() == null && fused != null ? refSummary : null;
+    long out = fastPass(a, b, t, fused, other.shape(), refFused, ref.shape());
     if (out < 0) {
       // A NaN or infinity: element by element, in the reference's order, with the statistics
-      // taken by the summary's own careful pass.
+      // taken by the summaries' own careful passes.
       FloatBuffer inOrder = t == null ? b : Summary.values(other.transpose(m.permutation()));
       out = carefulPass(a, inOrder);
       if (fused != null) {
         fused.add(other);
+      }
+      if (refFused != null) {
+        refFused.add(ref);
       }
     }
     // Only a flattened tensor can be legitimately reordered (NHWC vs NCHW flatten); trying the
@@ -120,7 +151,7 @@ public final class ElementwiseDiff implements ActivationDiff {
       cosine = savedCos;
       FloatBuffer fa = FloatBuffer.wrap(sa);
       FloatBuffer fb = FloatBuffer.wrap(sb);
-      long sorted = fastPass(fa, fb, null, null, null);
+      long sorted = fastPass(fa, fb, null, null, null, null, null);
       if (sorted < 0) {
         sorted = carefulPass(fa, fb);
       }
@@ -135,7 +166,7 @@ public final class ElementwiseDiff implements ActivationDiff {
     }
     outside += out;
     total += a.limit();
-    return fused != null;
+    return fused == null ? Fused.NONE : refFused == null ? Fused.OTHER : Fused.BOTH;
   }
 
   /**
@@ -147,11 +178,18 @@ public final class ElementwiseDiff implements ActivationDiff {
    * @param t how the reference is read in {@code other}'s order, or null for the same order
    */
   private long fastPass(
-      FloatBuffer ref, FloatBuffer other, Transposed t, Summary otherSum, long[] otherShape) {
+      FloatBuffer ref,
+      FloatBuffer other,
+      Transposed t,
+      Summary otherSum,
+      long[] otherShape,
+      Summary refSum,
+      long[] refShape) {
     int len = ref.limit();
-    boolean summarise = otherSum != null && len > 0;
-    double shift = summarise ? other.get(0) : 0;
+    Moments otherMoments = otherSum != null && len > 0 ? new Moments(other.get(0)) : null;
+    Moments refMoments = refSum != null && len > 0 ? new Moments(ref.get(0)) : null;
     double atol = tol.atol();
+    double floor = atol > 0 ? atol : Double.MIN_NORMAL;
     PassSums sums = new PassSums();
     sums.maxAbs = maxAbs;
     sums.maxRel = maxRel;
@@ -167,8 +205,14 @@ public final class ElementwiseDiff implements ActivationDiff {
       } else {
         t.gather(ref, off, n, xs);
       }
-      kernel.compare(
-          xs, ys, n, summarise, shift, atol, tol.rtol(), atol > 0 ? atol : Double.MIN_NORMAL, sums);
+      // The chunks are Summary.add's, so the statistics are its own to the last bit.
+      if (otherMoments != null) {
+        kernel.stats(ys, n, otherMoments);
+      }
+      if (refMoments != null) {
+        kernel.stats(xs, n, refMoments);
+      }
+      kernel.compare(xs, ys, n, atol, tol.rtol(), floor, sums);
     }
     if (!sums.finite()) {
       return -1;
@@ -176,11 +220,21 @@ public final class ElementwiseDiff implements ActivationDiff {
     maxAbs = sums.maxAbs;
     maxRel = sums.maxRel;
     scale = sums.scale;
-    if (otherSum != null) {
-      otherSum.addPass(otherShape, other, sums.s1, sums.s2, sums.lo, sums.hi);
-    }
+    addTo(otherSum, otherMoments, otherShape, other);
+    addTo(refSum, refMoments, refShape, ref);
     updateCosine(sums.dot, sums.na, sums.nb);
     return sums.outside;
+  }
+
+  private static void addTo(Summary sum, Moments m, long[] shape, FloatBuffer v) {
+    if (sum == null) {
+      return;
+    }
+    if (m == null) {
+      sum.addPass(shape, v, 0, 0, Float.POSITIVE_INFINITY, Float.NEGATIVE_INFINITY);
+    } else {
+      m.addTo(sum, shape, v);
+    }
   }
 
   /** Element by element in the same order, NaN- and infinity-aware; returns the count outside. */

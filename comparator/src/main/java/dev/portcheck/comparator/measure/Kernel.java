@@ -12,28 +12,14 @@ sealed interface Kernel permits ScalarKernel, VectorKernel {
   /** Values per chunk: a multiple of every vector length, and two chunks fit in L1. */
   int CHUNK = 2048;
 
-  /**
-   * Adds {@code y[0..n)} to the shifted sums and extremes of {@code s}.
-   *
-   * @param shift subtracted before summing, so that the sums stay small next to the spread
-   */
-  void stats(float[] y, int n, double shift, PassSums s);
+  /** Adds {@code y[0..n)} to the shifted sums and extremes of {@code s}. */
+  void stats(float[] y, int n, Moments s);
 
   /**
-   * Compares {@code y[0..n)} with {@code x[0..n)} into {@code s}; with {@code stats}, also adds
-   * {@code y} as {@link #stats} would. Non-finite values are not treated apart: they make the sums
-   * non-finite, and the caller redoes the tensor carefully.
+   * Compares {@code y[0..n)} with {@code x[0..n)} into {@code s}. Non-finite values are not treated
+   * apart: they make the sums non-finite, and the caller redoes the tensor carefully.
    */
-  void compare(
-      float[] x,
-      float[] y,
-      int n,
-      boolean stats,
-      double shift,
-      double atol,
-      double rtol,
-      double floor,
-      PassSums s);
+  void compare(float[] x, float[] y, int n, double atol, double rtol, double floor, PassSums s);
 
   /** The kernel of this process: the vector one when its module is present. */
   static Kernel get() {

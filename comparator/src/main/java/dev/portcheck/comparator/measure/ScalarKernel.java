@@ -3,7 +3,8 @@ package dev.portcheck.comparator.measure;
 /** The kernel in plain Java: one accumulator per sum, in element order. */
 final class ScalarKernel implements Kernel {
   @Override
-  public void stats(float[] y, int n, double shift, PassSums s) {
+  public void stats(float[] y, int n, Moments s) {
+    double shift = s.shift;
     double s1 = 0;
     double s2 = 0;
     float lo = s.lo;
@@ -26,18 +27,7 @@ final class ScalarKernel implements Kernel {
 
   @Override
   public void compare(
-      float[] x,
-      float[] y,
-      int n,
-      boolean stats,
-      double shift,
-      double atol,
-      double rtol,
-      double floor,
-      PassSums s) {
-    if (stats) {
-      stats(y, n, shift, s);
-    }
+      float[] x, float[] y, int n, double atol, double rtol, double floor, PassSums s) {
     double dot = 0;
     double na = 0;
     double nb = 0;

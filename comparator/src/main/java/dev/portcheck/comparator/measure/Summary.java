@@ -28,16 +28,15 @@ public final class Summary {
     // One pass without tests for NaN, shifted by the first value so that the sums stay small next
     // to the spread (a low-variance LayerNorm input keeps its precision). A NaN or infinity
     // anywhere makes the sums non-finite, and only then the slower pass that skips them runs.
-    double shift = len == 0 ? 0 : v.get(0);
-    PassSums sums = new PassSums();
+    Moments sums = new Moments(len == 0 ? 0 : v.get(0));
     Kernel kernel = Kernel.get();
     float[] chunk = new float[Math.min(len, Kernel.CHUNK)];
     for (int off = 0; off < len; off += Kernel.CHUNK) {
       int n = Math.min(Kernel.CHUNK, len - off);
       v.get(off, chunk, 0, n);
-      kernel.stats(chunk, n, shift, sums);
+      kernel.stats(chunk, n, sums);
     }
-    addPass(t.shape(), v, sums.s1, sums.s2, sums.lo, sums.hi);
+    sums.addTo(this, t.shape(), v);
   }
 
   /**

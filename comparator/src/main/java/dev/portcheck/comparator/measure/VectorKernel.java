@@ -22,7 +22,8 @@ final class VectorKernel implements Kernel {
   }
 
   @Override
-  public void stats(float[] y, int n, double shift, PassSums s) {
+  public void stats(float[] y, int n, Moments s) {
+    double shift = s.shift;
     DoubleVector s1 = DoubleVector.zero(D);
     DoubleVector s2 = DoubleVector.zero(D);
     FloatVector lo = FloatVector.broadcast(F, s.lo);
@@ -59,18 +60,7 @@ final class VectorKernel implements Kernel {
 
   @Override
   public void compare(
-      float[] x,
-      float[] y,
-      int n,
-      boolean stats,
-      double shift,
-      double atol,
-      double rtol,
-      double floor,
-      PassSums s) {
-    if (stats) {
-      stats(y, n, shift, s);
-    }
+      float[] x, float[] y, int n, double atol, double rtol, double floor, PassSums s) {
     DoubleVector dot = DoubleVector.zero(D);
     DoubleVector na = DoubleVector.zero(D);
     DoubleVector nb = DoubleVector.zero(D);
