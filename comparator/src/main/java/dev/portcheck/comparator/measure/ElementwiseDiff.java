@@ -197,13 +197,14 @@ public final class ElementwiseDiff implements ActivationDiff {
     Kernel kernel = Kernel.get();
     float[] xs = new float[Math.min(len, Kernel.CHUNK)];
     float[] ys = new float[xs.length];
+    float[] run = t == null ? null : new float[Math.min(t.rows(), xs.length)];
     for (int off = 0; off < len; off += Kernel.CHUNK) {
       int n = Math.min(Kernel.CHUNK, len - off);
       other.get(off, ys, 0, n);
       if (t == null) {
         ref.get(off, xs, 0, n);
       } else {
-        t.gather(ref, off, n, xs);
+        t.gather(ref, off, n, xs, run);
       }
       // The chunks are Summary.add's, so the statistics are its own to the last bit.
       if (otherMoments != null) {
@@ -313,21 +314,35 @@ public final class ElementwiseDiff implements ActivationDiff {
       return new Transposed((int) shape[0], (int) rows, (int) cols);
     }
 
-    /** Copies the reference's values for the other's stored positions {@code [off, off + n)}. */
-    void gather(FloatBuffer ref, int off, int n, float[] dst) {
+    /**
+     * Copies the reference's values for the other's stored positions {@code [off, off + n)} into
+     * {@code dst}, using {@code run} (at least {@code min(rows, n)} long) as scratch.
+     */
+    void gather(FloatBuffer ref, int off, int n, float[] dst, float[] run) {
       int plane = rows * cols;
-      int base = off / plane * plane;
-      int rem = off % plane;
-      int i = rem / cols;
-      int j = rem % cols;
-      for (int k = 0; k < n; k++) {
-        dst[k] = ref.get(base + j * rows + i);
-        if (++j == cols) {
-          j = 0;
-          if (++i == rows) {
-            i = 0;
-            base += plane;
+      int k = 0;
+      while (k < n) {
+        int pos = off + k;
+        int base = pos / plane * plane;
+        int i = pos % plane / cols;
+        int j = pos % cols;
+        // Whole rows of the other tensor within one batch: the reference holds each of their
+        // columns as a contiguous run (one bulk read per column instead of a read per element).
+        int whole = j == 0 ? Math.min((n - k) / cols, rows - i) : 0;
+        if (whole >= 16) {
+          for (int c = 0; c < cols; c++) {
+            ref.get(base + c * rows + i, run, 0, whole);
+            for (int t = 0, d = k + c; t < whole; t++, d += cols) {
+              dst[d] = run[t];
+            }
           }
+          k += whole * cols;
+          continue;
+        }
+        // The rest of this row, element by element.
+        int end = Math.min(n, k + cols - j);
+        for (int idx = base + j * rows + i; k < end; k++, idx += rows) {
+          dst[k] = ref.get(idx);
         }
       }
     }
