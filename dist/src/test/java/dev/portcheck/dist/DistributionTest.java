@@ -142,6 +142,8 @@ class DistributionTest {
         r.err().contains("WARNING: All log messages before absl::InitializeLog() is called"),
         r.err());
     assertTrue(r.err().contains("tensorflow/cc/saved_model/loader.cc"), r.err());
+    // The comparator's vector kernel is on: the JVM announces the module the launcher adds.
+    assertTrue(r.err().contains("WARNING: Using incubator modules: jdk.incubator.vector"), r.err());
   }
 
   @Test
