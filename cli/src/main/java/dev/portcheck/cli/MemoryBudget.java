@@ -1,5 +1,6 @@
 package dev.portcheck.cli;
 
+import dev.portcheck.importers.api.Importers;
 import dev.portcheck.importers.api.PortcheckException;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -39,7 +40,7 @@ public final class MemoryBudget {
   public static void check(List<Path> models, Long limit) {
     long weights = 0;
     for (Path p : models) {
-      weights += diskBytes(p);
+      weights += modelBytes(p);
     }
     long need = estimate(weights);
     long available = limit != null ? limit : available();
@@ -80,6 +81,23 @@ public final class MemoryBudget {
   /** The lower bound of peak memory for models holding {@code weightBytes} in all. */
   static long estimate(long weightBytes) {
     return (long) (PER_WEIGHT_BYTE * weightBytes) + BASE_BYTES;
+  }
+
+  /**
+   * Bytes of a model as stored: its file, or every regular file under its folder, plus the files it
+   * refers to (ONNX external data, which holds nearly all the weights of a model over 2 GB).
+   *
+   * @param p a model file or folder
+   * @return bytes, 0 when unreadable (the importer then reports it)
+   */
+  public static long modelBytes(Path p) {
+    long bytes = diskBytes(p);
+    try {
+      bytes += Importers.forPath(p).referencedBytes(p);
+    } catch (RuntimeException e) {
+      // no importer reads it: opening it reports that
+    }
+    return bytes;
   }
 
   /** Bytes of a model file, or of every regular file under a model folder (links not followed). */
