@@ -1,10 +1,9 @@
 package dev.portcheck.importers.onnx;
 
-import com.google.protobuf.CodedInputStream;
-import com.google.protobuf.WireFormat;
 import java.io.IOException;
-import java.nio.MappedByteBuffer;
+import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
@@ -14,9 +13,11 @@ import java.util.Set;
 
 /**
  * The external data files an ONNX model's initializers refer to, found without parsing the model: a
- * memory estimate made before loading must not cost a load. Scans the protobuf's wire format for
- * ModelProto.graph, then GraphProto.initializer, then each TensorProto's {@code location} entry,
- * and skips every other field (inline {@code raw_data} included) without reading it.
+ * memory estimate made before loading must not cost a load. Walks the protobuf wire format of a
+ * memory-mapped file, ModelProto.graph, then GraphProto.initializer, then each TensorProto's {@code
+ * location} entry, and skips every other field (inline {@code raw_data} included) by its length, so
+ * only the few pages holding field headers are read. (protobuf's CodedInputStream copies a mapped
+ * buffer whole into the heap where it cannot use Unsafe.)
  */
 final class OnnxStoredBytes {
   private static final int MODEL_GRAPH = 7;
@@ -24,6 +25,10 @@ final class OnnxStoredBytes {
   private static final int TENSOR_EXTERNAL_DATA = 13;
   private static final int ENTRY_KEY = 1;
   private static final int ENTRY_VALUE = 2;
+  private static final int VARINT = 0;
+  private static final int I64 = 1;
+  private static final int LEN = 2;
+  private static final int I32 = 5;
 
   private OnnxStoredBytes() {}
 
@@ -51,77 +56,118 @@ final class OnnxStoredBytes {
     return sum;
   }
 
-  /** The distinct {@code location} values of the main graph's initializers, in file order. */
+  /**
+   * The distinct {@code location} values of the main graph's initializers, in file order; those
+   * found before a malformed field when the file is not a well-formed ModelProto.
+   */
   static Set<String> locations(Path model) {
     Set<String> out = new LinkedHashSet<>();
     try (FileChannel ch = FileChannel.open(model, StandardOpenOption.READ)) {
       if (ch.size() > Integer.MAX_VALUE) {
         return out; // not a protobuf (2 GB at most)
       }
-      MappedByteBuffer buf = ch.map(FileChannel.MapMode.READ_ONLY, 0, ch.size());
-      CodedInputStream in = CodedInputStream.newInstance(buf);
-      in.setSizeLimit(Integer.MAX_VALUE);
-      while (!in.isAtEnd()) {
-        int tag = in.readTag();
-        if (tag == 0) {
-          break;
-        }
-        if (isMessage(tag, MODEL_GRAPH)) {
-          int limit = in.pushLimit(in.readRawVarint32());
-          graph(in, out);
-          in.popLimit(limit);
-        } else if (!in.skipField(tag)) {
-          break;
-        }
-      }
+      new Walk(ch, out).message(0, (int) ch.size(), 0);
     } catch (IOException | RuntimeException e) {
-      // not a readable protobuf: no external data counted, the importer reports the file
+      // not a readable protobuf: what was found counts, the importer reports the file
     }
     return out;
   }
 
-  private static void graph(CodedInputStream in, Set<String> out) throws IOException {
-    while (!in.isAtEnd()) {
-      int tag = in.readTag();
-      if (isMessage(tag, GRAPH_INITIALIZER)) {
-        int limit = in.pushLimit(in.readRawVarint32());
-        tensor(in, out);
-        in.popLimit(limit);
-      } else if (tag == 0 || !in.skipField(tag)) {
-        return;
-      }
-    }
-  }
+  /** A walk over one file; {@code pos} moves forward only. */
+  private static final class Walk {
+    private static final int WINDOW = 4096;
+    private final FileChannel ch;
+    private final Set<String> out;
+    private final ByteBuffer window = ByteBuffer.allocate(WINDOW);
+    private long windowAt = -1;
+    private int pos;
 
-  private static void tensor(CodedInputStream in, Set<String> out) throws IOException {
-    while (!in.isAtEnd()) {
-      int tag = in.readTag();
-      if (isMessage(tag, TENSOR_EXTERNAL_DATA)) {
-        int limit = in.pushLimit(in.readRawVarint32());
-        String key = null;
-        String value = null;
-        while (!in.isAtEnd()) {
-          int t = in.readTag();
-          if (isMessage(t, ENTRY_KEY)) {
-            key = in.readStringRequireUtf8();
-          } else if (isMessage(t, ENTRY_VALUE)) {
-            value = in.readStringRequireUtf8();
-          } else if (t == 0 || !in.skipField(t)) {
-            break;
+    Walk(FileChannel ch, Set<String> out) {
+      this.ch = ch;
+      this.out = out;
+    }
+
+    /** The byte at {@code at}, read through a window of the file. */
+    private byte at(int at) {
+      if (windowAt < 0 || at < windowAt || at >= windowAt + window.limit()) {
+        window.clear();
+        try {
+          while (window.hasRemaining() && ch.read(window, at + window.position()) > 0) {
+            // fill the window, or up to the end of the file
           }
+        } catch (IOException e) {
+          throw new java.io.UncheckedIOException(e);
         }
-        in.popLimit(limit);
-        if ("location".equals(key) && value != null && !value.isEmpty()) {
-          out.add(value);
+        window.flip();
+        windowAt = at;
+        if (!window.hasRemaining()) {
+          throw new IllegalArgumentException("read past the end");
         }
-      } else if (tag == 0 || !in.skipField(tag)) {
-        return;
+      }
+      return window.get((int) (at - windowAt));
+    }
+
+    /**
+     * Fields in [from, end) of a message at {@code depth} (0 model, 1 graph, 2 tensor, 3 entry).
+     */
+    void message(int from, int end, int depth) {
+      pos = from;
+      String key = null;
+      String value = null;
+      while (pos < end) {
+        long tag = varint(end);
+        int field = (int) (tag >>> 3);
+        int wire = (int) (tag & 7);
+        if (wire == LEN) {
+          long len = varint(end);
+          if (len < 0 || len > end - pos) {
+            throw new IllegalArgumentException("field runs past its message");
+          }
+          int start = pos;
+          int stop = (int) (start + len);
+          if (depth == 0 && field == MODEL_GRAPH
+              || depth == 1 && field == GRAPH_INITIALIZER
+              || depth == 2 && field == TENSOR_EXTERNAL_DATA) {
+            message(start, stop, depth + 1);
+          } else if (depth == 3 && (field == ENTRY_KEY || field == ENTRY_VALUE)) {
+            byte[] b = new byte[(int) len];
+            for (int i = 0; i < b.length; i++) {
+              b[i] = at(start + i);
+            }
+            String s = new String(b, StandardCharsets.UTF_8);
+            if (field == ENTRY_KEY) {
+              key = s;
+            } else {
+              value = s;
+            }
+          }
+          pos = stop;
+        } else if (wire == VARINT) {
+          varint(end);
+        } else if (wire == I64 || wire == I32) {
+          pos += wire == I64 ? 8 : 4;
+        } else {
+          throw new IllegalArgumentException("wire type " + wire);
+        }
+      }
+      if (depth == 3 && "location".equals(key) && value != null && !value.isEmpty()) {
+        out.add(value);
       }
     }
-  }
 
-  /** Whether {@code tag} is field {@code field} with length-delimited wire type. */
-  private static boolean isMessage(int tag, int field) {
-    return tag == (field << 3 | WireFormat.WIRETYPE_LENGTH_DELIMITED);
+    private long varint(int end) {
+      long v = 0;
+      for (int shift = 0; shift < 64; shift += 7) {
+        if (pos >= end) {
+          throw new IllegalArgumentException("varint cut off");
+        }
+        byte b = at(pos++);
+        v |= (long) (b & 0x7f) << shift;
+        if (b >= 0) {
+          return v;
+        }
+      }
+      throw new IllegalArgumentException("varint too long");
+    }
   }
 }
