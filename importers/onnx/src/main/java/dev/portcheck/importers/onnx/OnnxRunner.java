@@ -32,7 +32,6 @@ import java.nio.LongBuffer;
 import java.nio.ShortBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -393,10 +392,11 @@ final class OnnxRunner implements AutoCloseable {
    * Creates a session from a file rather than from bytes, so that no serialised copy of the model
    * (ViT-B/16: 330 MB) is held in the Java heap while ORT parses its own: the model file itself
    * when nothing is edited, else the edited model streamed to a temp file that lives for the load.
-   * External data stays external: each file it lives in (checked safe at open) is reached through a
-   * temp symbolic link beside the temp model, so ORT reads it from disk itself. Inlined, a model
-   * over 2 GB (GPT-2 with 1.2 B parameters, 4.9 GB) could not be written as one protobuf at all,
-   * and a smaller one would pass through the Java heap and a serialised copy on its way to ORT.
+   * A model with external data is the exception: its protobuf holds no weights, so it is handed
+   * over as bytes, with its folder as the one ORT reads the data files from (they were checked safe
+   * at open). ORT reads them from disk itself; inlined, a model over 2 GB (GPT-2 with 1.2 B
+   * parameters, 4.9 GB) could not be one protobuf at all, and a smaller one would pass through the
+   * Java heap and a serialised copy on its way to ORT.
    */
   private OrtSession create(OrtEnvironment env, Key key, OrtSession.SessionOptions opts)
       throws OrtException {
@@ -404,70 +404,31 @@ final class OnnxRunner implements AutoCloseable {
     if (key.extra().isEmpty() && key.taken().isEmpty() && !hasExternalData) {
       return env.createSession(source.toString(), opts);
     }
+    if (hasExternalData) {
+      Edited e = edited(key.extra(), key.taken(), false);
+      currentStacked = e.stacked();
+      opts.addConfigEntry(EXTERNAL_FOLDER, external.folder().toString());
+      return env.createSession(e.model().toByteArray(), opts);
+    }
     Path tmp = null;
-    List<Path> links = new ArrayList<>();
     try {
       tmp = TempFiles.create("portcheck-ort-", ".onnx");
-      Edited e = edited(key.extra(), key.taken(), false);
-      ModelProto m = e.model();
-      if (hasExternalData) {
-        m = m.toBuilder().setGraph(linkExternal(m.getGraph(), tmp, new HashMap<>(), links)).build();
-      }
       try (OutputStream out = new BufferedOutputStream(Files.newOutputStream(tmp), 1 << 16)) {
+        Edited e = edited(key.extra(), key.taken(), false);
         currentStacked = e.stacked();
-        m.writeTo(out);
+        e.model().writeTo(out);
       }
       return env.createSession(tmp.toString(), opts);
     } catch (IOException e) {
       throw PortcheckException.engine(source, "writing the tapped model to a temp file", e);
     } finally {
       TempFiles.delete(tmp);
-      links.forEach(TempFiles::delete);
     }
   }
 
-  /**
-   * {@code graph} with every external tensor's location replaced by a temp symbolic link, in the
-   * folder of {@code model}, to the file it names (one link per file, in {@code links}).
-   */
-  private GraphProto linkExternal(
-      GraphProto graph, Path model, Map<String, String> linked, List<Path> links) {
-    return mapExternal(
-        graph,
-        t -> {
-          String location = null;
-          for (var kv : t.getExternalDataList()) {
-            if (kv.getKey().equals("location")) {
-              location = kv.getValue();
-            }
-          }
-          String name = linked.get(location);
-          if (name == null) {
-            Path real = external.check(t);
-            try {
-              Path link = TempFiles.create("portcheck-ort-", ".data");
-              links.add(link);
-              Files.delete(link);
-              Files.createSymbolicLink(link, real);
-              if (!link.getParent().equals(model.getParent())) {
-                throw new IOException("temp files are not created in one folder");
-              }
-              name = link.getFileName().toString();
-            } catch (IOException | UnsupportedOperationException e) {
-              throw PortcheckException.engine(
-                  source, "linking external data file '" + location + "' for ONNX Runtime", e);
-            }
-            linked.put(location, name);
-          }
-          TensorProto.Builder b = t.toBuilder();
-          for (int i = 0; i < b.getExternalDataCount(); i++) {
-            if (b.getExternalData(i).getKey().equals("location")) {
-              b.setExternalData(i, b.getExternalData(i).toBuilder().setValue(name));
-            }
-          }
-          return b.build();
-        });
-  }
+  /** ORT's session option: where a model given as bytes keeps its external data files. */
+  private static final String EXTERNAL_FOLDER =
+      "session.model_external_initializers_file_folder_path";
 
   /** The model with {@code extra} as graph outputs and external data inlined, serialised. */
   byte[] editedModel(Set<String> extra) {
