@@ -34,7 +34,6 @@ import java.util.Arrays;
 import java.util.EnumMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
@@ -61,15 +60,25 @@ import picocli.CommandLine.Spec;
           + " the same as JSON.",
       "",
       "With --polygraphy EXE, also times `polygraphy run ONNX --onnxrt --onnxrt --onnx-outputs"
-          + " mark all` on the first ONNX model, the same all-outputs comparison in Python."
+          + " mark all` on the first ONNX model, the same all-outputs comparison in Python; with"
+          + " --portcheck EXE too, also `portcheck compare ONNX ONNX`, both as whole processes"
+          + " (wall time and peak RSS of each).",
+      "",
+      "--compare-set NAME=MODEL,MODEL[,MODEL] (repeatable, needs --portcheck) runs"
+          + " `portcheck compare` of those models as a whole process and records its wall time,"
+          + " peak RSS and verdict: the rows for transformer-scale models, which need a JVM of"
+          + " their own. MODEL arguments may then be left out."
     })
 public final class BenchCommand implements PortcheckSubcommand {
   @Spec CommandSpec spec;
   @Mixin CommonOptions common;
   @Mixin ProbeOptions probeOptions;
 
-  @Parameters(paramLabel = "MODEL", arity = "1..3", description = "One to three models.")
-  List<Path> models;
+  @Parameters(
+      paramLabel = "MODEL",
+      arity = "0..3",
+      description = "One to three models (none with only --compare-set).")
+  List<Path> models = List.of();
 
   /** Rounds of plain-then-tapped runs per engine; the medians are taken over all of them. */
   static final int ROUNDS = 3;
@@ -94,8 +103,27 @@ public final class BenchCommand implements PortcheckSubcommand {
   @Option(names = "--polygraphy", paramLabel = "EXE", description = "A polygraphy executable.")
   Path polygraphy;
 
+  @Option(
+      names = "--portcheck",
+      paramLabel = "EXE",
+      description =
+          "A portcheck launcher (./portcheck in a checkout) for the whole-process runs:"
+              + " --compare-set, and portcheck against --polygraphy.")
+  Path portcheck;
+
+  @Option(
+      names = "--compare-set",
+      paramLabel = "NAME=MODEL,MODEL[,MODEL]",
+      description =
+          "Time `portcheck compare` of these models as a whole process (needs --portcheck);"
+              + " repeatable.")
+  List<String> compareSets = List.of();
+
   @Option(names = "--json", paramLabel = "FILE", description = "Also write the figures as JSON.")
   Path json;
+
+  /** Minutes a whole-process run may take before it is killed. */
+  static final long CHILD_TIMEOUT_MINUTES = 60;
 
   /** Creates the command; {@link java.util.ServiceLoader} uses this. */
   public BenchCommand() {}
@@ -105,12 +133,26 @@ public final class BenchCommand implements PortcheckSubcommand {
     if (runs < 1 || probeCounts.stream().anyMatch(n -> n < 1)) {
       throw PortcheckException.usage("--runs and --probe-counts must be at least 1.");
     }
+    List<SetSpec> sets = new ArrayList<>();
+    for (String s : compareSets) {
+      sets.add(SetSpec.parse(s));
+    }
+    if (!sets.isEmpty() && portcheck == null) {
+      throw PortcheckException.usage(
+          "--compare-set runs portcheck as a process of its own: give the launcher with"
+              + " --portcheck EXE (./portcheck in a checkout).");
+    }
+    if (models.isEmpty() && sets.isEmpty()) {
+      throw PortcheckException.usage("bench needs one to three MODELs, or --compare-set.");
+    }
     PrintWriter out = spec.commandLine().getOut();
     List<BenchFigures.Engine> engines = new ArrayList<>();
     double plainSum = 0;
-    out.printf(
-        "%-44s %-10s %9s %11s %11s %8s %11s %8s%n",
-        "model", "engine", "load ms", "plain ms", "tapped ms", "ratio", "copied ms", "ratio");
+    if (!models.isEmpty()) {
+      out.printf(
+          "%-44s %-10s %9s %11s %11s %8s %11s %8s%n",
+          "model", "engine", "load ms", "plain ms", "tapped ms", "ratio", "copied ms", "ratio");
+    }
     for (Path p : models) {
       BenchFigures.Engine e = engine(p);
       engines.add(e);
@@ -176,11 +218,53 @@ public final class BenchCommand implements PortcheckSubcommand {
           e.framework(), e.tappedOverPlain(), e.tappedCopiedOverPlain());
     }
     BenchFigures.Polygraphy poly = null;
+    BenchFigures.WholeProcess whole = null;
     if (polygraphy != null) {
-      poly = polygraphy();
+      Path onnx = firstOnnx();
+      BenchFigures.ProcessRun p = polygraphy(onnx);
+      poly = new BenchFigures.Polygraphy(p.command(), p.wallMs(), p.exitCode(), p.peakRssMiB());
       out.printf(
-          "polygraphy run --onnxrt --onnxrt --onnx-outputs mark all: %.0f ms wall%n",
-          poly.wallMs());
+          "polygraphy run --onnxrt --onnxrt --onnx-outputs mark all: %.0f ms wall, peak RSS %.0f"
+              + " MiB%n",
+          poly.wallMs(), poly.peakRssMiB());
+      if (portcheck != null) {
+        // One probe, as Polygraphy feeds one batch of random data by default.
+        BenchFigures.ProcessRun pc =
+            portcheckCompare("self", List.of(onnx, onnx), "--input", "random:0").process();
+        whole = new BenchFigures.WholeProcess(onnx.toString(), pc, p);
+        out.printf(
+            "whole process, %s against itself: portcheck compare %.0f ms, peak RSS %.0f MiB"
+                + " (exit %d); / polygraphy: wall %.2f, peak RSS %.2f%n",
+            onnx,
+            pc.wallMs(),
+            pc.peakRssMiB(),
+            pc.exitCode(),
+            whole.wallOverPolygraphy(),
+            whole.peakRssOverPolygraphy());
+      }
+    }
+    List<BenchFigures.CompareSet> setRows = new ArrayList<>();
+    if (!sets.isEmpty()) {
+      out.printf(
+          "%nportcheck compare as a whole process (%s):%n%-16s %10s %12s %10s %10s  %s%n",
+          portcheck, "set", "weights", "wall ms", "peak RSS", "verdict", "models");
+      out.flush();
+      for (SetSpec set : sets) {
+        BenchFigures.CompareSet row = portcheckCompare(set.name(), set.models());
+        setRows.add(row);
+        out.printf(
+            "%-16s %6.0f MiB %12.0f %6.0f MiB %10s  %s%n",
+            clip(row.name(), 16),
+            row.weightBytes() / MIB,
+            row.process().wallMs(),
+            row.process().peakRssMiB(),
+            row.verdict() != null ? row.verdict() : "exit " + row.process().exitCode(),
+            String.join(" ", row.models()));
+        if (row.message() != null) {
+          out.printf("%16s %s%n", "", row.message());
+        }
+        out.flush();
+      }
     }
     out.printf("peak RSS of this process: %.0f MiB%n", peakRssMiB());
     if (json != null) {
@@ -193,7 +277,9 @@ public final class BenchCommand implements PortcheckSubcommand {
               plainSum,
               compare,
               ratios,
-              poly);
+              poly,
+              whole,
+              setRows);
       try {
         // Made here, not in a static field: the command is instantiated whenever portcheck starts
         // (ServiceLoader), and a Jackson mapper costs a tenth of a second there.
@@ -356,12 +442,14 @@ public final class BenchCommand implements PortcheckSubcommand {
     return b.build();
   }
 
-  private BenchFigures.Polygraphy polygraphy() throws IOException, InterruptedException {
-    Path onnx =
-        models.stream()
-            .filter(p -> p.getFileName().toString().endsWith(".onnx"))
-            .findFirst()
-            .orElseThrow(() -> PortcheckException.usage("--polygraphy needs an .onnx model."));
+  private Path firstOnnx() {
+    return models.stream()
+        .filter(p -> p.getFileName().toString().endsWith(".onnx"))
+        .findFirst()
+        .orElseThrow(() -> PortcheckException.usage("--polygraphy needs an .onnx model."));
+  }
+
+  private BenchFigures.ProcessRun polygraphy(Path onnx) throws IOException, InterruptedException {
     List<String> cmd =
         List.of(
             polygraphy.toString(),
@@ -374,16 +462,87 @@ public final class BenchCommand implements PortcheckSubcommand {
             "all");
     Path log = Files.createTempFile("portcheck-polygraphy", ".log");
     try {
-      long t0 = System.nanoTime();
-      Process proc =
-          new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile()).start();
-      if (!proc.waitFor(30, TimeUnit.MINUTES)) {
-        proc.destroyForcibly();
-        throw PortcheckException.usage("polygraphy did not finish within 30 minutes.");
-      }
-      return new BenchFigures.Polygraphy(String.join(" ", cmd), ms(t0), proc.exitValue());
+      return ChildProcessRun.run(cmd, log, CHILD_TIMEOUT_MINUTES);
     } finally {
       Files.deleteIfExists(log);
+    }
+  }
+
+  /**
+   * {@code portcheck compare MODELS [EXTRA] --json REPORT} as a process of its own, with this
+   * bench's {@code --max-memory} passed on; the verdict is read from its JSON report.
+   */
+  private BenchFigures.CompareSet portcheckCompare(String name, List<Path> set, String... extra)
+      throws IOException, InterruptedException {
+    Path log = Files.createTempFile("portcheck-bench-compare", ".log");
+    Path report = Files.createTempFile("portcheck-bench-compare", ".json");
+    try {
+      Files.delete(report); // written by the compare, if it gets that far
+      List<String> cmd = new ArrayList<>(List.of(portcheck.toString(), "compare"));
+      set.forEach(p -> cmd.add(p.toString()));
+      cmd.addAll(List.of(extra));
+      cmd.addAll(List.of("--json", report.toString()));
+      if (common.memoryLimit() != null) {
+        cmd.addAll(List.of("--max-memory", Long.toString(common.memoryLimit())));
+      }
+      BenchFigures.ProcessRun run = ChildProcessRun.run(cmd, log, CHILD_TIMEOUT_MINUTES);
+      String verdict = null;
+      String message = null;
+      if (Files.exists(report)) {
+        verdict = new ObjectMapper().readTree(report.toFile()).path("verdict").asText(null);
+      } else {
+        message = lastLine(Files.readString(log));
+      }
+      long bytes = 0;
+      for (Path p : set.stream().distinct().toList()) {
+        bytes += MemoryBudget.modelBytes(p);
+      }
+      return new BenchFigures.CompareSet(
+          name, set.stream().map(Path::toString).toList(), bytes, verdict, message, run);
+    } finally {
+      Files.deleteIfExists(log);
+      Files.deleteIfExists(report);
+    }
+  }
+
+  /** The last non-blank line of a process's output (its error message when it failed). */
+  static String lastLine(String output) {
+    String[] lines = output.strip().split("\\R");
+    return lines[lines.length - 1].strip();
+  }
+
+  /**
+   * One {@code --compare-set} argument, {@code NAME=MODEL,MODEL[,MODEL]}.
+   *
+   * @param name the row's name
+   * @param models two or three models
+   */
+  record SetSpec(String name, List<Path> models) {
+    SetSpec {
+      models = List.copyOf(models);
+    }
+
+    static SetSpec parse(String arg) {
+      int eq = arg.indexOf('=');
+      String name = eq > 0 ? arg.substring(0, eq).strip() : "";
+      List<Path> paths = new ArrayList<>();
+      if (eq > 0) {
+        for (String m : arg.substring(eq + 1).split(",", -1)) {
+          if (m.isBlank()) {
+            paths.clear();
+            break;
+          }
+          paths.add(Path.of(m.strip()));
+        }
+      }
+      if (name.isEmpty() || paths.size() < 2 || paths.size() > 3) {
+        throw PortcheckException.usage(
+            "--compare-set '"
+                + arg
+                + "' is not NAME=MODEL,MODEL[,MODEL] (a name, then two or three models separated"
+                + " by commas), e.g. bert=bert.pt,bert.onnx.");
+      }
+      return new SetSpec(name, paths);
     }
   }
 

@@ -21,6 +21,10 @@ import java.util.Map;
  * @param compare the whole comparison, or null for a single model
  * @param ratios compare and run phase against the plain inferences, or null for a single model
  * @param polygraphy the Polygraphy run, or null without {@code --polygraphy}
+ * @param wholeProcess portcheck and Polygraphy as whole processes on the same ONNX, or null without
+ *     both {@code --polygraphy} and {@code --portcheck}
+ * @param compareSets one whole-process {@code portcheck compare} per {@code --compare-set}, in
+ *     argument order (empty without)
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
 record BenchFigures(
@@ -31,10 +35,13 @@ record BenchFigures(
     double sumPlainMs,
     Compare compare,
     @JsonUnwrapped Ratios ratios,
-    Polygraphy polygraphy) {
+    Polygraphy polygraphy,
+    WholeProcess wholeProcess,
+    @JsonInclude(JsonInclude.Include.NON_EMPTY) List<CompareSet> compareSets) {
 
   BenchFigures {
     engines = List.copyOf(engines);
+    compareSets = List.copyOf(compareSets);
   }
 
   /**
@@ -160,6 +167,73 @@ record BenchFigures(
    * @param command the command line
    * @param wallMs its wall time
    * @param exitCode its exit code
+   * @param peakRssMiB its peak RSS (see {@link ProcessRun})
    */
-  record Polygraphy(String command, double wallMs, int exitCode) {}
+  record Polygraphy(String command, double wallMs, int exitCode, double peakRssMiB) {}
+
+  /**
+   * A command run as a child process, measured from outside.
+   *
+   * @param command the command line
+   * @param wallMs from start to exit
+   * @param peakRssMiB the largest VmHWM among the process and its descendants (a launcher script
+   *     and the JVM it starts), polled from /proc while it ran
+   * @param exitCode its exit code
+   */
+  record ProcessRun(String command, double wallMs, double peakRssMiB, int exitCode) {}
+
+  /**
+   * The same ONNX model compared with itself by portcheck ({@code portcheck compare X.onnx X.onnx})
+   * and by Polygraphy (ONNX Runtime against itself, every output marked), each a whole process:
+   * start-up, loading and reporting included.
+   *
+   * @param model the ONNX model
+   * @param portcheck portcheck's process
+   * @param polygraphy Polygraphy's process
+   */
+  record WholeProcess(String model, ProcessRun portcheck, ProcessRun polygraphy) {
+    /**
+     * portcheck's wall time against Polygraphy's.
+     *
+     * @return portcheck ÷ Polygraphy
+     */
+    @JsonProperty
+    public double wallOverPolygraphy() {
+      return portcheck.wallMs() / polygraphy.wallMs();
+    }
+
+    /**
+     * portcheck's peak RSS against Polygraphy's.
+     *
+     * @return portcheck ÷ Polygraphy
+     */
+    @JsonProperty
+    public double peakRssOverPolygraphy() {
+      return portcheck.peakRssMiB() / polygraphy.peakRssMiB();
+    }
+  }
+
+  /**
+   * One {@code --compare-set}: {@code portcheck compare} of its models as a whole process.
+   *
+   * @param name the set's name
+   * @param models the models, reference first
+   * @param weightBytes the models' bytes on disk (external data and SavedModel variables included)
+   * @param verdict the report's verdict ({@code MATCH}, {@code DRIFT}, ...), or null when the
+   *     compare wrote no report (exit code 2: refused or failed; see {@code message})
+   * @param message the compare's last line of output when it wrote no report, else null
+   * @param process its process
+   */
+  @JsonInclude(JsonInclude.Include.NON_NULL)
+  record CompareSet(
+      String name,
+      List<String> models,
+      long weightBytes,
+      String verdict,
+      String message,
+      ProcessRun process) {
+    CompareSet {
+      models = List.copyOf(models);
+    }
+  }
 }

@@ -114,4 +114,62 @@ class BenchCommandTest {
     assertTrue(b.path("compareOverSumPlain").asDouble() > 0);
     assertTrue(b.path("runOverSumPlain").asDouble() > 0);
   }
+
+  @Test
+  void compareSetsNeedTheLauncherToRunAsProcessesOfTheirOwn() {
+    Run r = run("bench", "--compare-set", "x=a.pt,a.onnx");
+    assertEquals(2, r.exitCode());
+    assertTrue(r.err().contains("give the launcher with --portcheck EXE"), r.err());
+    Run none = run("bench");
+    assertEquals(2, none.exitCode());
+    assertTrue(
+        none.err().contains("bench needs one to three MODELs, or --compare-set."), none.err());
+  }
+
+  /**
+   * A stand-in launcher that writes the report a compare would (its verdict) or fails as a refused
+   * compare does: each set becomes a row with the verdict, or the message, and the exit code.
+   */
+  @Test
+  void eachCompareSetIsRunAsAProcessAndRecordedWithItsVerdict(@TempDir Path tmp) throws Exception {
+    Path launcher = tmp.resolve("fake-portcheck");
+    Files.writeString(
+        launcher,
+        "#!/bin/sh\n"
+            + "case \"$2\" in *refused*) echo 'portcheck: these 2 model(s) need 40 GiB' >&2;"
+            + " exit 2;; esac\n"
+            + "while [ $# -gt 0 ]; do if [ \"$1\" = --json ]; then"
+            + " printf '{\"verdict\":\"DIVERGED\"}' > \"$2\"; fi; shift; done\n"
+            + "exit 1\n");
+    launcher.toFile().setExecutable(true);
+    Path cnnTs = Fixtures.path(DIR + "cnn.torchscript.pt");
+    Path cnnOnnx = Fixtures.path(DIR + "cnn.bn.onnx");
+    Path refused = Files.copy(cnnTs, tmp.resolve("refused.pt"));
+    Path json = tmp.resolve("bench.json");
+    Run r =
+        run(
+            "bench",
+            "--portcheck",
+            launcher.toString(),
+            "--compare-set",
+            "cnn=" + cnnTs + "," + cnnOnnx,
+            "--compare-set",
+            "big=" + refused + "," + cnnOnnx,
+            "--json",
+            json.toString());
+    assertEquals(0, r.exitCode(), r.err());
+    JsonNode sets = new ObjectMapper().readTree(Files.readString(json)).path("compareSets");
+    assertEquals(2, sets.size());
+    JsonNode cnn = sets.get(0);
+    assertEquals("cnn", cnn.path("name").asText());
+    assertEquals("DIVERGED", cnn.path("verdict").asText());
+    assertEquals(1, cnn.path("process").path("exitCode").asInt());
+    assertEquals(Files.size(cnnTs) + Files.size(cnnOnnx), cnn.path("weightBytes").asLong());
+    assertTrue(cnn.path("process").path("command").asText().contains(" compare " + cnnTs + " "));
+    JsonNode big = sets.get(1);
+    assertTrue(big.path("verdict").isMissingNode(), big.toString());
+    assertEquals(2, big.path("process").path("exitCode").asInt());
+    assertEquals("portcheck: these 2 model(s) need 40 GiB", big.path("message").asText());
+    assertTrue(r.out().contains("big"), r.out());
+  }
 }

@@ -1,5 +1,7 @@
 package dev.portcheck.cli;
 
+import dev.portcheck.importers.api.Importers;
+import dev.portcheck.importers.api.ModelImporter;
 import dev.portcheck.importers.api.PortcheckException;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -14,15 +16,31 @@ import java.util.stream.Stream;
  * too-large comparison ends with a message and exit code 2 instead of an OutOfMemoryError or the
  * kernel's OOM killer halfway through.
  *
- * <p>The estimate is a lower bound fitted below what {@code portcheck bench} measured (peak RSS of
- * the compare, loading included): ResNet-50 three ways, 292 MiB of weights, 2.9 to 3.6 GiB;
- * ViT-B/16 two ways, 660 MiB, 4.1 GiB. Each engine holds its weights more than once while it loads
- * (TensorFlow parses and imports a SavedModel's constants; ONNX Runtime parses its own copy of the
- * file next to the one portcheck reads), and the comparator reads them into the heap.
+ * <p>The estimate is fitted to the peak RSS of {@code portcheck compare} as a whole process ({@code
+ * portcheck bench --compare-set}), per format, because the engines differ by more than a factor of
+ * three: each engine holds its weights more than once while it loads (TensorFlow parses and imports
+ * a SavedModel's constants: {@code inspect} alone peaks at 7 × the SavedModel's bytes; ONNX Runtime
+ * parses its own copy of a file next to the one portcheck parses: 4 ×; libtorch and ONNX external
+ * data files are read once), and the comparator reads them into the heap. Measured: ResNet-50 three
+ * ways, 292 MiB, 2.05 to 2.28 GiB (estimate 2.3); BERT-base three ways, 1.2 GiB, 5.6 to 7.0 GiB
+ * (estimate 6.3); GPT-2-medium three ways, 4.4 GiB, 19.4 GiB (19.4); GPT-2 with 1.2 B parameters,
+ * TorchScript and ONNX with external data, 9.1 GiB, 16.2 GiB (16.9).
  */
 public final class MemoryBudget {
-  /** Bytes of memory per byte of weights on disk. */
-  static final double PER_WEIGHT_BYTE = 4.0;
+  /** Bytes of memory per byte of a TensorFlow SavedModel or GraphDef on disk. */
+  static final double PER_TENSORFLOW_BYTE = 7.0;
+
+  /** Bytes of memory per byte of an ONNX file (weights inside the protobuf). */
+  static final double PER_ONNX_BYTE = 4.0;
+
+  /** Bytes of memory per byte of a PyTorch file (TorchScript, state_dict). */
+  static final double PER_PYTORCH_BYTE = 2.0;
+
+  /** Bytes of memory per byte of ONNX external data, which ONNX Runtime reads once. */
+  static final double PER_EXTERNAL_BYTE = 1.5;
+
+  /** For a file no importer recognises (opening it fails before anything is loaded). */
+  static final double PER_UNKNOWN_BYTE = 4.0;
 
   /** Engines' code and arenas, the JVM and one probe's activations. */
   static final long BASE_BYTES = 1L << 30;
@@ -38,10 +56,12 @@ public final class MemoryBudget {
    */
   public static void check(List<Path> models, Long limit) {
     long weights = 0;
+    long need = BASE_BYTES;
     for (Path p : models) {
-      weights += diskBytes(p);
+      Footprint f = footprint(p);
+      weights += f.bytes();
+      need += f.need();
     }
-    long need = estimate(weights);
     long available = limit != null ? limit : available();
     if (available > 0 && need > available) {
       throw PortcheckException.of(
@@ -49,7 +69,9 @@ public final class MemoryBudget {
           String.format(
               Locale.ROOT,
               "these %d model(s) hold %s of weights and need at least %s of memory to compare"
-                  + " (engines keep their own copies, plus one probe's activations); %s %s."
+                  + " (engines parse and keep their own copies: about 7 x a SavedModel's bytes,"
+                  + " 4 x an ONNX file's, 2 x a PyTorch file's; plus one probe's activations);"
+                  + " %s %s."
                   + " Compare fewer models at a time, free memory, or raise the limit with"
                   + " --max-memory.",
               models.size(),
@@ -77,9 +99,43 @@ public final class MemoryBudget {
     }
   }
 
-  /** The lower bound of peak memory for models holding {@code weightBytes} in all. */
-  static long estimate(long weightBytes) {
-    return (long) (PER_WEIGHT_BYTE * weightBytes) + BASE_BYTES;
+  /**
+   * A model's bytes as stored, and the memory its engine and the comparator need for them.
+   *
+   * @param bytes the model's own file or folder plus the files it refers to
+   * @param need the estimated memory, bytes
+   */
+  record Footprint(long bytes, long need) {}
+
+  /** The model at {@code p}: its bytes, weighted by what its engine makes of them. */
+  static Footprint footprint(Path p) {
+    long own = diskBytes(p);
+    long external = 0;
+    double perByte = PER_UNKNOWN_BYTE;
+    try {
+      ModelImporter importer = Importers.forPath(p);
+      external = importer.referencedBytes(p);
+      perByte =
+          switch (importer.framework()) {
+            case TENSORFLOW -> PER_TENSORFLOW_BYTE;
+            case ONNX -> PER_ONNX_BYTE;
+            case PYTORCH -> PER_PYTORCH_BYTE;
+          };
+    } catch (RuntimeException e) {
+      // no importer reads it: opening it reports that
+    }
+    return new Footprint(own + external, (long) (perByte * own + PER_EXTERNAL_BYTE * external));
+  }
+
+  /**
+   * Bytes of a model as stored: its file, or every regular file under its folder, plus the files it
+   * refers to (ONNX external data, which holds nearly all the weights of a model over 2 GB).
+   *
+   * @param p a model file or folder
+   * @return bytes, 0 when unreadable (the importer then reports it)
+   */
+  public static long modelBytes(Path p) {
+    return footprint(p).bytes();
   }
 
   /** Bytes of a model file, or of every regular file under a model folder (links not followed). */

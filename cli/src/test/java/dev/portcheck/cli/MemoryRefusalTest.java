@@ -4,6 +4,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.portcheck.importers.api.testing.Fixtures;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
 
 /** Models that cannot fit are refused before anything is loaded, with what to do about it. */
@@ -23,5 +25,24 @@ class MemoryRefusalTest {
             && r.err().contains("--max-memory allows 200 MiB"),
         r.err());
     assertTrue(!r.err().contains("at dev.portcheck"), "no stack trace: " + r.err());
+  }
+
+  /**
+   * The engines make different amounts of memory of the same bytes: a SavedModel is parsed and
+   * imported (7 ×), an ONNX file parsed twice (4 ×), a TorchScript archive read once (2 ×).
+   */
+  @Test
+  void eachFormatIsWeightedByWhatItsEngineMakesOfIt() throws Exception {
+    Path sm = Fixtures.path("models/cnn/cnn.keras.savedmodel");
+    Path onnx = Fixtures.path("models/cnn/cnn.bn.onnx");
+    Path ts = Fixtures.path("models/cnn/cnn.torchscript.pt");
+    long smBytes = MemoryBudget.diskBytes(sm);
+    assertTrue(smBytes > Files.size(sm.resolve("saved_model.pb")), "the folder's files count");
+    assertEquals(new MemoryBudget.Footprint(smBytes, 7 * smBytes), MemoryBudget.footprint(sm));
+    long onnxBytes = Files.size(onnx);
+    assertEquals(
+        new MemoryBudget.Footprint(onnxBytes, 4 * onnxBytes), MemoryBudget.footprint(onnx));
+    long tsBytes = Files.size(ts);
+    assertEquals(new MemoryBudget.Footprint(tsBytes, 2 * tsBytes), MemoryBudget.footprint(ts));
   }
 }

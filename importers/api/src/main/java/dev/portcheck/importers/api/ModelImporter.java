@@ -56,6 +56,18 @@ public interface ModelImporter {
   boolean canOpen(Path path);
 
   /**
+   * Bytes of the files beside {@code path} that the model refers to and keeps weights in (ONNX
+   * external data), not counted in the model's own file or folder; 0 by default. Read without
+   * loading the model (a memory estimate comes before loading); must not throw on bad input.
+   *
+   * @param path a model this importer {@linkplain #canOpen can open}
+   * @return bytes, 0 when none or unknown
+   */
+  default long referencedBytes(Path path) {
+    return 0;
+  }
+
+  /**
    * Opens the model.
    *
    * @throws PortcheckException naming the file and the problem when it cannot be read safely

@@ -27,6 +27,11 @@ final class OnnxExternalData {
     this.folder = parent == null ? Path.of("").toAbsolutePath() : parent;
   }
 
+  /** The model's folder, against which locations resolve. */
+  Path folder() {
+    return folder;
+  }
+
   /** Whether the tensor keeps its values outside the model file. */
   static boolean isExternal(TensorProto t) {
     return t.getDataLocation() == TensorProto.DataLocation.EXTERNAL;

@@ -95,6 +95,11 @@ public final class OnnxImporter implements ModelImporter {
   }
 
   @Override
+  public long referencedBytes(Path path) {
+    return OnnxStoredBytes.externalBytes(path);
+  }
+
+  @Override
   public ModelView open(Path path) {
     OnnxModelView view = read(path);
     try {

@@ -392,6 +392,11 @@ final class OnnxRunner implements AutoCloseable {
    * Creates a session from a file rather than from bytes, so that no serialised copy of the model
    * (ViT-B/16: 330 MB) is held in the Java heap while ORT parses its own: the model file itself
    * when nothing is edited, else the edited model streamed to a temp file that lives for the load.
+   * A model with external data is the exception: its protobuf holds no weights, so it is handed
+   * over as bytes, with its folder as the one ORT reads the data files from (they were checked safe
+   * at open). ORT reads them from disk itself; inlined, a model over 2 GB (GPT-2 with 1.2 B
+   * parameters, 4.9 GB) could not be one protobuf at all, and a smaller one would pass through the
+   * Java heap and a serialised copy on its way to ORT.
    */
   private OrtSession create(OrtEnvironment env, Key key, OrtSession.SessionOptions opts)
       throws OrtException {
@@ -399,11 +404,17 @@ final class OnnxRunner implements AutoCloseable {
     if (key.extra().isEmpty() && key.taken().isEmpty() && !hasExternalData) {
       return env.createSession(source.toString(), opts);
     }
+    if (hasExternalData) {
+      Edited e = edited(key.extra(), key.taken(), false);
+      currentStacked = e.stacked();
+      opts.addConfigEntry(EXTERNAL_FOLDER, external.folder().toString());
+      return env.createSession(e.model().toByteArray(), opts);
+    }
     Path tmp = null;
     try {
       tmp = TempFiles.create("portcheck-ort-", ".onnx");
       try (OutputStream out = new BufferedOutputStream(Files.newOutputStream(tmp), 1 << 16)) {
-        Edited e = edited(key.extra(), key.taken());
+        Edited e = edited(key.extra(), key.taken(), false);
         currentStacked = e.stacked();
         e.model().writeTo(out);
       }
@@ -415,16 +426,24 @@ final class OnnxRunner implements AutoCloseable {
     }
   }
 
+  /** ORT's session option: where a model given as bytes keeps its external data files. */
+  private static final String EXTERNAL_FOLDER =
+      "session.model_external_initializers_file_folder_path";
+
   /** The model with {@code extra} as graph outputs and external data inlined, serialised. */
   byte[] editedModel(Set<String> extra) {
-    return edited(extra, Map.of()).model().toByteArray();
+    return edited(extra, Map.of(), true).model().toByteArray();
   }
 
   /** An edited model, and the stacked Loop output holding each tapped Loop-body tensor. */
   private record Edited(ModelProto model, Map<String, String> stacked) {}
 
-  private Edited edited(Set<String> extra, Map<String, Boolean> taken) {
-    if (extra.isEmpty() && taken.isEmpty() && !hasExternalData) {
+  /**
+   * The model with {@code extra} as outputs and {@code taken} control flow inlined; external data
+   * inlined too when {@code inlineExternal} (for bytes handed over without a folder).
+   */
+  private Edited edited(Set<String> extra, Map<String, Boolean> taken, boolean inlineExternal) {
+    if (extra.isEmpty() && taken.isEmpty() && !(hasExternalData && inlineExternal)) {
       return new Edited(model, Map.of());
     }
     var loops =
@@ -439,14 +458,18 @@ final class OnnxRunner implements AutoCloseable {
       }
     }
     GraphProto graph = g.build();
-    if (hasExternalData) {
+    if (hasExternalData && inlineExternal) {
       // Loaded from bytes, ORT has no folder to resolve external files against; reading them here
       // also keeps the path checks in one place.
       graph = inline(graph);
     }
     ModelProto edited = model.toBuilder().setGraph(graph).build();
-    long size = edited.getSerializedSize();
-    if (size < 0 || size > Integer.MAX_VALUE - 8) {
+    // getSerializedSize is an int: past 2 GB it wraps (to a positive number past 4 GB).
+    long size = 0;
+    for (TensorProto t : graph.getInitializerList()) {
+      size += t.getSerializedSize();
+    }
+    if (size > Integer.MAX_VALUE - 8 || edited.getSerializedSize() < 0) {
       throw PortcheckException.notRunnable(
           source, "with its external data inlined the model exceeds protobuf's 2 GB limit");
     }
@@ -454,11 +477,17 @@ final class OnnxRunner implements AutoCloseable {
   }
 
   private GraphProto inline(GraphProto graph) {
+    return mapExternal(graph, this::inlined);
+  }
+
+  /** {@code graph} with {@code f} applied to every external tensor, subgraphs included. */
+  private static GraphProto mapExternal(
+      GraphProto graph, java.util.function.UnaryOperator<TensorProto> f) {
     GraphProto.Builder b = graph.toBuilder();
     for (int i = 0; i < b.getInitializerCount(); i++) {
       TensorProto t = b.getInitializer(i);
       if (OnnxExternalData.isExternal(t)) {
-        b.setInitializer(i, inlined(t));
+        b.setInitializer(i, f.apply(t));
       }
     }
     for (int i = 0; i < b.getNodeCount(); i++) {
@@ -468,13 +497,13 @@ final class OnnxRunner implements AutoCloseable {
         AttributeProto attr = n.getAttribute(a);
         AttributeProto.Builder ab = null;
         if (attr.hasT() && OnnxExternalData.isExternal(attr.getT())) {
-          ab = attr.toBuilder().setT(inlined(attr.getT()));
+          ab = attr.toBuilder().setT(f.apply(attr.getT()));
         }
         if (attr.hasG()) {
-          ab = (ab == null ? attr.toBuilder() : ab).setG(inline(attr.getG()));
+          ab = (ab == null ? attr.toBuilder() : ab).setG(mapExternal(attr.getG(), f));
         }
         for (int k = 0; k < attr.getGraphsCount(); k++) {
-          ab = (ab == null ? attr.toBuilder() : ab).setGraphs(k, inline(attr.getGraphs(k)));
+          ab = (ab == null ? attr.toBuilder() : ab).setGraphs(k, mapExternal(attr.getGraphs(k), f));
         }
         if (ab != null) {
           nb = nb == null ? n.toBuilder() : nb;

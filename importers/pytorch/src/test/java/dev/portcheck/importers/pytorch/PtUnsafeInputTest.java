@@ -153,6 +153,27 @@ class PtUnsafeInputTest {
   }
 
   @Test
+  void entriesDeclaringMoreThanFourGigabytesBeyondTheFileAreRefused() throws IOException {
+    byte[] z =
+        zip(
+            new String[] {"archive/data.pkl", "archive/data/0", "archive/data/1", "archive/data/2"},
+            new byte[][] {{'.'}, new byte[16], new byte[16], new byte[16]});
+    // each entry declares 1.75 GiB (under the per-entry bound), 5.25 GiB in all from a tiny file
+    ByteBuffer b = ByteBuffer.wrap(z).order(ByteOrder.LITTLE_ENDIAN);
+    for (int cen = centralRecord(z, 0); cen >= 0; cen = centralRecord(z, cen + 4)) {
+      if (b.getShort(cen + 28) == "archive/data/0".length()) {
+        b.putInt(cen + 24, 0x70000000);
+      }
+    }
+    PortcheckException e = refuse("total.pth", z);
+    assertEquals(PortcheckException.Reason.UNSAFE, e.reason());
+    assertTrue(
+        e.getMessage()
+            .contains("4294967296 beyond the file's own length (at entry 'archive/data/2')"),
+        e.getMessage());
+  }
+
+  @Test
   void duplicateEntryNamesAreRefused() throws IOException {
     byte[] z =
         zip(
@@ -309,6 +330,16 @@ class PtUnsafeInputTest {
     all.putShort((short) 0);
     PortcheckException e = refuse("z64extra.pt", all.array());
     assertTrue(e.getMessage().contains("z64extra.pt"), e.getMessage());
+  }
+
+  /** The first central-directory record at or after {@code from}, or -1. */
+  private static int centralRecord(byte[] z, int from) {
+    for (int i = from; i + 4 <= z.length; i++) {
+      if (z[i] == 'P' && z[i + 1] == 'K' && z[i + 2] == 1 && z[i + 3] == 2) {
+        return i;
+      }
+    }
+    return -1;
   }
 
   private static int lastCentralRecord(byte[] z) {
