@@ -35,11 +35,11 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * Loads TorchScript modules into libtorch through DJL and runs them, copying every result out as
- * primitive arrays before the per-run NDManager closes. Holds at most two modules: the file as it
- * is (plain runs) and its recording rewrite (tapped runs), each loaded on first use. Only one is
- * loaded at a time: each holds its own copy of the weights, and a comparison runs every probe on
- * the same one.
+ * Loads TorchScript modules into libtorch through DJL and runs them; every result is out of
+ * libtorch (in a reused direct buffer or a heap array) before the per-run NDManager closes. Holds
+ * at most two modules: the file as it is (plain runs) and its recording rewrite (tapped runs), each
+ * loaded on first use. Only one is loaded at a time: each holds its own copy of the weights, and a
+ * comparison runs every probe on the same one.
  */
 public final class PtRunner implements AutoCloseable {
   /** Writes a TorchScript archive (the recording rewrite) to a stream. */
