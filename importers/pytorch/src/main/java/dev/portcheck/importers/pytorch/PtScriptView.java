@@ -316,7 +316,7 @@ public final class PtScriptView implements ModelView {
                 PtRewriter.RUN_METHOD,
                 args,
                 stateful,
-                key -> taps.all() || taps.layers().contains(layerOfRecord(key)),
+                recordKeys(taps),
                 into)
             : runner.runPlain(args, stateful, into);
     Map<String, Tensor> outputs = new LinkedHashMap<>();
@@ -347,9 +347,18 @@ public final class PtScriptView implements ModelView {
     return new RunResult(outputs, layerOutputs, untapped, reasons, scope);
   }
 
-  /** The layer a recording key stands for: records are keyed by module path plus a dot. */
-  private static String layerOfRecord(String key) {
-    return key.endsWith(".") ? key.substring(0, key.length() - 1) : key;
+  /**
+   * The recording keys (module path plus a dot) of the tappable layers {@code taps} asks for: the
+   * rewritten module records only those, so a layer walk pays for the layers alignment kept.
+   */
+  private List<String> recordKeys(TapSelection taps) {
+    List<String> keys = new ArrayList<>();
+    for (Layer l : layers) {
+      if (l.tappable() && taps.includes(l.name())) {
+        keys.add(l.name() + ".");
+      }
+    }
+    return keys;
   }
 
   private List<Object> arguments(Map<String, Tensor> given) {

@@ -68,4 +68,30 @@ class PtNativeHygieneTest {
       }
     }
   }
+
+  @Test
+  void tappedRunRecordsOnlyTheSelectionAndFollowsAChangeOfBatchSize() {
+    Tensor one = Tensor.filled(new long[] {1, 3, 32, 32}, 0.25f);
+    Tensor two = Tensor.filled(new long[] {2, 3, 32, 32}, -0.5f);
+    TapSelection some = TapSelection.of("conv1", "bn1");
+    try (ModelView v = Importers.open(Fixtures.path("models/cnn/cnn.torchscript.pt"))) {
+      Map<String, Tensor> allOne = v.run(Map.of("x", one), TapSelection.ALL).layerOutputs();
+      Map<String, Tensor> allTwo = v.run(Map.of("x", two), TapSelection.ALL).layerOutputs();
+      // The first tapped run in place has no buffers yet, the second fills those of the first
+      // shape, the third meets a new batch size: each must hold exactly its own run's values.
+      for (Tensor x : new Tensor[] {one, one, two, two, one}) {
+        Map<String, Tensor> expected = x == one ? allOne : allTwo;
+        try (RunResult r = v.runInPlace(Map.of("x", x), some)) {
+          assertEquals(
+              java.util.List.of("conv1", "bn1"), java.util.List.copyOf(r.layerOutputs().keySet()));
+          assertEquals(expected.get("conv1"), r.layerOutputs().get("conv1").detached());
+          assertEquals(expected.get("bn1"), r.layerOutputs().get("bn1").detached());
+          assertTrue(r.untapped().isEmpty());
+        }
+        assertEquals(
+            Map.of("conv1", expected.get("conv1"), "bn1", expected.get("bn1")),
+            v.run(Map.of("x", x), some).layerOutputs());
+      }
+    }
+  }
 }

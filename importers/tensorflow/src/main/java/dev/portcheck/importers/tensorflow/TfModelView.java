@@ -49,8 +49,11 @@ public final class TfModelView implements ModelView {
   private final Session session;
   private boolean closed;
 
-  /** Arrays that runs in place read float results into, by output or layer name. */
-  private final Map<String, float[]> reuse = new HashMap<>();
+  /**
+   * The fetched tensors of the last run in place, which its views read: kept open until this model
+   * runs again or closes.
+   */
+  private Result live;
 
   private final RunScope.Sequence scopes;
   private final ModelDescription description;
@@ -120,9 +123,10 @@ public final class TfModelView implements ModelView {
   }
 
   /**
-   * Float results are read into heap arrays this view keeps for its next runs: TensorFlow allocates
-   * fresh output tensors each run and gives no way to write into ours, but the copy out no longer
-   * allocates (and zeroes, and later collects) 100 MB of new arrays per ResNet-50 probe.
+   * Float results are views of the tensors TensorFlow fetched, which this view keeps open until it
+   * runs again or closes: TensorFlow allocates fresh output tensors each run and gives no way to
+   * write into ours, and copying them out (100 MB per ResNet-50 probe) cost a tapped run more than
+   * fetching them did.
    */
   @Override
   public RunResult runInPlace(Map<String, Tensor> given, TapSelection taps) {
@@ -164,17 +168,18 @@ public final class TfModelView implements ModelView {
       fetches.forEach(runner::fetch);
       Map<String, Tensor> outs = new LinkedHashMap<>();
       Map<String, Tensor> layerOuts = new LinkedHashMap<>();
-      // Reading this run's results overwrites the arrays earlier views read.
+      // This run releases the tensors earlier views read.
       RunScope scope = scopes.next();
-      try (Result r = runner.run()) {
-        Map<String, float[]> into = inPlace ? reuse : null;
+      releaseLive();
+      Result r = runner.run();
+      try {
         // Each fetched tensor is read out once; layers sharing it share the (immutable) copy.
         Map<Integer, Tensor> read = new HashMap<>();
         for (Map.Entry<String, String> o : outputTensors.entrySet()) {
           int i = fetchIndex.get(o.getValue());
           Tensor t = read.get(i);
           if (t == null) {
-            t = TfTensors.fromTf(r.get(i), into, "#output:" + o.getKey(), scope, o.getKey());
+            t = read(r.get(i), inPlace, scope, o.getKey());
             read.put(i, t);
           }
           outs.put(o.getKey(), t);
@@ -183,10 +188,18 @@ public final class TfModelView implements ModelView {
           int i = fetchIndex.get(l.outputs().get(0));
           Tensor t = read.get(i);
           if (t == null) {
-            t = TfTensors.fromTf(r.get(i), into, l.name(), scope, l.name());
+            t = read(r.get(i), inPlace, scope, l.name());
             read.put(i, t);
           }
           layerOuts.put(l.name(), t);
+        }
+        if (inPlace) {
+          live = r;
+          r = null;
+        }
+      } finally {
+        if (r != null) {
+          r.close();
         }
       }
       return new RunResult(outs, layerOuts, List.of(), Map.of(), scope);
@@ -198,6 +211,23 @@ public final class TfModelView implements ModelView {
       for (org.tensorflow.Tensor t : fed) {
         t.close();
       }
+    }
+  }
+
+  private static Tensor read(
+      org.tensorflow.Tensor t, boolean inPlace, RunScope scope, String name) {
+    return inPlace ? TfTensors.viewOf(t, scope, name) : TfTensors.fromTf(t);
+  }
+
+  /** Closes the tensors the last run in place left open; its scope has ended before. */
+  private void releaseLive() {
+    if (live != null) {
+      try {
+        live.close();
+      } catch (RuntimeException e) {
+        // A failed native release cannot be retried; the tensors are dropped either way.
+      }
+      live = null;
     }
   }
 
@@ -283,7 +313,7 @@ public final class TfModelView implements ModelView {
     }
     closed = true;
     scopes.close();
-    reuse.clear();
+    releaseLive();
     try {
       session.close();
     } catch (RuntimeException e) {

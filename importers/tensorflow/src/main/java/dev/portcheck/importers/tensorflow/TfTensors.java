@@ -10,11 +10,12 @@ import java.nio.ByteOrder;
 import java.nio.FloatBuffer;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
+import org.bytedeco.javacpp.BytePointer;
 import org.tensorflow.RawTensor;
 import org.tensorflow.ndarray.Shape;
 import org.tensorflow.ndarray.buffer.ByteDataBuffer;
 import org.tensorflow.ndarray.buffer.DataBuffers;
+import org.tensorflow.ndarray.buffer.DataStorageVisitor;
 import org.tensorflow.proto.DataType;
 import org.tensorflow.proto.TensorProto;
 import org.tensorflow.proto.TensorShapeProto;
@@ -58,23 +59,54 @@ final class TfTensors {
   }
 
   /**
-   * As {@link #fromTf(org.tensorflow.Tensor)}, but with {@code into} a float32 tensor is read into
-   * the array kept there under {@code key} (replaced when its size changes) and returned as a
-   * {@linkplain Tensor#view view} of it, valid within {@code scope} and named {@code name}.
+   * As {@link #fromTf(org.tensorflow.Tensor)}, but a float32 tensor is returned as a {@linkplain
+   * Tensor#view view} of TensorFlow's own buffer, valid within {@code scope} and named {@code
+   * name}: the caller keeps {@code t} open until {@code scope} has ended. A tensor whose memory
+   * TensorFlow Java does not expose by address is copied.
    */
-  static Tensor fromTf(
-      org.tensorflow.Tensor t, Map<String, float[]> into, String key, RunScope scope, String name) {
-    if (into == null || t.dataType() != DataType.DT_FLOAT) {
+  static Tensor viewOf(org.tensorflow.Tensor t, RunScope scope, String name) {
+    long n = t.shape().size();
+    if (t.dataType() != DataType.DT_FLOAT || n == 0) {
       return fromTf(t);
     }
-    int n = Math.toIntExact(t.shape().size());
-    float[] f = into.get(key);
-    if (f == null || f.length != n) {
-      f = new float[n];
-      into.put(key, f);
+    long bytes = Math.multiplyExact(n, 4L);
+    long address =
+        t.asRawTensor()
+            .data()
+            .accept(
+                new DataStorageVisitor<Long>() {
+                  @Override
+                  public Long visit(long address, long length, long scale) {
+                    return length * scale >= bytes ? address : 0L;
+                  }
+
+                  @Override
+                  public Long fallback() {
+                    return 0L;
+                  }
+                });
+    if (address == 0L || bytes > Integer.MAX_VALUE) {
+      return fromTf(t);
     }
-    t.asRawTensor().data().asFloats().read(f);
-    return Tensor.view(DType.FLOAT32, t.shape().asArray(), FloatBuffer.wrap(f), scope, name);
+    FloatBuffer data =
+        new NativeBytes(address, bytes)
+            .asByteBuffer()
+            .order(ByteOrder.nativeOrder())
+            .asFloatBuffer();
+    return Tensor.view(DType.FLOAT32, t.shape().asArray(), data, scope, name);
+  }
+
+  /**
+   * {@code length} bytes of native memory at {@code address}, for a direct {@link ByteBuffer} over
+   * them (JNI's NewDirectByteBuffer, through JavaCPP, which TensorFlow Java is built on). The
+   * buffer does not own the memory.
+   */
+  private static final class NativeBytes extends BytePointer {
+    NativeBytes(long address, long length) {
+      this.address = address;
+      this.limit = length;
+      this.capacity = length;
+    }
   }
 
   /** Copies a TF tensor out in one bulk read per tensor (no per-element boxing). */

@@ -48,9 +48,10 @@ class TfNativeHygieneTest {
   }
 
   @Test
-  void runInPlaceReadsIntoReusedArraysWithTheCopiedRunsValues() {
+  void runInPlaceViewsTheFetchedTensorsWithTheCopiedRunsValuesUntilTheNextRunOrClose() {
     Map<String, Tensor> ones = Map.of("input", Tensor.filled(new long[] {1, 32, 32, 3}, 1f));
     Map<String, Tensor> halves = Map.of("input", Tensor.filled(new long[] {1, 32, 32, 3}, 0.5f));
+    Tensor live;
     try (ModelView v = Importers.open(Fixtures.path(CNN))) {
       RunResult copied = v.run(ones, TapSelection.ALL);
       RunResult inPlace = v.runInPlace(ones, TapSelection.ALL);
@@ -61,8 +62,8 @@ class TfNativeHygieneTest {
       Tensor kept = inPlace.layerOutputs().get("bn2").detached();
       Map<String, Tensor> copiedHalves = v.run(halves, TapSelection.ALL).layerOutputs();
       try (RunResult next = v.runInPlace(halves, TapSelection.ALL)) {
-        // A view of the earlier run is refused (its array now holds this run's values); the
-        // detached copy keeps the first run's values.
+        // A view of the earlier run is refused (its tensor is released); the detached copy keeps
+        // the first run's values.
         Tensor stale = inPlace.layerOutputs().get("bn2");
         IllegalStateException e = assertThrows(IllegalStateException.class, stale::toFloatArray);
         assertEquals(
@@ -72,8 +73,19 @@ class TfNativeHygieneTest {
         assertEquals(copied.layerOutputs().get("bn2"), kept);
         assertNotEquals(kept, next.layerOutputs().get("bn2"));
         assertEquals(copiedHalves, next.layerOutputs());
+        live = next.layerOutputs().get("bn2");
+        assertEquals(copiedHalves.get("bn2"), live);
       }
+      // Closing the result leaves the model's tensors to its next run or close, but ends the view.
+      assertThrows(IllegalStateException.class, live::toFloatArray);
+      assertEquals(copiedHalves, v.run(halves, TapSelection.ALL).layerOutputs());
+      live = v.runInPlace(halves, TapSelection.of("bn2")).layerOutputs().get("bn2");
+      assertEquals(copiedHalves.get("bn2"), live);
     }
+    IllegalStateException e = assertThrows(IllegalStateException.class, live::floatBuffer);
+    assertEquals(
+        "tensor 'bn2' was read after cnn.keras.savedmodel was closed; call detached() to keep it",
+        e.getMessage());
   }
 
   @Test

@@ -1,9 +1,11 @@
 package dev.portcheck.importers.pytorch.script;
 
+import ai.djl.Device;
 import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
+import ai.djl.ndarray.types.SparseFormat;
 import ai.djl.pytorch.engine.PtNDArray;
 import ai.djl.pytorch.engine.PtNDManager;
 import ai.djl.pytorch.engine.PtSymbolBlock;
@@ -25,18 +27,19 @@ import java.nio.LongBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Collection;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.function.Predicate;
 
 /**
- * Loads TorchScript modules into libtorch through DJL and runs them, copying every result out as
- * primitive arrays before the per-run NDManager closes. Holds at most two modules: the file as it
- * is (plain runs) and its recording rewrite (tapped runs), each loaded on first use. Only one is
- * loaded at a time: each holds its own copy of the weights, and a comparison runs every probe on
- * the same one.
+ * Loads TorchScript modules into libtorch through DJL and runs them; every result is out of
+ * libtorch (in a reused direct buffer or a heap array) before the per-run NDManager closes. Holds
+ * at most two modules: the file as it is (plain runs) and its recording rewrite (tapped runs), each
+ * loaded on first use. Only one is loaded at a time: each holds its own copy of the weights, and a
+ * comparison runs every probe on the same one.
  */
 public final class PtRunner implements AutoCloseable {
   /** Writes a TorchScript archive (the recording rewrite) to a stream. */
@@ -56,11 +59,15 @@ public final class PtRunner implements AutoCloseable {
   private boolean closed;
 
   /**
-   * Direct buffers that runs in place copy float results into, by record key (outputs by position),
-   * reused run after run: one memcpy out of libtorch and no new heap array to zero and collect for
-   * each of a probe's activations.
+   * Direct buffers that float results are copied into, by record key (outputs by position), reused
+   * run after run. A tapped run hands them to the rewritten module as its destinations, so that
+   * libtorch copies each recorded output straight into them: no allocation in libtorch, no second
+   * copy out of it and no new heap array to zero and collect for each of a probe's activations.
    */
-  private final Map<String, FloatBuffer> reuse = new HashMap<>();
+  private final Map<String, Slot> reuse = new HashMap<>();
+
+  /** A reused buffer and the shape it was last filled with (the shape handed to libtorch). */
+  private record Slot(ByteBuffer bytes, long[] shape) {}
 
   public PtRunner(Path source) {
     this.source = source;
@@ -84,19 +91,19 @@ public final class PtRunner implements AutoCloseable {
       tapped = closeQuietly(tapped);
       plain = load(source, "loading the TorchScript module");
     }
-    return run(plain, null, args, reset, k -> false, inPlace);
+    return run(plain, null, args, reset, List.of(), inPlace);
   }
 
   /**
-   * Runs {@code method} of the rewritten module, loading it from the bytes on first use, and copies
-   * out the records whose key {@code keep} accepts (the others stay in libtorch and are freed).
+   * Runs {@code method} of the rewritten module, loading it from the bytes on first use, with the
+   * record keys {@code keys} as its destinations: only those modules are recorded.
    */
   public synchronized Output runTapped(
       ArchiveWriter rewritten,
       String method,
       List<Object> args,
       boolean reset,
-      Predicate<String> keep,
+      Collection<String> keys,
       RunScope inPlace) {
     ensureOpen();
     if (tapped == null) {
@@ -116,7 +123,7 @@ public final class PtRunner implements AutoCloseable {
         TempFiles.delete(tmp);
       }
     }
-    return run(tapped, method, args, reset, keep, inPlace);
+    return run(tapped, method, args, reset, keys, inPlace);
   }
 
   private PtSymbolBlock load(Path file, String during) {
@@ -132,18 +139,23 @@ public final class PtRunner implements AutoCloseable {
       String method,
       List<Object> args,
       boolean reset,
-      Predicate<String> keep,
+      Collection<String> keys,
       RunScope inPlace) {
     List<IValue> owned = new ArrayList<>();
-    Into into = inPlace != null ? new Into(reuse, inPlace) : null;
+    Into into = new Into(reuse, inPlace);
     try (PtNDManager sub = (PtNDManager) manager().newSubManager()) {
       if (reset) {
         // Stateful modules (Silero keeps its LSTM state and audio context) must start fresh.
         owned.add(IValueUtils.runMethod(block, "reset_states"));
       }
-      IValue[] in = new IValue[args.size()];
-      for (int i = 0; i < in.length; i++) {
-        in[i] = toIValue(sub, args.get(i));
+      int offset = method == null ? 0 : 1;
+      IValue[] in = new IValue[args.size() + offset];
+      if (method != null) {
+        in[0] = destinations(sub, keys);
+        owned.add(in[0]);
+      }
+      for (int i = offset; i < in.length; i++) {
+        in[i] = toIValue(sub, args.get(i - offset));
         owned.add(in[i]);
       }
       IValue result = method == null ? block.forward(in) : IValueUtils.runMethod(block, method, in);
@@ -158,8 +170,8 @@ public final class PtRunner implements AutoCloseable {
         Map<String, IValue> map = pair[1].toIValueMap();
         owned.addAll(map.values());
         for (Map.Entry<String, IValue> e : map.entrySet()) {
-          if (keep.test(e.getKey()) && e.getValue().isTensor()) {
-            records.put(e.getKey(), copy(e.getValue().toTensor(sub), e.getKey(), into));
+          if (e.getValue().isTensor()) {
+            records.put(e.getKey(), copy(e.getValue().toTensor(sub), e.getKey(), into, true));
           }
         }
       }
@@ -188,7 +200,7 @@ public final class PtRunner implements AutoCloseable {
     }
     if (v.isTensor()) {
       // Record keys are module paths; no module path starts with '#'.
-      out.add(copy(v.toTensor(sub), "#output" + out.size(), into));
+      out.add(copy(v.toTensor(sub), "#output" + out.size(), into, false));
     } else if (v.isTuple() || v.isList()) {
       IValue[] items = v.isTuple() ? v.toIValueTuple() : v.toIValueArray();
       owned.addAll(List.of(items));
@@ -196,6 +208,30 @@ public final class PtRunner implements AutoCloseable {
         collect(sub, i, out, owned, depth + 1, into);
       }
     }
+  }
+
+  /**
+   * The rewritten module's destinations: for each key, its reused buffer shaped as it was last
+   * filled, or an empty tensor (recorded as a clone) while its shape is not known yet. The buffers
+   * stay referenced by {@link #reuse} while libtorch writes into them.
+   */
+  private IValue destinations(PtNDManager sub, Collection<String> keys) {
+    Map<String, PtNDArray> into = new LinkedHashMap<>();
+    for (String k : keys) {
+      Slot slot = reuse.get(k);
+      into.put(
+          k,
+          slot == null
+              ? (PtNDArray) sub.create(new Shape(0), DataType.FLOAT32)
+              : JniUtils.createNdFromByteBuffer(
+                  sub,
+                  slot.bytes(),
+                  new Shape(slot.shape()),
+                  DataType.FLOAT32,
+                  SparseFormat.DENSE,
+                  Device.cpu()));
+    }
+    return IValue.stringMapFrom(into);
   }
 
   private static IValue toIValue(PtNDManager sub, Object arg) {
@@ -226,30 +262,49 @@ public final class PtRunner implements AutoCloseable {
   }
 
   /**
-   * Copies {@code a} out of libtorch: into the heap, or with {@code into} into the buffer kept
-   * there under {@code key}, returned as a {@linkplain Tensor#view view} of it.
+   * The reused buffers, and the scope views of them are valid in ({@code null}: the run copies into
+   * the heap).
    */
-  /** The buffers a run in place copies into, and the scope its views are valid in. */
-  private record Into(Map<String, FloatBuffer> buffers, RunScope scope) {}
+  private record Into(Map<String, Slot> buffers, RunScope scope) {}
 
-  private static Tensor copy(NDArray a, String key, Into into) {
+  /**
+   * Copies {@code a} out of libtorch: a float result into the buffer kept under {@code key} (unless
+   * it was handed to libtorch as a {@code destination} and written there), returned as a
+   * {@linkplain Tensor#view view} of it or, without a scope, copied from there into the heap; any
+   * other into the heap.
+   */
+  private static Tensor copy(NDArray a, String key, Into into, boolean destination) {
     long[] shape = a.getShape().getShape();
     DataType dt = a.getDataType();
     switch (dt) {
       case FLOAT32:
         {
           int n = Math.toIntExact(a.size());
-          if (into != null && n > 0) {
-            FloatBuffer target = into.buffers().get(key);
-            if (target == null || target.capacity() != n) {
-              target =
-                  ByteBuffer.allocateDirect(Math.multiplyExact(n, 4))
-                      .order(ByteOrder.nativeOrder())
-                      .asFloatBuffer();
-              into.buffers().put(key, target);
+          if (n > 0) {
+            Slot slot = into.buffers().get(key);
+            // The rewrite fills a destination exactly when shape and type match: then the data is
+            // in the buffer already.
+            boolean filled = destination && slot != null && Arrays.equals(slot.shape(), shape);
+            if (!filled) {
+              if (slot == null || slot.bytes().capacity() != Math.multiplyExact(n, 4)) {
+                slot =
+                    new Slot(
+                        ByteBuffer.allocateDirect(Math.multiplyExact(n, 4))
+                            .order(ByteOrder.nativeOrder()),
+                        shape);
+              } else {
+                slot = new Slot(slot.bytes(), shape);
+              }
+              into.buffers().put(key, slot);
+              FloatBuffer target = slot.bytes().asFloatBuffer();
+              target.put(a.toByteBuffer(true).order(ByteOrder.nativeOrder()).asFloatBuffer());
             }
-            target.clear();
-            target.put(a.toByteBuffer(true).order(ByteOrder.nativeOrder()).asFloatBuffer());
+            FloatBuffer target = slot.bytes().asFloatBuffer();
+            if (into.scope() == null) {
+              float[] f = new float[n];
+              target.get(f);
+              return Tensor.wrapFloats(DType.FLOAT32, shape, f);
+            }
             // Record keys are module paths plus a dot; messages name the module.
             String name = key.endsWith(".") ? key.substring(0, key.length() - 1) : key;
             return Tensor.view(DType.FLOAT32, shape, target, into.scope(), name);
