@@ -396,8 +396,20 @@ final class PairAligner {
         || !br.containsKey("variance")) {
       return Optional.empty();
     }
-    Tensor raw = bnW.canonical(Weights.roles(conv).get("weight"));
-    Tensor f = foldW.canonical(Weights.roles(folded).get("weight"));
+    String rawName = Weights.roles(conv).get("weight");
+    String foldedName = Weights.roles(folded).get("weight");
+    long[] rawShape = bnW.canonicalShape(rawName);
+    long[] foldedShape = foldW.canonicalShape(foldedName);
+    // Most candidates differ in shape: told from the description, before any value is read (the
+    // transposed retry below keeps the shape too, a square kernel's H and W being equal).
+    if (rawShape != null && foldedShape != null && !Arrays.equals(rawShape, foldedShape)) {
+      return Optional.empty();
+    }
+    Tensor raw = bnW.canonical(rawName);
+    Tensor f = foldW.canonical(foldedName);
+    if (!Arrays.equals(raw.shape(), f.shape())) {
+      return Optional.empty();
+    }
     Tensor gamma = bnW.canonical(br.get("scale"));
     Tensor variance = bnW.canonical(br.get("variance"));
     Optional<FoldedBatchNorm.Result> r = FoldedBatchNorm.detect(raw, f, gamma, variance);

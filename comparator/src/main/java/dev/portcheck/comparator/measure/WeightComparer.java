@@ -169,13 +169,14 @@ public final class WeightComparer {
   /** The output channels a conv or normalisation sets, or 0 for other layers. */
   private static long channelsOf(Weights w, Layer l) {
     Map<String, String> roles = Weights.roles(l);
+    // Shapes from the model's description: no values are read for them.
     if (l.kind() == dev.portcheck.importers.api.OpKind.CONV && roles.containsKey("weight")) {
-      Tensor t = w.canonical(roles.get("weight"));
-      return t == null ? 0 : t.shape()[0];
+      long[] s = w.canonicalShape(roles.get("weight"));
+      return s == null || s.length == 0 ? 0 : s[0];
     }
     if (l.kind().isNormalization() && roles.containsKey("scale")) {
-      Tensor t = w.canonical(roles.get("scale"));
-      return t == null ? 0 : t.size();
+      long[] s = w.canonicalShape(roles.get("scale"));
+      return s == null ? 0 : Tensor.elementCount(s);
     }
     return 0;
   }
