@@ -1,6 +1,7 @@
 package dev.portcheck.comparator.align;
 
 import dev.portcheck.importers.api.Tensor;
+import java.nio.FloatBuffer;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
@@ -26,6 +27,14 @@ public final class FoldedBatchNorm {
    */
   public record Result(double[] scales, double inferredEpsilon) {}
 
+  /** Elements read at a time from each kernel: small enough to stay in the first-level cache. */
+  private static final int BLOCK = 4096;
+
+  /** The values as floats, read in place when they are floating (integer ones are converted). */
+  public static FloatBuffer floats(Tensor t) {
+    return t.dtype().isFloating() ? t.floatBuffer() : FloatBuffer.wrap(t.toFloatArray());
+  }
+
   /** Elements per output channel whose residual is checked during detection. */
   static final int RESIDUAL_SAMPLE = 256;
 
@@ -47,16 +56,46 @@ public final class FoldedBatchNorm {
     int per = raw.size() / channels;
     double[] scales = new double[channels];
     List<double[]> epsByVar = new ArrayList<>();
+    FloatBuffer rb = floats(raw);
+    FloatBuffer fb = floats(folded);
+    float[] x = new float[Math.min(per, BLOCK)];
+    float[] y = new float[x.length];
     for (int c = 0; c < channels; c++) {
       double aa = 0;
       double ab = 0;
       double bmax = 0;
-      for (int i = c * per; i < (c + 1) * per; i++) {
-        double a = raw.getFloat(i);
-        double b = folded.getFloat(i);
-        aa += a * a;
-        ab += a * b;
-        bmax = Math.max(bmax, Math.abs(b));
+      int start = c * per;
+      // A channel in blocks read in bulk, summed in independent chains (see Moments).
+      for (int at = 0; at < per; at += x.length) {
+        int n = Math.min(x.length, per - at);
+        rb.get(start + at, x, 0, n);
+        fb.get(start + at, y, 0, n);
+        double aa1 = 0;
+        double ab1 = 0;
+        double bmax1 = 0;
+        int i = 0;
+        for (; i + 1 < n; i += 2) {
+          double a0 = x[i];
+          double b0 = y[i];
+          double a1 = x[i + 1];
+          double b1 = y[i + 1];
+          aa += a0 * a0;
+          aa1 += a1 * a1;
+          ab += a0 * b0;
+          ab1 += a1 * b1;
+          bmax = Math.max(bmax, Math.abs(b0));
+          bmax1 = Math.max(bmax1, Math.abs(b1));
+        }
+        for (; i < n; i++) {
+          double a0 = x[i];
+          double b0 = y[i];
+          aa += a0 * a0;
+          ab += a0 * b0;
+          bmax = Math.max(bmax, Math.abs(b0));
+        }
+        aa += aa1;
+        ab += ab1;
+        bmax = Math.max(bmax, bmax1);
       }
       if (aa == 0) {
         scales[c] = Double.NaN;
@@ -66,9 +105,9 @@ public final class FoldedBatchNorm {
       // The residual is checked on the channel's first elements only: enough to reject kernels
       // that are not proportional, and the static checks measure the whole kernel against the
       // fold later (weightError), so a full second pass here would only repeat that work.
-      int end = c * per + Math.min(per, RESIDUAL_SAMPLE);
-      for (int i = c * per; i < end; i++) {
-        double resid = Math.abs(folded.getFloat(i) - sc * raw.getFloat(i));
+      int end = start + Math.min(per, RESIDUAL_SAMPLE);
+      for (int i = start; i < end; i++) {
+        double resid = Math.abs(fb.get(i) - sc * rb.get(i));
         if (resid > 1e-4 * bmax + 1e-7) {
           return Optional.empty();
         }
@@ -151,8 +190,33 @@ public final class FoldedBatchNorm {
   public static double weightError(Tensor raw, Tensor folded, double[] scales) {
     int per = raw.size() / scales.length;
     double max = 0;
-    for (int i = 0; i < raw.size(); i++) {
-      max = Math.max(max, Math.abs(folded.getFloat(i) - raw.getFloat(i) * scales[i / per]));
+    if (per == 0) {
+      return max;
+    }
+    FloatBuffer rb = floats(raw);
+    FloatBuffer fb = floats(folded);
+    float[] x = new float[Math.min(per, BLOCK)];
+    float[] y = new float[x.length];
+    // Channel by channel in blocks read in bulk: no division per element to find the channel, and
+    // two independent maxima (Math.max keeps a NaN, as one running maximum would).
+    for (int c = 0; c < scales.length; c++) {
+      double s = scales[c];
+      int start = c * per;
+      for (int at = 0; at < per; at += x.length) {
+        int n = Math.min(x.length, per - at);
+        rb.get(start + at, x, 0, n);
+        fb.get(start + at, y, 0, n);
+        double m1 = 0;
+        int i = 0;
+        for (; i + 1 < n; i += 2) {
+          max = Math.max(max, Math.abs(y[i] - x[i] * s));
+          m1 = Math.max(m1, Math.abs(y[i + 1] - x[i + 1] * s));
+        }
+        for (; i < n; i++) {
+          max = Math.max(max, Math.abs(y[i] - x[i] * s));
+        }
+        max = Math.max(max, m1);
+      }
     }
     return max;
   }

@@ -14,6 +14,7 @@ import dev.portcheck.comparator.report.WeightMismatch;
 import dev.portcheck.importers.api.AttributeValue;
 import dev.portcheck.importers.api.Layer;
 import dev.portcheck.importers.api.Tensor;
+import java.nio.FloatBuffer;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
@@ -482,27 +483,61 @@ public final class WeightComparer {
     return out;
   }
 
+  /** Elements compared at a time, read in bulk from both tensors. */
+  private static final int BLOCK = 4096;
+
   private boolean close(Tensor a, Tensor b) {
-    for (int i = 0; i < a.size(); i++) {
-      if (!tol.close(b.getFloat(i), a.getFloat(i))) {
-        return false;
+    FloatBuffer x = FoldedBatchNorm.floats(a);
+    FloatBuffer y = FoldedBatchNorm.floats(b);
+    int size = a.size();
+    float[] p = new float[Math.min(size, BLOCK)];
+    float[] q = new float[p.length];
+    double atol = tol.atol();
+    double rtol = tol.rtol();
+    for (int at = 0; at < size; at += p.length) {
+      int n = Math.min(p.length, size - at);
+      x.get(at, p, 0, n);
+      y.get(at, q, 0, n);
+      // Tolerance.close, inlined: one comparison per element, no call.
+      for (int i = 0; i < n; i++) {
+        double ref = p[i];
+        if (!(Math.abs(q[i] - ref) <= atol + rtol * Math.abs(ref))) {
+          return false;
+        }
       }
     }
     return true;
   }
 
   private static double maxAbs(Tensor a, Tensor b) {
+    FloatBuffer x = FoldedBatchNorm.floats(a);
+    FloatBuffer y = FoldedBatchNorm.floats(b);
+    int size = a.size();
+    float[] p = new float[Math.min(size, BLOCK)];
+    float[] q = new float[p.length];
     double m = 0;
-    for (int i = 0; i < a.size(); i++) {
-      m = Math.max(m, Math.abs((double) a.getFloat(i) - b.getFloat(i)));
+    for (int at = 0; at < size; at += p.length) {
+      int n = Math.min(p.length, size - at);
+      x.get(at, p, 0, n);
+      y.get(at, q, 0, n);
+      for (int i = 0; i < n; i++) {
+        m = Math.max(m, Math.abs((double) p[i] - q[i]));
+      }
     }
     return m;
   }
 
   private static double maxAbs(Tensor a) {
+    FloatBuffer x = FoldedBatchNorm.floats(a);
+    int size = a.size();
+    float[] p = new float[Math.min(size, BLOCK)];
     double m = 0;
-    for (int i = 0; i < a.size(); i++) {
-      m = Math.max(m, Math.abs(a.getFloat(i)));
+    for (int at = 0; at < size; at += p.length) {
+      int n = Math.min(p.length, size - at);
+      x.get(at, p, 0, n);
+      for (int i = 0; i < n; i++) {
+        m = Math.max(m, Math.abs(p[i]));
+      }
     }
     return m;
   }
