@@ -158,9 +158,21 @@ public final class Aligner {
     List<Fold> allFolds = new ArrayList<>();
     java.util.Set<Row> proven =
         java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
+    List<PairAligner> pairs = new ArrayList<>();
+    for (int k = 1; k < n; k++) {
+      pairs.add(new PairAligner(models.get(0), models.get(k), k));
+    }
+    pairs.forEach(PairAligner::byValues);
+    // Each reference conv is tried against every other model before the next: its kernel is read
+    // once for all of them (the reference's weights are not kept, only the few last read).
+    for (int c = 0; c < ref.size(); c++) {
+      for (PairAligner p : pairs) {
+        p.foldIntoOther(c);
+      }
+    }
     List<PairAligner.Result> results = new ArrayList<>();
     for (int k = 1; k < n; k++) {
-      PairAligner.Result res = new PairAligner(models.get(0), models.get(k), k).align();
+      PairAligner.Result res = pairs.get(k - 1).finish();
       results.add(res);
       allFolds.addAll(res.folds());
       List<Layer> other = models.get(k).model().layers();
