@@ -1,10 +1,12 @@
 package dev.portcheck.comparator.align;
 
+import dev.portcheck.importers.api.Layer;
 import dev.portcheck.importers.api.Tensor;
 import java.nio.FloatBuffer;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 
 /**
@@ -184,6 +186,67 @@ public final class FoldedBatchNorm {
       out[c] = gamma.getFloat(c) / Math.sqrt(variance.getFloat(c) + eps);
     }
     return out;
+  }
+
+  /**
+   * How well a detected fold explains the folded conv, with the BatchNorm's own epsilon (the
+   * inferred one when it declares none): measured when the fold is found, on the kernels read for
+   * it, so that the static checks need not read them again unless they differ.
+   *
+   * @param epsilon the epsilon the expected scales use
+   * @param weightError largest |folded - raw * scale_c|
+   * @param biasError largest error of the folded bias, 0 when not checked (no running mean, or the
+   *     folded conv has no bias parameter and adds it in a later op)
+   * @param foldedMaxAbs largest |folded|, the scale of the tolerance
+   */
+  public record Fit(double epsilon, double weightError, double biasError, double foldedMaxAbs) {}
+
+  /**
+   * The fit of {@code folded}'s parameters to {@code conv} followed by {@code bn} (layers of the
+   * models {@code bnWeights} and {@code foldWeights} hold).
+   */
+  static Fit fit(
+      Weights bnWeights,
+      Layer conv,
+      Layer bn,
+      Weights foldWeights,
+      Layer folded,
+      double inferredEpsilon) {
+    Map<String, String> cr = Weights.roles(conv);
+    Map<String, String> br = Weights.roles(bn);
+    Map<String, String> fr = Weights.roles(folded);
+    double eps = bn.epsilon().orElse(inferredEpsilon);
+    Tensor gamma = bnWeights.canonical(br.get("scale"));
+    Tensor variance = bnWeights.canonical(br.get("variance"));
+    double[] scales = expectedScales(gamma, variance, eps);
+    Tensor raw = bnWeights.canonical(cr.get("weight"));
+    Tensor fk = foldWeights.canonical(fr.get("weight"));
+    double werr = weightError(raw, fk, scales);
+    double berr = 0;
+    if (br.containsKey("mean") && fr.containsKey("bias")) {
+      Tensor mean = bnWeights.canonical(br.get("mean"));
+      Tensor beta = br.containsKey("offset") ? bnWeights.canonical(br.get("offset")) : null;
+      Tensor rb = cr.containsKey("bias") ? bnWeights.canonical(cr.get("bias")) : null;
+      Tensor fb = foldWeights.canonical(fr.get("bias"));
+      berr = biasError(rb, fb, mean, beta, scales);
+    }
+    return new Fit(eps, werr, berr, maxAbs(fk));
+  }
+
+  /** Largest |value| of a tensor. */
+  static double maxAbs(Tensor t) {
+    FloatBuffer x = floats(t);
+    int size = t.size();
+    float[] p = new float[Math.min(size, BLOCK)];
+    double m = 0;
+    for (int at = 0; at < size; at += p.length) {
+      int n = Math.min(p.length, size - at);
+      x.get(at, p, 0, n);
+      for (int i = 0; i < n; i++) {
+        m = Math.max(m, Math.abs(p[i]));
+      }
+    }
+    return m;
   }
 
   /** Largest |folded - raw * scale_c| over the kernel. */

@@ -345,7 +345,7 @@ final class PairAligner {
       bnConsumed[bn] = true;
       int bnModel = bnSide == 0 ? 0 : otherIndex;
       int foldModel = bnSide == 0 ? otherIndex : 0;
-      folds.add(new Fold(bnModel, c, bn, foldModel, partner, Double.NaN));
+      folds.add(new Fold(bnModel, c, bn, foldModel, partner, Double.NaN, null));
     }
   }
 
@@ -402,7 +402,10 @@ final class PairAligner {
         } else {
           pair(j, c, AlignedBy.FOLDED_FINGERPRINT);
         }
-        folds.add(new Fold(bnModel, c, bn, foldModel, j, r.get().inferredEpsilon()));
+        double eps = r.get().inferredEpsilon();
+        // Measured now, while the kernels just read are among the recent copies.
+        FoldedBatchNorm.Fit fit = FoldedBatchNorm.fit(bnW, conv, bnLayers.get(bn), foldW, fc, eps);
+        folds.add(new Fold(bnModel, c, bn, foldModel, j, eps, fit));
         break;
       }
     }

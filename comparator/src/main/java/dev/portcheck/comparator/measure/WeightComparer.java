@@ -386,31 +386,19 @@ public final class WeightComparer {
     Layer bn = bw.model().layers().get(f.bn());
     Layer folded = fw.model().layers().get(f.foldedConv());
     Map<String, String> cr = Weights.roles(conv);
-    Map<String, String> br = Weights.roles(bn);
     Map<String, String> fr = Weights.roles(folded);
-    Tensor gamma = bw.canonical(br.get("scale"));
-    Tensor var = bw.canonical(br.get("variance"));
-    Tensor mean = br.containsKey("mean") ? bw.canonical(br.get("mean")) : null;
-    Tensor beta = br.containsKey("offset") ? bw.canonical(br.get("offset")) : null;
-    Tensor raw = bw.canonical(cr.get("weight"));
-    Tensor fk = fw.canonical(fr.get("weight"));
     Map<String, String> names = new LinkedHashMap<>();
     String bnId = ModelRef.idOf(f.bnModel());
     String foldId = ModelRef.idOf(f.foldedModel());
     names.put(bnId, bn.name());
     names.put(foldId, folded.name());
-    double eps = bn.epsilon().orElse(f.inferredEpsilon());
-    double[] scales = FoldedBatchNorm.expectedScales(gamma, var, eps);
-    double werr = FoldedBatchNorm.weightError(raw, fk, scales);
-    double berr = 0;
-    // A folded conv without a bias parameter adds the folded bias in a later op (onnx2tf writes
-    // Conv then Add): nothing to check statically here, the activations still are compared.
-    if (mean != null && fr.containsKey("bias")) {
-      Tensor rb = cr.containsKey("bias") ? bw.canonical(cr.get("bias")) : null;
-      Tensor fb = fr.containsKey("bias") ? fw.canonical(fr.get("bias")) : null;
-      berr = FoldedBatchNorm.biasError(rb, fb, mean, beta, scales);
-    }
-    double bound = tol.atol() + tol.rtol() * maxAbs(fk);
+    // Measured by the aligner on the kernels it read to find the fold: read again only to name
+    // what went wrong when they do not fit.
+    FoldedBatchNorm.Fit fit = f.fit();
+    double eps = fit.epsilon();
+    double werr = fit.weightError();
+    double berr = fit.biasError();
+    double bound = tol.atol() + tol.rtol() * fit.foldedMaxAbs();
     boolean epsDiffers =
         bn.epsilon().isPresent()
             && !AttributeComparer.same(
@@ -425,6 +413,12 @@ public final class WeightComparer {
       Map<String, String> params = new LinkedHashMap<>();
       params.put(bnId, cr.get("weight"));
       params.put(foldId, fr.get("weight"));
+      Tensor raw = bw.canonical(cr.get("weight"));
+      Tensor fk = fw.canonical(fr.get("weight"));
+      Map<String, String> br = Weights.roles(bn);
+      double[] scales =
+          FoldedBatchNorm.expectedScales(
+              bw.canonical(br.get("scale")), bw.canonical(br.get("variance")), eps);
       WeightKind slip = werr > bound ? unfoldedSlip(raw, fk, scales, f.bnModel() == 0) : null;
       if (slip != null) {
         weights.add(
@@ -522,21 +516,6 @@ public final class WeightComparer {
       y.get(at, q, 0, n);
       for (int i = 0; i < n; i++) {
         m = Math.max(m, Math.abs((double) p[i] - q[i]));
-      }
-    }
-    return m;
-  }
-
-  private static double maxAbs(Tensor a) {
-    FloatBuffer x = FoldedBatchNorm.floats(a);
-    int size = a.size();
-    float[] p = new float[Math.min(size, BLOCK)];
-    double m = 0;
-    for (int at = 0; at < size; at += p.length) {
-      int n = Math.min(p.length, size - at);
-      x.get(at, p, 0, n);
-      for (int i = 0; i < n; i++) {
-        m = Math.max(m, Math.abs(p[i]));
       }
     }
     return m;
