@@ -26,8 +26,9 @@ public final class FoldedBatchNorm {
    * @param scales the per-channel ratio folded / raw
    * @param inferredEpsilon the epsilon that explains the ratios (median over the channels with the
    *     smallest variance, where the estimate is least sensitive to float32 rounding)
+   * @param foldedMaxAbs largest |folded|, measured on the way
    */
-  public record Result(double[] scales, double inferredEpsilon) {}
+  public record Result(double[] scales, double inferredEpsilon, double foldedMaxAbs) {}
 
   /** Elements read at a time from each kernel: small enough to stay in the first-level cache. */
   private static final int BLOCK = 4096;
@@ -62,6 +63,7 @@ public final class FoldedBatchNorm {
     FloatBuffer fb = floats(folded);
     float[] x = new float[Math.min(per, BLOCK)];
     float[] y = new float[x.length];
+    double foldedMax = 0;
     for (int c = 0; c < channels; c++) {
       double aa = 0;
       double ab = 0;
@@ -99,6 +101,7 @@ public final class FoldedBatchNorm {
         ab += ab1;
         bmax = Math.max(bmax, bmax1);
       }
+      foldedMax = Math.max(foldedMax, bmax);
       if (aa == 0) {
         scales[c] = Double.NaN;
         continue;
@@ -149,7 +152,7 @@ public final class FoldedBatchNorm {
     if (!consistent(scales, gamma, variance, epsilon)) {
       return Optional.empty();
     }
-    return Optional.of(new Result(scales, epsilon));
+    return Optional.of(new Result(scales, epsilon, foldedMax));
   }
 
   /**
@@ -203,19 +206,14 @@ public final class FoldedBatchNorm {
 
   /**
    * The fit of {@code folded}'s parameters to {@code conv} followed by {@code bn} (layers of the
-   * models {@code bnWeights} and {@code foldWeights} hold).
+   * models {@code bnWeights} and {@code foldWeights} hold), as {@code detected}.
    */
   static Fit fit(
-      Weights bnWeights,
-      Layer conv,
-      Layer bn,
-      Weights foldWeights,
-      Layer folded,
-      double inferredEpsilon) {
+      Weights bnWeights, Layer conv, Layer bn, Weights foldWeights, Layer folded, Result detected) {
     Map<String, String> cr = Weights.roles(conv);
     Map<String, String> br = Weights.roles(bn);
     Map<String, String> fr = Weights.roles(folded);
-    double eps = bn.epsilon().orElse(inferredEpsilon);
+    double eps = bn.epsilon().orElse(detected.inferredEpsilon());
     Tensor gamma = bnWeights.canonical(br.get("scale"));
     Tensor variance = bnWeights.canonical(br.get("variance"));
     double[] scales = expectedScales(gamma, variance, eps);
@@ -230,23 +228,7 @@ public final class FoldedBatchNorm {
       Tensor fb = foldWeights.canonical(fr.get("bias"));
       berr = biasError(rb, fb, mean, beta, scales);
     }
-    return new Fit(eps, werr, berr, maxAbs(fk));
-  }
-
-  /** Largest |value| of a tensor. */
-  static double maxAbs(Tensor t) {
-    FloatBuffer x = floats(t);
-    int size = t.size();
-    float[] p = new float[Math.min(size, BLOCK)];
-    double m = 0;
-    for (int at = 0; at < size; at += p.length) {
-      int n = Math.min(p.length, size - at);
-      x.get(at, p, 0, n);
-      for (int i = 0; i < n; i++) {
-        m = Math.max(m, Math.abs(p[i]));
-      }
-    }
-    return m;
+    return new Fit(eps, werr, berr, detected.foldedMaxAbs());
   }
 
   /** Largest |folded - raw * scale_c| over the kernel. */

@@ -402,10 +402,10 @@ final class PairAligner {
         } else {
           pair(j, c, AlignedBy.FOLDED_FINGERPRINT);
         }
-        double eps = r.get().inferredEpsilon();
         // Measured now, while the kernels just read are among the recent copies.
-        FoldedBatchNorm.Fit fit = FoldedBatchNorm.fit(bnW, conv, bnLayers.get(bn), foldW, fc, eps);
-        folds.add(new Fold(bnModel, c, bn, foldModel, j, eps, fit));
+        FoldedBatchNorm.Fit fit =
+            FoldedBatchNorm.fit(bnW, conv, bnLayers.get(bn), foldW, fc, r.get());
+        folds.add(new Fold(bnModel, c, bn, foldModel, j, r.get().inferredEpsilon(), fit));
         break;
       }
     }
