@@ -162,18 +162,11 @@ public final class Aligner {
     for (int k = 1; k < n; k++) {
       pairs.add(new PairAligner(models.get(0), models.get(k), k));
     }
-    pairs.forEach(PairAligner::byValues);
-    // Each reference conv is tried against every other model before the next: its kernel is read
-    // once for all of them (the reference's weights are not kept, only the few last read).
-    for (int c = 0; c < ref.size(); c++) {
-      for (PairAligner p : pairs) {
-        p.foldIntoOther(c);
-      }
-    }
-    List<PairAligner.Result> results = new ArrayList<>();
+    // One thread per pair: fold detection reads and fits the kernels of both models, most of the
+    // alignment's time, and the pairs share nothing but the reference's (thread-safe) Weights.
+    List<PairAligner.Result> results = pairs.parallelStream().map(PairAligner::align).toList();
     for (int k = 1; k < n; k++) {
-      PairAligner.Result res = pairs.get(k - 1).finish();
-      results.add(res);
+      PairAligner.Result res = results.get(k - 1);
       allFolds.addAll(res.folds());
       List<Layer> other = models.get(k).model().layers();
       for (int i = 0; i < ref.size(); i++) {

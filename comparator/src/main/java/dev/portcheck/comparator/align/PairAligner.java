@@ -105,26 +105,12 @@ final class PairAligner {
     Arrays.fill(refStandIn, -1);
   }
 
-  /**
-   * The first steps: layers paired by parameter names and by equal values. Then {@link
-   * #foldIntoOther} for every reference layer in order, then {@link #finish}.
-   */
-  void byValues() {
+  Result align() {
     byParameterName();
     byFingerprint();
-  }
-
-  /**
-   * Tries the reference's layer {@code c}, when it is a conv a BatchNorm follows, as folded into
-   * one of the other model's convs. {@link Aligner} interleaves the pairs here so that the
-   * reference's kernel, read for the first pair, is still among the recent copies for the next.
-   */
-  void foldIntoOther(int c) {
-    byFold(ref, a, consumedA, 0, other, b, consumedB, otherIndex, c);
-  }
-
-  /** Every further step, once the reference's folds are found. */
-  Result finish() {
+    for (int c = 0; c < a.size(); c++) {
+      byFold(ref, a, consumedA, 0, other, b, consumedB, otherIndex, c);
+    }
     for (int c = 0; c < b.size(); c++) {
       byFold(other, b, consumedB, otherIndex, ref, a, consumedA, 0, c);
     }

@@ -19,7 +19,8 @@ import java.util.function.Function;
  * themselves are read when a check needs them and only the most recently read are kept, within
  * {@link #RECENT_BYTES}, so that models whose weights exceed the heap can be compared. For a
  * recorded model only checksums are known: then {@link #canonical} is null and fingerprints and
- * checksums come from the recording.
+ * checksums come from the recording. Thread-safe: the reference's parameters are read by the pairs
+ * of models aligned in parallel.
  */
 public final class Weights {
   /**
@@ -99,7 +100,7 @@ public final class Weights {
    * for a recorded model, which keeps checksums only. Callers must not hold on to it beyond the
    * check at hand: that is what keeps the heap free of the model's weights.
    */
-  public Tensor canonical(String name) {
+  public synchronized Tensor canonical(String name) {
     if (recording != null) {
       return null;
     }
@@ -147,7 +148,7 @@ public final class Weights {
   /**
    * Fingerprints every layer parameter now, reading each once and keeping none of the values. The
    * comparator does this for all models at once, one thread each: it is the part of the alignment
-   * that reads every weight. Not thread-safe on one instance.
+   * that reads every weight.
    */
   public void prefetch() {
     if (recording != null) {
@@ -163,7 +164,7 @@ public final class Weights {
   }
 
   /** Drops the canonical copies kept for reuse once attributes and weights are checked. */
-  public void release() {
+  public synchronized void release() {
     recent.clear();
     recentBytes = 0;
   }
@@ -197,7 +198,7 @@ public final class Weights {
   }
 
   /** The parameter's order-independent fingerprint, or null when a recording lacks it. */
-  Fingerprint fingerprint(String name) {
+  synchronized Fingerprint fingerprint(String name) {
     if (recording != null) {
       Checksum c = recording.apply(name);
       return c == null ? null : c.fingerprint();
@@ -216,7 +217,7 @@ public final class Weights {
   }
 
   /** The parameter's checksum (recorded, or computed from its values), or null when unknown. */
-  public Checksum checksum(String name) {
+  public synchronized Checksum checksum(String name) {
     if (recording != null) {
       return recording.apply(name);
     }
