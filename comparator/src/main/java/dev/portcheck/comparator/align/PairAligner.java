@@ -108,12 +108,8 @@ final class PairAligner {
   Result align() {
     byParameterName();
     byFingerprint();
-    for (int c = 0; c < a.size(); c++) {
-      byFold(ref, a, consumedA, 0, other, b, consumedB, otherIndex, c);
-    }
-    for (int c = 0; c < b.size(); c++) {
-      byFold(other, b, consumedB, otherIndex, ref, a, consumedA, 0, c);
-    }
+    byFold(ref, a, consumedA, 0, other, b, consumedB, otherIndex);
+    byFold(other, b, consumedB, otherIndex, ref, a, consumedA, 0);
     byNamePath();
     byActivationBetween();
     TopologyAligner.fill(a, b, match, back, by, consumedA, consumedB, this::compatible);
@@ -335,10 +331,6 @@ final class PairAligner {
     }
   }
 
-  /**
-   * Whether conv {@code c} of the model with the BatchNorms is folded into one of the other model's
-   * convs: pairs them and records the fold.
-   */
   private void byFold(
       Weights bnW,
       List<Layer> bnLayers,
@@ -347,52 +339,53 @@ final class PairAligner {
       Weights foldW,
       List<Layer> foldLayers,
       boolean[] foldConsumed,
-      int foldModel,
-      int c) {
+      int foldModel) {
     boolean bnIsRef = bnModel == 0;
-    Layer conv = bnLayers.get(c);
-    if (conv.kind() != OpKind.CONV || !Weights.roles(conv).containsKey("weight")) {
-      return;
-    }
-    int bn = followingBatchNorm(bnLayers, c);
-    if (bn < 0 || bnConsumed[bn] || (bnIsRef ? match[bn] >= 0 : back[bn] >= 0)) {
-      return;
-    }
-    int partner = bnIsRef ? match[c] : back[c];
-    // Equal weights already prove the partner is the raw conv: its output is the conv's, and a
-    // "fold" with scale 1 would compare it against the BatchNorm's output instead.
-    if (partner >= 0 && by[bnIsRef ? c : partner] == AlignedBy.PARAMETER_FINGERPRINT) {
-      return;
-    }
-    List<Integer> candidates = new ArrayList<>();
-    if (partner >= 0) {
-      candidates.add(partner);
-    } else {
-      for (int j = 0; j < foldLayers.size(); j++) {
-        boolean free = bnIsRef ? back[j] < 0 : match[j] < 0;
-        if (free && !foldConsumed[j] && foldLayers.get(j).kind() == OpKind.CONV) {
-          candidates.add(j);
-        }
-      }
-    }
-    for (int j : candidates) {
-      Layer fc = foldLayers.get(j);
-      if (followingBatchNorm(foldLayers, j) >= 0 || !Weights.roles(fc).containsKey("weight")) {
+    for (int c = 0; c < bnLayers.size(); c++) {
+      Layer conv = bnLayers.get(c);
+      if (conv.kind() != OpKind.CONV || !Weights.roles(conv).containsKey("weight")) {
         continue;
       }
-      Optional<FoldedBatchNorm.Result> r = tryFold(bnW, conv, bnLayers.get(bn), foldW, fc);
-      if (r.isPresent()) {
-        bnConsumed[bn] = true;
-        if (bnIsRef) {
-          pair(c, j, AlignedBy.FOLDED_FINGERPRINT);
-        } else {
-          pair(j, c, AlignedBy.FOLDED_FINGERPRINT);
+      int bn = followingBatchNorm(bnLayers, c);
+      if (bn < 0 || bnConsumed[bn] || (bnIsRef ? match[bn] >= 0 : back[bn] >= 0)) {
+        continue;
+      }
+      int partner = bnIsRef ? match[c] : back[c];
+      // Equal weights already prove the partner is the raw conv: its output is the conv's, and a
+      // "fold" with scale 1 would compare it against the BatchNorm's output instead.
+      if (partner >= 0 && by[bnIsRef ? c : partner] == AlignedBy.PARAMETER_FINGERPRINT) {
+        continue;
+      }
+      List<Integer> candidates = new ArrayList<>();
+      if (partner >= 0) {
+        candidates.add(partner);
+      } else {
+        for (int j = 0; j < foldLayers.size(); j++) {
+          boolean free = bnIsRef ? back[j] < 0 : match[j] < 0;
+          if (free && !foldConsumed[j] && foldLayers.get(j).kind() == OpKind.CONV) {
+            candidates.add(j);
+          }
         }
-        // Measured now, while the kernels just read are among the recent copies.
-        FoldedBatchNorm.Fit fit =
-            FoldedBatchNorm.fit(bnW, conv, bnLayers.get(bn), foldW, fc, r.get());
-        folds.add(new Fold(bnModel, c, bn, foldModel, j, r.get().inferredEpsilon(), fit));
-        break;
+      }
+      for (int j : candidates) {
+        Layer fc = foldLayers.get(j);
+        if (followingBatchNorm(foldLayers, j) >= 0 || !Weights.roles(fc).containsKey("weight")) {
+          continue;
+        }
+        Optional<FoldedBatchNorm.Result> r = tryFold(bnW, conv, bnLayers.get(bn), foldW, fc);
+        if (r.isPresent()) {
+          bnConsumed[bn] = true;
+          if (bnIsRef) {
+            pair(c, j, AlignedBy.FOLDED_FINGERPRINT);
+          } else {
+            pair(j, c, AlignedBy.FOLDED_FINGERPRINT);
+          }
+          // Measured now, while the kernels just read are among the recent copies.
+          FoldedBatchNorm.Fit fit =
+              FoldedBatchNorm.fit(bnW, conv, bnLayers.get(bn), foldW, fc, r.get());
+          folds.add(new Fold(bnModel, c, bn, foldModel, j, r.get().inferredEpsilon(), fit));
+          break;
+        }
       }
     }
   }
