@@ -2,6 +2,8 @@ package dev.portcheck.cli;
 
 import dev.portcheck.importers.api.Importers;
 import dev.portcheck.importers.api.ModelImporter;
+import dev.portcheck.importers.api.ModelView;
+import dev.portcheck.importers.api.ParameterInfo;
 import dev.portcheck.importers.api.PortcheckException;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -21,10 +23,15 @@ import java.util.stream.Stream;
  * three: each engine holds its weights more than once while it loads (TensorFlow parses and imports
  * a SavedModel's constants: {@code inspect} alone peaks at 7 × the SavedModel's bytes; ONNX Runtime
  * parses its own copy of a file next to the one portcheck parses: 4 ×; libtorch and ONNX external
- * data files are read once), and the comparator reads them into the heap. Measured: ResNet-50 three
+ * data files are read once), and the engines' run buffers come on top. Measured: ResNet-50 three
  * ways, 292 MiB, 2.05 to 2.28 GiB (estimate 2.3); BERT-base three ways, 1.2 GiB, 5.6 to 7.0 GiB
  * (estimate 6.3); GPT-2-medium three ways, 4.4 GiB, 19.4 GiB (19.4); GPT-2 with 1.2 B parameters,
  * TorchScript and ONNX with external data, 9.1 GiB, 16.2 GiB (16.9).
+ *
+ * <p>The Java heap is checked separately ({@link #heapNeed}): the comparator keeps no copy of the
+ * weights (it fingerprints each parameter as it reads it and reads again, one parameter at a time,
+ * what a check needs), so the heap holds what the importers keep and what loading passes through,
+ * and once the models are open, a few copies of the largest parameter ({@link #checkParameters}).
  */
 public final class MemoryBudget {
   /** Bytes of memory per byte of a TensorFlow SavedModel or GraphDef on disk. */
@@ -82,21 +89,120 @@ public final class MemoryBudget {
           null);
     }
     long heap = Runtime.getRuntime().maxMemory();
-    // The comparator reads every parameter into the heap (one copy, plus a transposed one for
-    // channels-last kernels); activations of one probe come on top.
-    long heapNeed = weights + weights / 2;
+    long heapNeed = heapNeed(models);
     if (heap != Long.MAX_VALUE && heapNeed > heap) {
       throw PortcheckException.of(
           PortcheckException.Reason.NOT_RUNNABLE,
           String.format(
               Locale.ROOT,
-              "the Java heap (%s) cannot hold these models' %s of weights; start portcheck with a"
-                  + " larger heap, e.g. PORTCHECK_JAVA_OPTS=-Xmx%dg ./portcheck ...",
+              "the Java heap (%s) cannot load these models (%s of weights; loading and comparing"
+                  + " them needs %s of heap); start portcheck with a larger heap, e.g."
+                  + " PORTCHECK_JAVA_OPTS=-Xmx%dg ./portcheck ...",
               human(heap),
               human(weights),
-              Math.max(2, (long) Math.ceil(2.0 * heapNeed / (1L << 30)))),
+              human(heapNeed),
+              Math.max(2, (long) Math.ceil(1.5 * heapNeed / (1L << 30)))),
           null);
     }
+  }
+
+  /**
+   * Copies of one parameter that may be in the heap at once while the comparator checks it: the
+   * value read and its canonical (transposed) form on one side, the other side's, a rearranged
+   * candidate being tried (an H/W swap, a transpose, a Flatten's column order) and, for a matrix
+   * whose values differ, both sides' values once more while its columns are matched.
+   */
+  static final int PARAMETER_COPIES = 6;
+
+  /**
+   * Heap for the comparator besides the models' parameters: the recent canonical copies it keeps
+   * for reuse (64 MiB per model at most), summaries and one probe's bookkeeping.
+   */
+  static final long COMPARATOR_BYTES = 256L << 20;
+
+  /**
+   * Refuses, once the models are open and their parameters' shapes known, models whose largest
+   * parameter the heap cannot hold the few copies of that checking it takes ({@link
+   * #PARAMETER_COPIES}), next to the ONNX models the heap keeps.
+   *
+   * @param models the open models
+   * @param paths their files, in the same order
+   */
+  public static void checkParameters(List<ModelView> models, List<Path> paths) {
+    long largest = 0;
+    String which = null;
+    for (ModelView m : models) {
+      for (ParameterInfo p : m.parameters().values()) {
+        // Values reach the heap as float32 whatever type they are stored in.
+        long bytes = 4L * p.elementCount();
+        if (bytes > largest) {
+          largest = bytes;
+          which = "'" + p.name() + "' of " + m.source();
+        }
+      }
+    }
+    long need = held(paths) + PARAMETER_COPIES * largest + COMPARATOR_BYTES;
+    long heap = Runtime.getRuntime().maxMemory();
+    if (heap != Long.MAX_VALUE && need > heap) {
+      throw PortcheckException.of(
+          PortcheckException.Reason.NOT_RUNNABLE,
+          String.format(
+              Locale.ROOT,
+              "the Java heap (%s) cannot check parameter %s (%s as float32, read %d times over"
+                  + " while it is compared; %s of heap needed in all); start portcheck with a"
+                  + " larger heap, e.g. PORTCHECK_JAVA_OPTS=-Xmx%dg ./portcheck ...",
+              human(heap),
+              which,
+              human(largest),
+              PARAMETER_COPIES,
+              human(need),
+              Math.max(2, (long) Math.ceil(1.5 * need / (1L << 30)))),
+          null);
+    }
+  }
+
+  /**
+   * The Java heap that opening {@code models} one after another and comparing them needs, known
+   * before they are loaded: what the importers keep ({@link #held}), the most that loading one
+   * model passes through on top, and {@link #COMPARATOR_BYTES}. Loading passes an ONNX file through
+   * the heap once more (read whole, then parsed) and a SavedModel about twice (its variables read
+   * into protos, then the graph with them as constants serialised for TensorFlow); a TorchScript or
+   * torch.save file only its pickled structure, its storages being read on demand. The parameters
+   * compared later are checked by {@link #checkParameters} once their shapes are known.
+   */
+  static long heapNeed(List<Path> models) {
+    long loading = 0;
+    for (Path p : models) {
+      long b = diskBytes(p);
+      if (Files.isDirectory(p, LinkOption.NOFOLLOW_LINKS)) {
+        loading = Math.max(loading, 2 * b);
+      } else if (isOnnx(p)) {
+        loading = Math.max(loading, b);
+      }
+    }
+    return held(models) + loading + COMPARATOR_BYTES;
+  }
+
+  /**
+   * Heap the importers keep while the models are open: an ONNX file's parsed model (its inline
+   * weights; external data is read per parameter), from which sessions with extra outputs are
+   * built. The other importers keep weights in their engines only.
+   */
+  static long held(List<Path> models) {
+    long held = 0;
+    for (Path p : models) {
+      if (isOnnx(p)) {
+        held += diskBytes(p);
+      }
+    }
+    return held;
+  }
+
+  private static boolean isOnnx(Path p) {
+    Path name = p.getFileName();
+    return name != null
+        && !Files.isDirectory(p, LinkOption.NOFOLLOW_LINKS)
+        && name.toString().toLowerCase(Locale.ROOT).endsWith(".onnx");
   }
 
   /**

@@ -16,7 +16,9 @@ public final class OpenModels implements AutoCloseable {
 
   /**
    * Opens every path after checking they fit in memory ({@code limit} bytes, or null for what the
-   * machine has available); if one fails, the ones already open are closed before rethrowing.
+   * machine has available), then checks that the heap can hold the copies of their largest
+   * parameter that comparing it takes; if one fails, the ones already open are closed before
+   * rethrowing.
    *
    * @param paths the models, in order
    * @param limit bytes, or null
@@ -29,6 +31,7 @@ public final class OpenModels implements AutoCloseable {
       for (Path p : paths) {
         open.views.add(Importers.open(p));
       }
+      MemoryBudget.checkParameters(open.views, paths);
     } catch (RuntimeException e) {
       open.closeAll(e);
       throw e;

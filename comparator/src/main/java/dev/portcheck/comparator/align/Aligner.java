@@ -158,10 +158,15 @@ public final class Aligner {
     List<Fold> allFolds = new ArrayList<>();
     java.util.Set<Row> proven =
         java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
-    List<PairAligner.Result> results = new ArrayList<>();
+    List<PairAligner> pairs = new ArrayList<>();
     for (int k = 1; k < n; k++) {
-      PairAligner.Result res = new PairAligner(models.get(0), models.get(k), k).align();
-      results.add(res);
+      pairs.add(new PairAligner(models.get(0), models.get(k), k));
+    }
+    // One thread per pair: fold detection reads and fits the kernels of both models, most of the
+    // alignment's time, and the pairs share nothing but the reference's (thread-safe) Weights.
+    List<PairAligner.Result> results = pairs.parallelStream().map(PairAligner::align).toList();
+    for (int k = 1; k < n; k++) {
+      PairAligner.Result res = results.get(k - 1);
       allFolds.addAll(res.folds());
       List<Layer> other = models.get(k).model().layers();
       for (int i = 0; i < ref.size(); i++) {

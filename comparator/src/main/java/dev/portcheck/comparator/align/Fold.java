@@ -11,6 +11,14 @@ package dev.portcheck.comparator.align;
  * @param foldedModel the model that folded it
  * @param foldedConv the conv that absorbed it
  * @param inferredEpsilon the epsilon that explains the folded weights, or NaN
+ * @param fit how well the BatchNorm's own epsilon explains the folded weights, measured when the
+ *     fold was found; null when it was not proven from weight values
  */
 public record Fold(
-    int bnModel, int rawConv, int bn, int foldedModel, int foldedConv, double inferredEpsilon) {}
+    int bnModel,
+    int rawConv,
+    int bn,
+    int foldedModel,
+    int foldedConv,
+    double inferredEpsilon,
+    FoldedBatchNorm.Fit fit) {}

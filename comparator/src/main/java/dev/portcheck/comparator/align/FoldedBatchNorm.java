@@ -1,9 +1,12 @@
 package dev.portcheck.comparator.align;
 
+import dev.portcheck.importers.api.Layer;
 import dev.portcheck.importers.api.Tensor;
+import java.nio.FloatBuffer;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 
 /**
@@ -23,8 +26,17 @@ public final class FoldedBatchNorm {
    * @param scales the per-channel ratio folded / raw
    * @param inferredEpsilon the epsilon that explains the ratios (median over the channels with the
    *     smallest variance, where the estimate is least sensitive to float32 rounding)
+   * @param foldedMaxAbs largest |folded|, measured on the way
    */
-  public record Result(double[] scales, double inferredEpsilon) {}
+  public record Result(double[] scales, double inferredEpsilon, double foldedMaxAbs) {}
+
+  /** Elements read at a time from each kernel: small enough to stay in the first-level cache. */
+  private static final int BLOCK = 4096;
+
+  /** The values as floats, read in place when they are floating (integer ones are converted). */
+  public static FloatBuffer floats(Tensor t) {
+    return t.dtype().isFloating() ? t.floatBuffer() : FloatBuffer.wrap(t.toFloatArray());
+  }
 
   /** Elements per output channel whose residual is checked during detection. */
   static final int RESIDUAL_SAMPLE = 256;
@@ -47,17 +59,49 @@ public final class FoldedBatchNorm {
     int per = raw.size() / channels;
     double[] scales = new double[channels];
     List<double[]> epsByVar = new ArrayList<>();
+    FloatBuffer rb = floats(raw);
+    FloatBuffer fb = floats(folded);
+    float[] x = new float[Math.min(per, BLOCK)];
+    float[] y = new float[x.length];
+    double foldedMax = 0;
     for (int c = 0; c < channels; c++) {
       double aa = 0;
       double ab = 0;
       double bmax = 0;
-      for (int i = c * per; i < (c + 1) * per; i++) {
-        double a = raw.getFloat(i);
-        double b = folded.getFloat(i);
-        aa += a * a;
-        ab += a * b;
-        bmax = Math.max(bmax, Math.abs(b));
+      int start = c * per;
+      // A channel in blocks read in bulk, summed in independent chains (see Moments).
+      for (int at = 0; at < per; at += x.length) {
+        int n = Math.min(x.length, per - at);
+        rb.get(start + at, x, 0, n);
+        fb.get(start + at, y, 0, n);
+        double aa1 = 0;
+        double ab1 = 0;
+        double bmax1 = 0;
+        int i = 0;
+        for (; i + 1 < n; i += 2) {
+          double a0 = x[i];
+          double b0 = y[i];
+          double a1 = x[i + 1];
+          double b1 = y[i + 1];
+          aa += a0 * a0;
+          aa1 += a1 * a1;
+          ab += a0 * b0;
+          ab1 += a1 * b1;
+          bmax = Math.max(bmax, Math.abs(b0));
+          bmax1 = Math.max(bmax1, Math.abs(b1));
+        }
+        for (; i < n; i++) {
+          double a0 = x[i];
+          double b0 = y[i];
+          aa += a0 * a0;
+          ab += a0 * b0;
+          bmax = Math.max(bmax, Math.abs(b0));
+        }
+        aa += aa1;
+        ab += ab1;
+        bmax = Math.max(bmax, bmax1);
       }
+      foldedMax = Math.max(foldedMax, bmax);
       if (aa == 0) {
         scales[c] = Double.NaN;
         continue;
@@ -66,9 +110,9 @@ public final class FoldedBatchNorm {
       // The residual is checked on the channel's first elements only: enough to reject kernels
       // that are not proportional, and the static checks measure the whole kernel against the
       // fold later (weightError), so a full second pass here would only repeat that work.
-      int end = c * per + Math.min(per, RESIDUAL_SAMPLE);
-      for (int i = c * per; i < end; i++) {
-        double resid = Math.abs(folded.getFloat(i) - sc * raw.getFloat(i));
+      int end = start + Math.min(per, RESIDUAL_SAMPLE);
+      for (int i = start; i < end; i++) {
+        double resid = Math.abs(fb.get(i) - sc * rb.get(i));
         if (resid > 1e-4 * bmax + 1e-7) {
           return Optional.empty();
         }
@@ -108,7 +152,7 @@ public final class FoldedBatchNorm {
     if (!consistent(scales, gamma, variance, epsilon)) {
       return Optional.empty();
     }
-    return Optional.of(new Result(scales, epsilon));
+    return Optional.of(new Result(scales, epsilon, foldedMax));
   }
 
   /**
@@ -147,12 +191,77 @@ public final class FoldedBatchNorm {
     return out;
   }
 
+  /**
+   * How well a detected fold explains the folded conv, with the BatchNorm's own epsilon (the
+   * inferred one when it declares none): measured when the fold is found, on the kernels read for
+   * it, so that the static checks need not read them again unless they differ.
+   *
+   * @param epsilon the epsilon the expected scales use
+   * @param weightError largest |folded - raw * scale_c|
+   * @param biasError largest error of the folded bias, 0 when not checked (no running mean, or the
+   *     folded conv has no bias parameter and adds it in a later op)
+   * @param foldedMaxAbs largest |folded|, the scale of the tolerance
+   */
+  public record Fit(double epsilon, double weightError, double biasError, double foldedMaxAbs) {}
+
+  /**
+   * The fit of {@code folded}'s parameters to {@code conv} followed by {@code bn} (layers of the
+   * models {@code bnWeights} and {@code foldWeights} hold), as {@code detected}.
+   */
+  static Fit fit(
+      Weights bnWeights, Layer conv, Layer bn, Weights foldWeights, Layer folded, Result detected) {
+    Map<String, String> cr = Weights.roles(conv);
+    Map<String, String> br = Weights.roles(bn);
+    Map<String, String> fr = Weights.roles(folded);
+    double eps = bn.epsilon().orElse(detected.inferredEpsilon());
+    Tensor gamma = bnWeights.canonical(br.get("scale"));
+    Tensor variance = bnWeights.canonical(br.get("variance"));
+    double[] scales = expectedScales(gamma, variance, eps);
+    Tensor raw = bnWeights.canonical(cr.get("weight"));
+    Tensor fk = foldWeights.canonical(fr.get("weight"));
+    double werr = weightError(raw, fk, scales);
+    double berr = 0;
+    if (br.containsKey("mean") && fr.containsKey("bias")) {
+      Tensor mean = bnWeights.canonical(br.get("mean"));
+      Tensor beta = br.containsKey("offset") ? bnWeights.canonical(br.get("offset")) : null;
+      Tensor rb = cr.containsKey("bias") ? bnWeights.canonical(cr.get("bias")) : null;
+      Tensor fb = foldWeights.canonical(fr.get("bias"));
+      berr = biasError(rb, fb, mean, beta, scales);
+    }
+    return new Fit(eps, werr, berr, detected.foldedMaxAbs());
+  }
+
   /** Largest |folded - raw * scale_c| over the kernel. */
   public static double weightError(Tensor raw, Tensor folded, double[] scales) {
     int per = raw.size() / scales.length;
     double max = 0;
-    for (int i = 0; i < raw.size(); i++) {
-      max = Math.max(max, Math.abs(folded.getFloat(i) - raw.getFloat(i) * scales[i / per]));
+    if (per == 0) {
+      return max;
+    }
+    FloatBuffer rb = floats(raw);
+    FloatBuffer fb = floats(folded);
+    float[] x = new float[Math.min(per, BLOCK)];
+    float[] y = new float[x.length];
+    // Channel by channel in blocks read in bulk: no division per element to find the channel, and
+    // two independent maxima (Math.max keeps a NaN, as one running maximum would).
+    for (int c = 0; c < scales.length; c++) {
+      double s = scales[c];
+      int start = c * per;
+      for (int at = 0; at < per; at += x.length) {
+        int n = Math.min(x.length, per - at);
+        rb.get(start + at, x, 0, n);
+        fb.get(start + at, y, 0, n);
+        double m1 = 0;
+        int i = 0;
+        for (; i + 1 < n; i += 2) {
+          max = Math.max(max, Math.abs(y[i] - x[i] * s));
+          m1 = Math.max(m1, Math.abs(y[i + 1] - x[i + 1] * s));
+        }
+        for (; i < n; i++) {
+          max = Math.max(max, Math.abs(y[i] - x[i] * s));
+        }
+        max = Math.max(max, m1);
+      }
     }
     return max;
   }

@@ -327,7 +327,7 @@ final class PairAligner {
       bnConsumed[bn] = true;
       int bnModel = bnSide == 0 ? 0 : otherIndex;
       int foldModel = bnSide == 0 ? otherIndex : 0;
-      folds.add(new Fold(bnModel, c, bn, foldModel, partner, Double.NaN));
+      folds.add(new Fold(bnModel, c, bn, foldModel, partner, Double.NaN, null));
     }
   }
 
@@ -380,7 +380,10 @@ final class PairAligner {
           } else {
             pair(j, c, AlignedBy.FOLDED_FINGERPRINT);
           }
-          folds.add(new Fold(bnModel, c, bn, foldModel, j, r.get().inferredEpsilon()));
+          // Measured now, while the kernels just read are among the recent copies.
+          FoldedBatchNorm.Fit fit =
+              FoldedBatchNorm.fit(bnW, conv, bnLayers.get(bn), foldW, fc, r.get());
+          folds.add(new Fold(bnModel, c, bn, foldModel, j, r.get().inferredEpsilon(), fit));
           break;
         }
       }
@@ -396,8 +399,20 @@ final class PairAligner {
         || !br.containsKey("variance")) {
       return Optional.empty();
     }
-    Tensor raw = bnW.canonical(Weights.roles(conv).get("weight"));
-    Tensor f = foldW.canonical(Weights.roles(folded).get("weight"));
+    String rawName = Weights.roles(conv).get("weight");
+    String foldedName = Weights.roles(folded).get("weight");
+    long[] rawShape = bnW.canonicalShape(rawName);
+    long[] foldedShape = foldW.canonicalShape(foldedName);
+    // Most candidates differ in shape: told from the description, before any value is read (the
+    // transposed retry below keeps the shape too, a square kernel's H and W being equal).
+    if (rawShape != null && foldedShape != null && !Arrays.equals(rawShape, foldedShape)) {
+      return Optional.empty();
+    }
+    Tensor raw = bnW.canonical(rawName);
+    Tensor f = foldW.canonical(foldedName);
+    if (!Arrays.equals(raw.shape(), f.shape())) {
+      return Optional.empty();
+    }
     Tensor gamma = bnW.canonical(br.get("scale"));
     Tensor variance = bnW.canonical(br.get("variance"));
     Optional<FoldedBatchNorm.Result> r = FoldedBatchNorm.detect(raw, f, gamma, variance);

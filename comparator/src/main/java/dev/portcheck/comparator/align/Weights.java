@@ -12,15 +12,28 @@ import java.util.Map;
 import java.util.function.Function;
 
 /**
- * A model's parameters in one canonical layout (PyTorch's: OIHW kernels, OI matrices), read once
- * and cached, with their roles normalised ({@code gamma} and a norm's {@code weight} are both
- * {@code scale}). For a recorded model only checksums are known: then {@link #canonical} is null
- * and fingerprints and checksums come from the recording.
+ * A model's parameters in one canonical layout (PyTorch's: OIHW kernels, OI matrices), read on
+ * demand, with their roles normalised ({@code gamma} and a norm's {@code weight} are both {@code
+ * scale}). Only small summaries are kept for every parameter (order-independent fingerprints,
+ * computed from the values as the model stores them, without a canonical copy); the values
+ * themselves are read when a check needs them and only the most recently read are kept, within
+ * {@link #RECENT_BYTES}, so that models whose weights exceed the heap can be compared. For a
+ * recorded model only checksums are known: then {@link #canonical} is null and fingerprints and
+ * checksums come from the recording. Thread-safe: the reference's parameters are read by the pairs
+ * of models aligned in parallel.
  */
 public final class Weights {
+  /**
+   * Canonical copies kept for reuse (a fold's kernel tried against the other model's candidates, a
+   * layer's parameters read by several checks): at most this many bytes, besides the one being
+   * used; the least recently used go first.
+   */
+  public static final long RECENT_BYTES = 64L << 20;
+
   private final ModelView model;
   private final Function<String, Checksum> recording;
-  private final Map<String, Tensor> canonical = new HashMap<>();
+  private final LinkedHashMap<String, Tensor> recent = new LinkedHashMap<>(16, 0.75f, true);
+  private long recentBytes;
   private final Map<String, Fingerprint> fingerprints = new HashMap<>();
   private final Map<String, Checksum> checksums = new HashMap<>();
 
@@ -82,24 +95,60 @@ public final class Weights {
     return roles.isEmpty() ? null : roles.keySet().iterator().next();
   }
 
-  /** A parameter in canonical layout; null for a recorded model, which keeps checksums only. */
-  public Tensor canonical(String name) {
+  /**
+   * A parameter in canonical layout, read from the model unless it was among the last read; null
+   * for a recorded model, which keeps checksums only. Callers must not hold on to it beyond the
+   * check at hand: that is what keeps the heap free of the model's weights.
+   */
+  public synchronized Tensor canonical(String name) {
     if (recording != null) {
       return null;
     }
-    Tensor t = canonical.get(name);
+    Tensor t = recent.get(name);
     if (t == null) {
-      ParameterInfo info = model.parameters().get(name);
-      t = toCanonical(model.parameter(name), info == null ? WeightLayout.OTHER : info.layout());
-      canonical.put(name, t);
+      t = toCanonical(model.parameter(name), layout(name));
+      remember(name, t);
     }
     return t;
   }
 
   /**
-   * Reads, converts and fingerprints every layer parameter now. The comparator does this for all
-   * models at once, one thread each: it is most of the alignment's time, and alignment then only
-   * reads this cache. Not thread-safe on one instance.
+   * A parameter's shape in canonical layout, from the model's description (no values read); null
+   * for a parameter the description lacks.
+   */
+  public long[] canonicalShape(String name) {
+    ParameterInfo info = model.parameters().get(name);
+    if (info == null) {
+      return null;
+    }
+    return canonicalShape(
+        info.shape().stream().mapToLong(Long::longValue).toArray(), info.layout());
+  }
+
+  private WeightLayout layout(String name) {
+    ParameterInfo info = model.parameters().get(name);
+    return info == null ? WeightLayout.OTHER : info.layout();
+  }
+
+  private void remember(String name, Tensor t) {
+    long bytes = 4L * t.size();
+    if (bytes > RECENT_BYTES) {
+      return;
+    }
+    recent.put(name, t);
+    recentBytes += bytes;
+    var it = recent.entrySet().iterator();
+    while (recentBytes > RECENT_BYTES && it.hasNext()) {
+      Map.Entry<String, Tensor> e = it.next();
+      recentBytes -= 4L * e.getValue().size();
+      it.remove();
+    }
+  }
+
+  /**
+   * Fingerprints every layer parameter now, reading each once and keeping none of the values. The
+   * comparator does this for all models at once, one thread each: it is the part of the alignment
+   * that reads every weight.
    */
   public void prefetch() {
     if (recording != null) {
@@ -114,12 +163,10 @@ public final class Weights {
     }
   }
 
-  /**
-   * Drops the cached parameter copies once attributes and weights are checked, so that they are not
-   * held in the heap next to the activations of the probe runs (ResNet-50: 100 MB per model).
-   */
-  public void release() {
-    canonical.clear();
+  /** Drops the canonical copies kept for reuse once attributes and weights are checked. */
+  public synchronized void release() {
+    recent.clear();
+    recentBytes = 0;
   }
 
   /**
@@ -151,16 +198,26 @@ public final class Weights {
   }
 
   /** The parameter's order-independent fingerprint, or null when a recording lacks it. */
-  Fingerprint fingerprint(String name) {
+  synchronized Fingerprint fingerprint(String name) {
     if (recording != null) {
       Checksum c = recording.apply(name);
       return c == null ? null : c.fingerprint();
     }
-    return fingerprints.computeIfAbsent(name, n -> Fingerprint.of(canonical(n)));
+    Fingerprint f = fingerprints.get(name);
+    if (f == null) {
+      Tensor cached = recent.get(name);
+      // The sums do not depend on the order of the values, so the stored layout serves as well as
+      // the canonical one: no transposed copy is made, and the values are dropped at once.
+      Tensor stored = cached != null ? cached : model.parameter(name);
+      long[] shape = cached != null ? cached.shape() : canonicalShape(stored.shape(), layout(name));
+      f = Fingerprint.of(stored, shape);
+      fingerprints.put(name, f);
+    }
+    return f;
   }
 
   /** The parameter's checksum (recorded, or computed from its values), or null when unknown. */
-  public Checksum checksum(String name) {
+  public synchronized Checksum checksum(String name) {
     if (recording != null) {
       return recording.apply(name);
     }
@@ -168,6 +225,16 @@ public final class Weights {
       return null;
     }
     return checksums.computeIfAbsent(name, n -> Checksum.of(canonical(n)));
+  }
+
+  /** The shape {@link #toCanonical} gives a tensor of shape {@code s} stored in {@code layout}. */
+  static long[] canonicalShape(long[] s, WeightLayout layout) {
+    return switch (layout) {
+      case HWIO -> s.length == 4 ? new long[] {s[3], s[2], s[0], s[1]} : s.clone();
+      case HWIM -> s.length == 4 ? new long[] {s[2] * s[3], 1, s[0], s[1]} : s.clone();
+      case IO -> s.length == 2 ? new long[] {s[1], s[0]} : s.clone();
+      default -> s.clone();
+    };
   }
 
   /** OIHW / OI from whatever the framework stores; other layouts are returned as stored. */
@@ -195,20 +262,14 @@ public final class Weights {
    * such as a kernel with H and W swapped) have equal fingerprints.
    */
   record Fingerprint(java.util.List<Long> sortedShape, double sum, double absSum, double l2) {
-    static Fingerprint of(Tensor t) {
-      double s = 0;
-      double a = 0;
-      double q = 0;
-      int n = t.size();
-      for (int i = 0; i < n; i++) {
-        double v = t.getFloat(i);
-        s += v;
-        a += Math.abs(v);
-        q += v * v;
-      }
-      long[] shape = t.shape();
-      java.util.Arrays.sort(shape);
-      return new Fingerprint(java.util.Arrays.stream(shape).boxed().toList(), s, a, q);
+    /**
+     * The fingerprint of {@code t}'s values (in any order) for the canonical shape {@code shape}.
+     */
+    static Fingerprint of(Tensor t, long[] shape) {
+      double[] m = Moments.of(t);
+      long[] sorted = shape.clone();
+      java.util.Arrays.sort(sorted);
+      return new Fingerprint(java.util.Arrays.stream(sorted).boxed().toList(), m[0], m[1], m[2]);
     }
 
     /** Equal shape multiset and sums within float32 rounding. */

@@ -14,6 +14,7 @@ import dev.portcheck.comparator.report.WeightMismatch;
 import dev.portcheck.importers.api.AttributeValue;
 import dev.portcheck.importers.api.Layer;
 import dev.portcheck.importers.api.Tensor;
+import java.nio.FloatBuffer;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
@@ -169,13 +170,14 @@ public final class WeightComparer {
   /** The output channels a conv or normalisation sets, or 0 for other layers. */
   private static long channelsOf(Weights w, Layer l) {
     Map<String, String> roles = Weights.roles(l);
+    // Shapes from the model's description: no values are read for them.
     if (l.kind() == dev.portcheck.importers.api.OpKind.CONV && roles.containsKey("weight")) {
-      Tensor t = w.canonical(roles.get("weight"));
-      return t == null ? 0 : t.shape()[0];
+      long[] s = w.canonicalShape(roles.get("weight"));
+      return s == null || s.length == 0 ? 0 : s[0];
     }
     if (l.kind().isNormalization() && roles.containsKey("scale")) {
-      Tensor t = w.canonical(roles.get("scale"));
-      return t == null ? 0 : t.size();
+      long[] s = w.canonicalShape(roles.get("scale"));
+      return s == null ? 0 : Tensor.elementCount(s);
     }
     return 0;
   }
@@ -384,31 +386,19 @@ public final class WeightComparer {
     Layer bn = bw.model().layers().get(f.bn());
     Layer folded = fw.model().layers().get(f.foldedConv());
     Map<String, String> cr = Weights.roles(conv);
-    Map<String, String> br = Weights.roles(bn);
     Map<String, String> fr = Weights.roles(folded);
-    Tensor gamma = bw.canonical(br.get("scale"));
-    Tensor var = bw.canonical(br.get("variance"));
-    Tensor mean = br.containsKey("mean") ? bw.canonical(br.get("mean")) : null;
-    Tensor beta = br.containsKey("offset") ? bw.canonical(br.get("offset")) : null;
-    Tensor raw = bw.canonical(cr.get("weight"));
-    Tensor fk = fw.canonical(fr.get("weight"));
     Map<String, String> names = new LinkedHashMap<>();
     String bnId = ModelRef.idOf(f.bnModel());
     String foldId = ModelRef.idOf(f.foldedModel());
     names.put(bnId, bn.name());
     names.put(foldId, folded.name());
-    double eps = bn.epsilon().orElse(f.inferredEpsilon());
-    double[] scales = FoldedBatchNorm.expectedScales(gamma, var, eps);
-    double werr = FoldedBatchNorm.weightError(raw, fk, scales);
-    double berr = 0;
-    // A folded conv without a bias parameter adds the folded bias in a later op (onnx2tf writes
-    // Conv then Add): nothing to check statically here, the activations still are compared.
-    if (mean != null && fr.containsKey("bias")) {
-      Tensor rb = cr.containsKey("bias") ? bw.canonical(cr.get("bias")) : null;
-      Tensor fb = fr.containsKey("bias") ? fw.canonical(fr.get("bias")) : null;
-      berr = FoldedBatchNorm.biasError(rb, fb, mean, beta, scales);
-    }
-    double bound = tol.atol() + tol.rtol() * maxAbs(fk);
+    // Measured by the aligner on the kernels it read to find the fold: read again only to name
+    // what went wrong when they do not fit.
+    FoldedBatchNorm.Fit fit = f.fit();
+    double eps = fit.epsilon();
+    double werr = fit.weightError();
+    double berr = fit.biasError();
+    double bound = tol.atol() + tol.rtol() * fit.foldedMaxAbs();
     boolean epsDiffers =
         bn.epsilon().isPresent()
             && !AttributeComparer.same(
@@ -423,6 +413,12 @@ public final class WeightComparer {
       Map<String, String> params = new LinkedHashMap<>();
       params.put(bnId, cr.get("weight"));
       params.put(foldId, fr.get("weight"));
+      Tensor raw = bw.canonical(cr.get("weight"));
+      Tensor fk = fw.canonical(fr.get("weight"));
+      Map<String, String> br = Weights.roles(bn);
+      double[] scales =
+          FoldedBatchNorm.expectedScales(
+              bw.canonical(br.get("scale")), bw.canonical(br.get("variance")), eps);
       WeightKind slip = werr > bound ? unfoldedSlip(raw, fk, scales, f.bnModel() == 0) : null;
       if (slip != null) {
         weights.add(
@@ -481,27 +477,46 @@ public final class WeightComparer {
     return out;
   }
 
+  /** Elements compared at a time, read in bulk from both tensors. */
+  private static final int BLOCK = 4096;
+
   private boolean close(Tensor a, Tensor b) {
-    for (int i = 0; i < a.size(); i++) {
-      if (!tol.close(b.getFloat(i), a.getFloat(i))) {
-        return false;
+    FloatBuffer x = FoldedBatchNorm.floats(a);
+    FloatBuffer y = FoldedBatchNorm.floats(b);
+    int size = a.size();
+    float[] p = new float[Math.min(size, BLOCK)];
+    float[] q = new float[p.length];
+    double atol = tol.atol();
+    double rtol = tol.rtol();
+    for (int at = 0; at < size; at += p.length) {
+      int n = Math.min(p.length, size - at);
+      x.get(at, p, 0, n);
+      y.get(at, q, 0, n);
+      // Tolerance.close, inlined: one comparison per element, no call.
+      for (int i = 0; i < n; i++) {
+        double ref = p[i];
+        if (!(Math.abs(q[i] - ref) <= atol + rtol * Math.abs(ref))) {
+          return false;
+        }
       }
     }
     return true;
   }
 
   private static double maxAbs(Tensor a, Tensor b) {
+    FloatBuffer x = FoldedBatchNorm.floats(a);
+    FloatBuffer y = FoldedBatchNorm.floats(b);
+    int size = a.size();
+    float[] p = new float[Math.min(size, BLOCK)];
+    float[] q = new float[p.length];
     double m = 0;
-    for (int i = 0; i < a.size(); i++) {
-      m = Math.max(m, Math.abs((double) a.getFloat(i) - b.getFloat(i)));
-    }
-    return m;
-  }
-
-  private static double maxAbs(Tensor a) {
-    double m = 0;
-    for (int i = 0; i < a.size(); i++) {
-      m = Math.max(m, Math.abs(a.getFloat(i)));
+    for (int at = 0; at < size; at += p.length) {
+      int n = Math.min(p.length, size - at);
+      x.get(at, p, 0, n);
+      y.get(at, q, 0, n);
+      for (int i = 0; i < n; i++) {
+        m = Math.max(m, Math.abs((double) p[i] - q[i]));
+      }
     }
     return m;
   }

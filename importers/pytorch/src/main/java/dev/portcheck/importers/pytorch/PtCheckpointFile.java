@@ -35,6 +35,17 @@ record PtCheckpointFile(Object root, PtStorages storages, String format) {
                     file, "storage '" + st.key() + "' has no entry " + archive.root() + rel, null);
               }
               return ByteBuffer.wrap(archive.read(rel));
+            },
+            new PtStorages.Ranged() {
+              @Override
+              public long bytes(PtPickled.Storage st) {
+                return archive.declaredSize("data/" + st.key());
+              }
+
+              @Override
+              public void readFloats(PtPickled.Storage st, long offset, float[] dst) {
+                archive.readFloats("data/" + st.key(), offset, dst);
+              }
             });
     return new PtCheckpointFile(root, storages, "zip");
   }

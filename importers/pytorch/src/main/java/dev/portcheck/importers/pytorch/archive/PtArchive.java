@@ -3,6 +3,8 @@ package dev.portcheck.importers.pytorch.archive;
 import dev.portcheck.importers.api.PortcheckException;
 import java.io.IOException;
 import java.io.InputStream;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -195,6 +197,70 @@ public final class PtArchive implements AutoCloseable {
   /** Reads {@code <root>/<relative>}. */
   public byte[] read(String relative) {
     return readEntry(root + relative);
+  }
+
+  /** The size {@code <root>/<relative>} declares, or -1 when there is no such entry. */
+  public long declaredSize(String relative) {
+    PtCentralDirectory.Entry e = entries.get(root + relative);
+    return e == null ? -1 : e.size();
+  }
+
+  /** Bytes copied per read by {@link #readFloats}: large enough for one system call to matter. */
+  private static final int CHUNK = 1 << 20;
+
+  /**
+   * Reads {@code dst.length} little-endian float32 values starting {@code offset} bytes into {@code
+   * <root>/<relative>}, through a small buffer: a parameter's values reach the float array without
+   * a byte array of the whole storage first (one copy instead of two, and no garbage the size of
+   * the weights).
+   *
+   * @throws PortcheckException CORRUPT when the range lies outside what the entry declares,
+   *     TRUNCATED when the entry ends before it
+   */
+  public void readFloats(String relative, long offset, float[] dst) {
+    String name = root + relative;
+    PtCentralDirectory.Entry declared = entries.get(name);
+    ZipEntry ze = zip.getEntry(name);
+    if (declared == null || ze == null) {
+      throw PortcheckException.corrupt(file, "missing zip entry '" + name + "'", null);
+    }
+    long bytes = 4L * dst.length;
+    if (offset < 0 || offset > declared.size() - bytes) {
+      throw PortcheckException.corrupt(
+          file,
+          "zip entry '"
+              + name
+              + "' declares "
+              + declared.size()
+              + " bytes; a tensor reads "
+              + bytes
+              + " from byte "
+              + offset,
+          null);
+    }
+    byte[] chunk = new byte[(int) Math.min(CHUNK, Math.max(4, bytes))];
+    ByteBuffer view = ByteBuffer.wrap(chunk).order(ByteOrder.LITTLE_ENDIAN);
+    try (InputStream in = zip.getInputStream(ze)) {
+      in.skipNBytes(offset);
+      int done = 0;
+      while (done < dst.length) {
+        int n = Math.min(chunk.length / 4, dst.length - done);
+        if (in.readNBytes(chunk, 0, 4 * n) < 4 * n) {
+          throw PortcheckException.truncated(
+              file, "zip entry '" + name + "' ends before the tensor it holds");
+        }
+        view.clear();
+        view.asFloatBuffer().get(dst, done, n);
+        done += n;
+      }
+    } catch (ZipException e) {
+      throw PortcheckException.corrupt(
+          file, "zip entry '" + name + "' is damaged (" + e.getMessage() + ")", e);
+    } catch (java.io.EOFException e) {
+      throw PortcheckException.truncated(file, "zip entry '" + name + "' ends early");
+    } catch (IOException e) {
+      throw PortcheckException.unreadable(file, e);
+    }
   }
 
   /**

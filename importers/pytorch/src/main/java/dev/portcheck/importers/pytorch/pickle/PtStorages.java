@@ -18,6 +18,20 @@ import java.util.function.Function;
 public final class PtStorages {
   private final Path file;
   private final Function<PtPickled.Storage, ByteBuffer> reader;
+  private final Ranged ranged;
+
+  /**
+   * Reads part of a storage straight into a float array, where the format allows (a zip entry):
+   * {@link #bytes} is the storage's size in bytes or -1 when unknown, {@link #readFloats} fills
+   * {@code dst} from byte {@code offset} of the storage.
+   */
+  public interface Ranged {
+    /** The storage's size in bytes, or -1 when it is not known without reading it. */
+    long bytes(PtPickled.Storage storage);
+
+    /** Fills {@code dst} with the little-endian float32 values from byte {@code offset} on. */
+    void readFloats(PtPickled.Storage storage, long offset, float[] dst);
+  }
 
   /**
    * The last storage read: tensors that share a storage (views, a fused projection split in three)
@@ -33,23 +47,42 @@ public final class PtStorages {
    * @param reader returns a storage's raw bytes
    */
   public PtStorages(Path file, Function<PtPickled.Storage, ByteBuffer> reader) {
+    this(file, reader, null);
+  }
+
+  /**
+   * @param file the model file, for messages
+   * @param reader returns a storage's raw bytes
+   * @param ranged reads a contiguous float32 tensor out of its storage without the whole storage in
+   *     memory; null to always go through {@code reader}
+   */
+  public PtStorages(Path file, Function<PtPickled.Storage, ByteBuffer> reader, Ranged ranged) {
     this.file = file;
     this.reader = reader;
+    this.ranged = ranged;
   }
 
   /** Copies the tensor a reference describes. */
   public synchronized Tensor materialize(String name, PtPickled.TensorRef ref) {
     PtPickled.Storage st = ref.storage();
-    if (!st.key().equals(lastKey)) {
-      last = reader.apply(st);
-      lastKey = st.key();
-    }
-    ByteBuffer buf = last.duplicate().order(ByteOrder.LITTLE_ENDIAN);
     DType dt = st.dtype();
     int es = dt.byteSize();
-    long have = buf.remaining() / es;
     long[] shape = ref.shape();
     long[] stride = ref.stride();
+    long storageBytes = -1;
+    if (ranged != null && dt == DType.FLOAT32 && rowMajor(shape, stride)) {
+      storageBytes = ranged.bytes(st);
+    }
+    boolean direct = storageBytes >= 0 && !st.key().equals(lastKey);
+    ByteBuffer buf = null;
+    if (!direct) {
+      if (!st.key().equals(lastKey)) {
+        last = reader.apply(st);
+        lastKey = st.key();
+      }
+      buf = last.duplicate().order(ByteOrder.LITTLE_ENDIAN);
+    }
+    long have = (direct ? storageBytes : buf.remaining()) / es;
     long n;
     try {
       n = Tensor.elementCount(shape);
@@ -91,6 +124,14 @@ public final class PtStorages {
           null);
     }
     int count = (int) n;
+    if (direct) {
+      // A contiguous float32 tensor: read its range of the storage straight into the array.
+      float[] f = new float[count];
+      if (count > 0) {
+        ranged.readFloats(st, ref.offset() * es, f);
+      }
+      return Tensor.wrapFloats(dt, shape, f);
+    }
     int base = buf.position();
     if (count > 0 && dt == DType.FLOAT32 && rowMajor(shape, stride)) {
       // The usual case (every parameter torch.save writes from a contiguous module): one bulk copy
