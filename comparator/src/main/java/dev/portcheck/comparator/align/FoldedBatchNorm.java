@@ -87,19 +87,26 @@ public final class FoldedBatchNorm {
           aa1 += a1 * a1;
           ab += a0 * b0;
           ab1 += a1 * b1;
-          bmax = Math.max(bmax, Math.abs(b0));
-          bmax1 = Math.max(bmax1, Math.abs(b1));
+          double abs0 = Math.abs(b0);
+          double abs1 = Math.abs(b1);
+          bmax = abs0 > bmax ? abs0 : bmax;
+          bmax1 = abs1 > bmax1 ? abs1 : bmax1;
         }
         for (; i < n; i++) {
           double a0 = x[i];
           double b0 = y[i];
           aa += a0 * a0;
           ab += a0 * b0;
-          bmax = Math.max(bmax, Math.abs(b0));
+          double abs0 = Math.abs(b0);
+          bmax = abs0 > bmax ? abs0 : bmax;
         }
         aa += aa1;
         ab += ab1;
         bmax = Math.max(bmax, bmax1);
+      }
+      if (Double.isNaN(ab)) {
+        // A NaN in the folded kernel (which the comparisons above skip) makes its maximum NaN.
+        bmax = Double.NaN;
       }
       foldedMax = Math.max(foldedMax, bmax);
       if (aa == 0) {
@@ -243,7 +250,9 @@ public final class FoldedBatchNorm {
     float[] x = new float[Math.min(per, BLOCK)];
     float[] y = new float[x.length];
     // Channel by channel in blocks read in bulk: no division per element to find the channel, and
-    // two independent maxima (Math.max keeps a NaN, as one running maximum would).
+    // four independent maxima by comparison (Math.max's NaN rule costs a branch per element); a
+    // NaN still shows, through the sum of the differences, which only a NaN makes NaN.
+    double nan = 0;
     for (int c = 0; c < scales.length; c++) {
       double s = scales[c];
       int start = c * per;
@@ -251,17 +260,32 @@ public final class FoldedBatchNorm {
         int n = Math.min(x.length, per - at);
         rb.get(start + at, x, 0, n);
         fb.get(start + at, y, 0, n);
+        double m0 = 0;
         double m1 = 0;
+        double m2 = 0;
+        double m3 = 0;
         int i = 0;
-        for (; i + 1 < n; i += 2) {
-          max = Math.max(max, Math.abs(y[i] - x[i] * s));
-          m1 = Math.max(m1, Math.abs(y[i + 1] - x[i + 1] * s));
+        for (; i + 3 < n; i += 4) {
+          double d0 = Math.abs(y[i] - x[i] * s);
+          double d1 = Math.abs(y[i + 1] - x[i + 1] * s);
+          double d2 = Math.abs(y[i + 2] - x[i + 2] * s);
+          double d3 = Math.abs(y[i + 3] - x[i + 3] * s);
+          m0 = d0 > m0 ? d0 : m0;
+          m1 = d1 > m1 ? d1 : m1;
+          m2 = d2 > m2 ? d2 : m2;
+          m3 = d3 > m3 ? d3 : m3;
+          nan += (d0 + d1) + (d2 + d3);
         }
         for (; i < n; i++) {
-          max = Math.max(max, Math.abs(y[i] - x[i] * s));
+          double d = Math.abs(y[i] - x[i] * s);
+          m0 = d > m0 ? d : m0;
+          nan += d;
         }
-        max = Math.max(max, m1);
+        max = Math.max(max, Math.max(Math.max(m0, m1), Math.max(m2, m3)));
       }
+    }
+    if (Double.isNaN(nan)) {
+      return Double.NaN;
     }
     return max;
   }
