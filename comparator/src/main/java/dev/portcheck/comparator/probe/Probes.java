@@ -31,6 +31,11 @@ import java.util.Set;
  * recorded.
  */
 public final class Probes {
+  /** The probe whose values {@link #generated} holds, by slot; -1 before the first. */
+  private int generatedFor = -1;
+
+  private final Map<Slot, Tensor> generated = new java.util.IdentityHashMap<>();
+
   private static final int[] NCHW_TO_NHWC = {0, 2, 3, 1};
   private static final int[] NHWC_TO_NCHW = {0, 3, 1, 2};
 
@@ -357,14 +362,20 @@ public final class Probes {
   }
 
   /** The inputs of probe {@code probe} for model {@code model}, by that model's input names. */
-  public Map<String, Tensor> inputs(int probe, int model) {
+  public synchronized Map<String, Tensor> inputs(int probe, int model) {
     Map<String, Tensor> out = new LinkedHashMap<>();
+    if (probe != generatedFor) {
+      generated.clear();
+      generatedFor = probe;
+    }
     for (Slot s : slots) {
       String name = s.names().get(model);
       if (name == null) {
         continue;
       }
-      Tensor t = generate(probes.get(probe), s);
+      // Every model of a probe is fed the same values: made (or read) once per probe, not once
+      // per model (a ResNet-50 input is 150 k Gaussian draws, a .npy file a read).
+      Tensor t = generated.computeIfAbsent(s, k -> generate(probes.get(probe), k));
       int[] perm = s.perms().get(model);
       if (perm != null && t.rank() == 4) {
         t = t.transpose(perm);
