@@ -208,7 +208,7 @@ public final class BenchCommand implements PortcheckSubcommand {
       }
       double peak = compare.peakRssMiB();
       out.printf(
-          "memory: peak RSS during compare %.0f MiB; budget 3 x weights + 1.5 GiB = %.0f MiB"
+          "memory: peak RSS during compare %.0f MiB; budget 2 x weights + 1 GiB = %.0f MiB"
               + " (%s)%n",
           peak, ratios.rssBudgetMiB(), peak <= ratios.rssBudgetMiB() ? "within" : "over");
     }
@@ -309,7 +309,7 @@ public final class BenchCommand implements PortcheckSubcommand {
         one.compareMs() / one.probes() / plainSum,
         one.phase(Phase.RUN) / one.probes() / plainSum,
         perExtra,
-        3 * c.weightBytes() / MIB + 1536);
+        2 * c.weightBytes() / MIB + 1024);
   }
 
   private BenchFigures.Engine engine(Path p) {

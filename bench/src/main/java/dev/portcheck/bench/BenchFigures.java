@@ -152,7 +152,7 @@ record BenchFigures(
    * @param runOverSumPlain the compare's run phase per probe / sum of plain inferences
    * @param extraProbeOverSumPlain each probe beyond the first / sum of plain inferences, or null
    *     with one probe count
-   * @param rssBudgetMiB 3 × weights + 1.5 GiB
+   * @param rssBudgetMiB 2 × weights + 1 GiB (issue 15's target; 3 × weights + 1.5 GiB before)
    */
   @JsonInclude(JsonInclude.Include.NON_NULL)
   record Ratios(

@@ -75,7 +75,7 @@ class BenchCommandTest {
     assertTrue(r.out().contains("ratios: pytorch tapped / plain = "), r.out());
     assertTrue(r.out().contains("ratios: onnx tapped / plain = "), r.out());
     assertTrue(r.out().contains("ratios: tensorflow tapped / plain = "), r.out());
-    assertTrue(r.out().contains("budget 3 x weights + 1.5 GiB"), r.out());
+    assertTrue(r.out().contains("budget 2 x weights + 1 GiB"), r.out());
 
     JsonNode b = new ObjectMapper().readTree(Files.readString(json));
     assertEquals(1, b.path("schemaVersion").asInt());
