@@ -7,6 +7,7 @@ import dev.portcheck.comparator.labels.LabelReport;
 import dev.portcheck.comparator.measure.ActivationDiff;
 import dev.portcheck.comparator.measure.AttributeComparer;
 import dev.portcheck.comparator.measure.ElementwiseDiff;
+import dev.portcheck.comparator.measure.Kernels;
 import dev.portcheck.comparator.measure.KindComparer;
 import dev.portcheck.comparator.measure.Significance;
 import dev.portcheck.comparator.measure.Sketch;
@@ -232,6 +233,13 @@ public final class ModelComparison {
       try (RunResult ref = recording == null ? run(0, p, probes, taps, spent) : null) {
         if (ref != null && p == 0) {
           measureInputSizes(ac, sized, 0, ref);
+          long values = 0;
+          for (Tensor t : ref.layerOutputs().values()) {
+            values += t.size();
+          }
+          if (Kernels.worthWarmingUp(values * n * probes.probeCount())) {
+            Kernels.warmUp();
+          }
         }
         long t0 = System.nanoTime();
         if (ref != null && labelScores != null) {

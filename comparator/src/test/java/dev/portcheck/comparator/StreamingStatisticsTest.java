@@ -24,6 +24,12 @@ import org.junit.jupiter.api.Test;
  * of engine buffers as on heap tensors, with NaNs as without.
  */
 class StreamingStatisticsTest {
+  @org.junit.jupiter.api.BeforeAll
+  static void oneKernelThroughout() throws InterruptedException {
+    // The process switches to the vector kernel once it is warm: not in the middle of a test.
+    dev.portcheck.comparator.measure.Kernels.awaitSettled(java.time.Duration.ofSeconds(60));
+  }
+
   private static float[] values(int n, long seed, boolean withNan) {
     Random r = new Random(seed);
     float[] f = new float[n];

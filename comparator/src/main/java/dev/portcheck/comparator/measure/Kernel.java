@@ -21,28 +21,12 @@ sealed interface Kernel permits ScalarKernel, VectorKernel {
    */
   void compare(float[] x, float[] y, int n, double atol, double rtol, double floor, PassSums s);
 
-  /** The kernel of this process: the vector one when its module is present. */
+  /**
+   * The kernel to use now: the scalar one until the vector one, warmed up on a thread of its own
+   * (see {@link Kernels#warmUp}), runs faster; then the vector one for the rest of the process.
+   * Callers take it once per pass, so that one tensor's sums come from one kernel.
+   */
   static Kernel get() {
-    return Holder.KERNEL;
-  }
-
-  /** Resolved once, on first use. */
-  final class Holder {
-    static final Kernel KERNEL = choose();
-
-    private Holder() {}
-
-    private static Kernel choose() {
-      // Without the module in the boot layer, touching VectorKernel would fail to link.
-      if (Boolean.getBoolean("portcheck.scalar")
-          || ModuleLayer.boot().findModule("jdk.incubator.vector").isEmpty()) {
-        return new ScalarKernel();
-      }
-      try {
-        return new VectorKernel();
-      } catch (LinkageError | RuntimeException e) {
-        return new ScalarKernel();
-      }
-    }
+    return Kernels.current;
   }
 }

@@ -41,7 +41,8 @@ class KernelTest {
   }
 
   @Test
-  void theProcessRunsTheVectorKernelWhenTheModuleIsPresent() {
+  void theProcessRunsTheVectorKernelOnceItIsWarmWhenTheModuleIsPresent() throws Exception {
+    assertEquals("vector", Kernels.awaitSettled(java.time.Duration.ofSeconds(60)));
     assertInstanceOf(VectorKernel.class, Kernel.get());
   }
 
