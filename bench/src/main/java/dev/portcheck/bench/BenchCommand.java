@@ -12,6 +12,7 @@ import dev.portcheck.comparator.CompareOptions;
 import dev.portcheck.comparator.ModelComparison;
 import dev.portcheck.comparator.ProgressListener;
 import dev.portcheck.comparator.ProgressListener.Phase;
+import dev.portcheck.comparator.measure.Kernels;
 import dev.portcheck.comparator.output.JsonRenderer;
 import dev.portcheck.comparator.output.TextRenderer;
 import dev.portcheck.comparator.probe.Probe;
@@ -172,7 +173,9 @@ public final class BenchCommand implements PortcheckSubcommand {
     BenchFigures.Compare compare = null;
     BenchFigures.Ratios ratios = null;
     if (models.size() >= 2) {
-      out.printf("%ncompare of %d models (load excluded, warm; phases in ms):%n", models.size());
+      out.printf(
+          "%ncompare of %d models (load excluded, warm; %s kernel; phases in ms):%n",
+          models.size(), kernel);
       out.printf(
           "%6s %10s %8s %8s %8s %10s %9s %8s %12s %10s%n",
           "probes",
@@ -363,6 +366,9 @@ public final class BenchCommand implements PortcheckSubcommand {
    * is reset first (Linux {@code clear_refs}), so it covers this part alone and not the per-engine
    * runs before it.
    */
+  /** The summarising kernel of the timed compares ({@code vector} or {@code scalar}). */
+  private String kernel = "scalar";
+
   private BenchFigures.Compare compareAll(PrintWriter out) {
     List<BenchFigures.ProbeRow> byProbes = new ArrayList<>();
     System.gc();
@@ -374,6 +380,13 @@ public final class BenchCommand implements PortcheckSubcommand {
       long t1 = System.nanoTime();
       ModelComparison.compare(open.views(), options(1, new PhaseTimes()));
       double coldMs = ms(t1);
+      // Warm means warm for the summarising kernel too: the vector one is compiled before the
+      // timed compares, as in a process that has summarised a billion values (Kernels.expect).
+      try {
+        kernel = Kernels.awaitSettled(java.time.Duration.ofSeconds(60));
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
       for (int n : probeCounts) {
         PhaseTimes phases = new PhaseTimes();
         long t2 = System.nanoTime();

@@ -237,9 +237,7 @@ public final class ModelComparison {
           for (Tensor t : ref.layerOutputs().values()) {
             values += t.size();
           }
-          if (Kernels.worthWarmingUp(values * n * probes.probeCount())) {
-            Kernels.warmUp();
-          }
+          Kernels.expect(values * n * probes.probeCount());
         }
         long t0 = System.nanoTime();
         if (ref != null && labelScores != null) {

@@ -7,9 +7,9 @@ import java.time.Duration;
  * compiled the loops: interpreted, or compiled by C1, every vector operation allocates. Warming it
  * up costs about a second of CPU (ResNet-50 compared with itself as a whole process: 1.9 s with the
  * scalar kernel, 2.5 s with the vector one), which it wins back only over about a billion values
- * summarised. So the scalar kernel runs until a comparison that big asks for the warm-up ({@link
- * #worthWarmingUp}); a warm-up thread then races the two kernels on a chunk of synthetic values,
- * and once the vector kernel wins the process uses it for good. Without the module ({@code
+ * summarised. So the scalar kernel runs until the comparisons of the process have that many to
+ * summarise ({@link #expect}); a warm-up thread then races the two kernels on a chunk of synthetic
+ * values, and once the vector kernel wins the process uses it for good. Without the module ({@code
  * --add-modules jdk.incubator.vector}) or with {@code -Dportcheck.scalar=true}, the scalar kernel
  * runs throughout.
  */
@@ -29,18 +29,24 @@ public final class Kernels {
 
   private Kernels() {}
 
+  private static final java.util.concurrent.atomic.AtomicLong EXPECTED =
+      new java.util.concurrent.atomic.AtomicLong();
+
   /**
-   * Whether summarising {@code values} in all (probes × models × elements per tap set) is worth
-   * warming the vector kernel up for.
+   * Counts {@code values} that a comparison is about to summarise (all probes, all models) and
+   * starts the warm-up once the process has counted {@link #WORTH_IT}: one big comparison, or many
+   * smaller ones in one JVM (a test suite comparing exports).
    */
-  public static boolean worthWarmingUp(long values) {
-    return values >= WORTH_IT;
+  public static void expect(long values) {
+    if (EXPECTED.addAndGet(Math.max(0, values)) >= WORTH_IT) {
+      warmUp();
+    }
   }
 
   /**
-   * Starts warming up the vector kernel on a daemon thread, once per process; returns at once. A
-   * comparison calls it after its first run when {@link #worthWarmingUp}, so that the warm-up
-   * overlaps the next runs.
+   * Starts warming up the vector kernel on a daemon thread, once per process; returns at once.
+   * {@link #expect} calls it after a comparison's first run, so that the warm-up overlaps the next
+   * runs; a benchmark calls it before it times anything.
    */
   public static void warmUp() {
     if (started) {
