@@ -173,6 +173,13 @@ public final class BenchCommand implements PortcheckSubcommand {
     BenchFigures.Compare compare = null;
     BenchFigures.Ratios ratios = null;
     if (models.size() >= 2) {
+      // Warm means warm for the summarising kernel too: the vector one is compiled before the
+      // compares, as in a process that has summarised a billion values (Kernels.expect).
+      try {
+        kernel = Kernels.awaitSettled(java.time.Duration.ofSeconds(60));
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
       out.printf(
           "%ncompare of %d models (load excluded, warm; %s kernel; phases in ms):%n",
           models.size(), kernel);
@@ -380,13 +387,6 @@ public final class BenchCommand implements PortcheckSubcommand {
       long t1 = System.nanoTime();
       ModelComparison.compare(open.views(), options(1, new PhaseTimes()));
       double coldMs = ms(t1);
-      // Warm means warm for the summarising kernel too: the vector one is compiled before the
-      // timed compares, as in a process that has summarised a billion values (Kernels.expect).
-      try {
-        kernel = Kernels.awaitSettled(java.time.Duration.ofSeconds(60));
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-      }
       for (int n : probeCounts) {
         PhaseTimes phases = new PhaseTimes();
         long t2 = System.nanoTime();
