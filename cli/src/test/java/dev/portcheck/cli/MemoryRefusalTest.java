@@ -43,6 +43,7 @@ class MemoryRefusalTest {
     assertEquals(
         new MemoryBudget.Footprint(onnxBytes, 4 * onnxBytes), MemoryBudget.footprint(onnx));
     long tsBytes = Files.size(ts);
-    assertEquals(new MemoryBudget.Footprint(tsBytes, (long) (1.1 * tsBytes)), MemoryBudget.footprint(ts));
+    assertEquals(
+        new MemoryBudget.Footprint(tsBytes, (long) (1.1 * tsBytes)), MemoryBudget.footprint(ts));
   }
 }
