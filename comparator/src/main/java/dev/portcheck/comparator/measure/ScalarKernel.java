@@ -4,12 +4,25 @@ package dev.portcheck.comparator.measure;
 final class ScalarKernel implements Kernel {
   @Override
   public void stats(float[] y, int n, Moments s) {
+    stats(y, 0, n, s);
+  }
+
+  @Override
+  public void compare(
+      float[] x, float[] y, int n, double atol, double rtol, double floor, PassSums s) {
+    compare(x, y, 0, n, atol, rtol, floor, s);
+  }
+
+  /**
+   * {@link #stats(float[], int, Moments)} on {@code y[from..to)}: also the vector kernel's tail.
+   */
+  static void stats(float[] y, int from, int to, Moments s) {
     double shift = s.shift;
     double s1 = 0;
     double s2 = 0;
     float lo = s.lo;
     float hi = s.hi;
-    for (int i = 0; i < n; i++) {
+    for (int i = from; i < to; i++) {
       float v = y[i];
       double d = v - shift;
       s1 += d;
@@ -25,9 +38,12 @@ final class ScalarKernel implements Kernel {
     s.hi = hi;
   }
 
-  @Override
-  public void compare(
-      float[] x, float[] y, int n, double atol, double rtol, double floor, PassSums s) {
+  /**
+   * {@link #compare(float[], float[], int, double, double, double, PassSums)} on {@code [from,
+   * to)}.
+   */
+  static void compare(
+      float[] x, float[] y, int from, int to, double atol, double rtol, double floor, PassSums s) {
     double dot = 0;
     double na = 0;
     double nb = 0;
@@ -35,7 +51,7 @@ final class ScalarKernel implements Kernel {
     double mRel = s.maxRel;
     double mScale = s.scale;
     long out = 0;
-    for (int i = 0; i < n; i++) {
+    for (int i = from; i < to; i++) {
       double xd = x[i];
       double yd = y[i];
       dot += xd * yd;

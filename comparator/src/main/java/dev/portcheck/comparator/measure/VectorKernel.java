@@ -28,9 +28,8 @@ final class VectorKernel implements Kernel {
     DoubleVector s2 = DoubleVector.zero(D);
     FloatVector lo = FloatVector.broadcast(F, s.lo);
     FloatVector hi = FloatVector.broadcast(F, s.hi);
-    int i = 0;
     int bound = F.loopBound(n);
-    for (; i < bound; i += F.length()) {
+    for (int i = 0; i < bound; i += F.length()) {
       FloatVector v = FloatVector.fromArray(F, y, i);
       lo = lo.min(v);
       hi = hi.max(v);
@@ -40,22 +39,11 @@ final class VectorKernel implements Kernel {
       s2 = d0.fma(d0, s2);
       s2 = d1.fma(d1, s2);
     }
-    double t1 = s1.reduceLanes(VectorOperators.ADD);
-    double t2 = s2.reduceLanes(VectorOperators.ADD);
-    float l = lo.reduceLanes(VectorOperators.MIN);
-    float h = hi.reduceLanes(VectorOperators.MAX);
-    for (; i < n; i++) {
-      float v = y[i];
-      double d = v - shift;
-      t1 += d;
-      t2 += d * d;
-      l = v < l ? v : l;
-      h = v > h ? v : h;
-    }
-    s.s1 += t1;
-    s.s2 += t2;
-    s.lo = l;
-    s.hi = h;
+    s.s1 += s1.reduceLanes(VectorOperators.ADD);
+    s.s2 += s2.reduceLanes(VectorOperators.ADD);
+    s.lo = lo.reduceLanes(VectorOperators.MIN);
+    s.hi = hi.reduceLanes(VectorOperators.MAX);
+    ScalarKernel.stats(y, bound, n, s);
   }
 
   @Override
@@ -68,9 +56,8 @@ final class VectorKernel implements Kernel {
     DoubleVector mRel = DoubleVector.broadcast(D, s.maxRel);
     DoubleVector mScale = DoubleVector.broadcast(D, s.scale);
     long out = 0;
-    int i = 0;
     int bound = F.loopBound(n);
-    for (; i < bound; i += F.length()) {
+    for (int i = 0; i < bound; i += F.length()) {
       FloatVector xv = FloatVector.fromArray(F, x, i);
       FloatVector yv = FloatVector.fromArray(F, y, i);
       for (int part = 0; part < 2; part++) {
@@ -88,32 +75,13 @@ final class VectorKernel implements Kernel {
         out += o.trueCount();
       }
     }
-    double tDot = dot.reduceLanes(VectorOperators.ADD);
-    double tNa = na.reduceLanes(VectorOperators.ADD);
-    double tNb = nb.reduceLanes(VectorOperators.ADD);
-    double tAbs = mAbs.reduceLanes(VectorOperators.MAX);
-    double tRel = mRel.reduceLanes(VectorOperators.MAX);
-    double tScale = mScale.reduceLanes(VectorOperators.MAX);
-    for (; i < n; i++) {
-      double xd = x[i];
-      double yd = y[i];
-      tDot += xd * yd;
-      tNa += xd * xd;
-      tNb += yd * yd;
-      double ax = Math.abs(xd);
-      tScale = ax > tScale ? ax : tScale;
-      double d = Math.abs(yd - xd);
-      tAbs = d > tAbs ? d : tAbs;
-      double rel = d / (ax > floor ? ax : floor);
-      tRel = rel > tRel ? rel : tRel;
-      out += d > atol + rtol * ax ? 1 : 0;
-    }
-    s.dot += tDot;
-    s.na += tNa;
-    s.nb += tNb;
-    s.maxAbs = tAbs;
-    s.maxRel = tRel;
-    s.scale = tScale;
+    s.dot += dot.reduceLanes(VectorOperators.ADD);
+    s.na += na.reduceLanes(VectorOperators.ADD);
+    s.nb += nb.reduceLanes(VectorOperators.ADD);
+    s.maxAbs = mAbs.reduceLanes(VectorOperators.MAX);
+    s.maxRel = mRel.reduceLanes(VectorOperators.MAX);
+    s.scale = mScale.reduceLanes(VectorOperators.MAX);
     s.outside += out;
+    ScalarKernel.compare(x, y, bound, n, atol, rtol, floor, s);
   }
 }
