@@ -707,6 +707,12 @@ public final class ModelComparison {
           unaligned
               + " layer(s) have no counterpart between the baseline and the model (UNALIGNED):"
               + " they are listed but not compared.");
+    } else if (unaligned > 0) {
+      notes.add(
+          unaligned
+              + " layer(s) have no counterpart in the other model(s) (UNALIGNED): they are listed"
+              + " but not compared, and not tapped (no statistics) unless another row reads the"
+              + " same tensor.");
     }
     boolean diverged =
         div != null || layers.stream().anyMatch(l -> l.status() == LayerStatus.DIVERGED);
