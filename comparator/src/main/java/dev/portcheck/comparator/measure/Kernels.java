@@ -22,15 +22,15 @@ public final class Kernels {
   private static final Object LOCK = new Object();
   private static volatile boolean started;
   private static Thread warmer;
-  private static boolean settled;
 
   /** Values a comparison must summarise (all probes, all models) for the warm-up to pay. */
   static final long WORTH_IT = 1_000_000_000L;
 
-  private Kernels() {}
-
+  /** Values the comparisons of this process have announced ({@link #expect}). */
   private static final java.util.concurrent.atomic.AtomicLong EXPECTED =
       new java.util.concurrent.atomic.AtomicLong();
+
+  private Kernels() {}
 
   /**
    * Counts {@code values} that a comparison is about to summarise (all probes, all models) and
@@ -59,12 +59,11 @@ public final class Kernels {
       started = true;
       if (Boolean.getBoolean("portcheck.scalar")
           || ModuleLayer.boot().findModule("jdk.incubator.vector").isEmpty()) {
-        settled = true;
         return;
       }
       warmer = new Thread(Kernels::race, "portcheck-kernel-warm-up");
       warmer.setDaemon(true);
-      // Below the threads that load and compare: it only has to finish before the first probe.
+      // Beside the probes' runs; until it is done, the scalar kernel does the work.
       warmer.setPriority(Thread.MIN_PRIORITY);
       warmer.start();
     }
@@ -114,10 +113,6 @@ public final class Kernels {
       }
     } catch (LinkageError | RuntimeException e) {
       // The scalar kernel stays.
-    } finally {
-      synchronized (LOCK) {
-        settled = true;
-      }
     }
   }
 
