@@ -270,9 +270,7 @@ public final class ModelComparison {
                       if (f == ElementwiseDiff.Fused.NONE) {
                         summarise(row, model, res, sums[i][model]);
                       }
-                      if (model == 1
-                          && ref != null
-                          && (refSum == null || f != ElementwiseDiff.Fused.BOTH)) {
+                      if (model == 1 && ref != null && f != ElementwiseDiff.Fused.BOTH) {
                         summarise(row, 0, ref, sums[i][0]);
                       }
                     });
@@ -344,7 +342,7 @@ public final class ModelComparison {
       }
       for (Aligner.Row row : rows) {
         // A layer alone in its row is compared with nothing: not tapped, so that the engines
-        // expose (and copy, and hold) only what a comparison reads. Its row says so.
+        // expose (and copy, and hold) only what a comparison reads. A note in the report says so.
         if (row.tap(m) != null && row.compared() >= 2) {
           names.add(row.tap(m));
         }

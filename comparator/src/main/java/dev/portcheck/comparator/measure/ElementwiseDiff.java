@@ -186,8 +186,8 @@ public final class ElementwiseDiff implements ActivationDiff {
       Summary refSum,
       long[] refShape) {
     int len = ref.limit();
-    Moments otherMoments = otherSum != null && len > 0 ? new Moments(other.get(0)) : null;
-    Moments refMoments = refSum != null && len > 0 ? new Moments(ref.get(0)) : null;
+    Moments otherMoments = otherSum == null ? null : new Moments(len == 0 ? 0 : other.get(0));
+    Moments refMoments = refSum == null ? null : new Moments(len == 0 ? 0 : ref.get(0));
     double atol = tol.atol();
     double floor = atol > 0 ? atol : Double.MIN_NORMAL;
     PassSums sums = new PassSums();
@@ -221,21 +221,14 @@ public final class ElementwiseDiff implements ActivationDiff {
     maxAbs = sums.maxAbs;
     maxRel = sums.maxRel;
     scale = sums.scale;
-    addTo(otherSum, otherMoments, otherShape, other);
-    addTo(refSum, refMoments, refShape, ref);
+    if (otherMoments != null) {
+      otherMoments.addTo(otherSum, otherShape, other);
+    }
+    if (refMoments != null) {
+      refMoments.addTo(refSum, refShape, ref);
+    }
     updateCosine(sums.dot, sums.na, sums.nb);
     return sums.outside;
-  }
-
-  private static void addTo(Summary sum, Moments m, long[] shape, FloatBuffer v) {
-    if (sum == null) {
-      return;
-    }
-    if (m == null) {
-      sum.addPass(shape, v, 0, 0, Float.POSITIVE_INFINITY, Float.NEGATIVE_INFINITY);
-    } else {
-      m.addTo(sum, shape, v);
-    }
   }
 
   /** Element by element in the same order, NaN- and infinity-aware; returns the count outside. */

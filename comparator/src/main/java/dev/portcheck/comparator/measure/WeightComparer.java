@@ -486,16 +486,12 @@ public final class WeightComparer {
     int size = a.size();
     float[] p = new float[Math.min(size, BLOCK)];
     float[] q = new float[p.length];
-    double atol = tol.atol();
-    double rtol = tol.rtol();
     for (int at = 0; at < size; at += p.length) {
       int n = Math.min(p.length, size - at);
       x.get(at, p, 0, n);
       y.get(at, q, 0, n);
-      // Tolerance.close, inlined: one comparison per element, no call.
       for (int i = 0; i < n; i++) {
-        double ref = p[i];
-        if (!(Math.abs(q[i] - ref) <= atol + rtol * Math.abs(ref))) {
+        if (!tol.close(q[i], p[i])) {
           return false;
         }
       }
