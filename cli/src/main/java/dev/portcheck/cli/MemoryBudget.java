@@ -89,20 +89,32 @@ public final class MemoryBudget {
               human(available) + (limit != null ? "" : " available")),
           null);
     }
-    long heap = Runtime.getRuntime().maxMemory();
     long heapNeed = heapNeed(models);
-    if (heap != Long.MAX_VALUE && heapNeed > heap) {
+    requireHeap(
+        heapNeed,
+        String.format(
+            Locale.ROOT,
+            "load these models (%s of weights; loading and comparing them needs %s of heap)",
+            human(weights),
+            human(heapNeed)));
+  }
+
+  /**
+   * Refuses when the Java heap is smaller than {@code need}: "the Java heap (…) cannot {@code
+   * what}", and the {@code -Xmx} to start portcheck with.
+   */
+  private static void requireHeap(long need, String what) {
+    long heap = Runtime.getRuntime().maxMemory();
+    if (heap != Long.MAX_VALUE && need > heap) {
       throw PortcheckException.of(
           PortcheckException.Reason.NOT_RUNNABLE,
           String.format(
               Locale.ROOT,
-              "the Java heap (%s) cannot load these models (%s of weights; loading and comparing"
-                  + " them needs %s of heap); start portcheck with a larger heap, e.g."
+              "the Java heap (%s) cannot %s; start portcheck with a larger heap, e.g."
                   + " PORTCHECK_JAVA_OPTS=-Xmx%dg ./portcheck ...",
               human(heap),
-              human(weights),
-              human(heapNeed),
-              Math.max(2, (long) Math.ceil(1.5 * heapNeed / (1L << 30)))),
+              what,
+              Math.max(2, (long) Math.ceil(1.5 * need / (1L << 30)))),
           null);
     }
   }
@@ -143,23 +155,16 @@ public final class MemoryBudget {
       }
     }
     long need = held(paths) + PARAMETER_COPIES * largest + COMPARATOR_BYTES;
-    long heap = Runtime.getRuntime().maxMemory();
-    if (heap != Long.MAX_VALUE && need > heap) {
-      throw PortcheckException.of(
-          PortcheckException.Reason.NOT_RUNNABLE,
-          String.format(
-              Locale.ROOT,
-              "the Java heap (%s) cannot check parameter %s (%s as float32, read %d times over"
-                  + " while it is compared; %s of heap needed in all); start portcheck with a"
-                  + " larger heap, e.g. PORTCHECK_JAVA_OPTS=-Xmx%dg ./portcheck ...",
-              human(heap),
-              which,
-              human(largest),
-              PARAMETER_COPIES,
-              human(need),
-              Math.max(2, (long) Math.ceil(1.5 * need / (1L << 30)))),
-          null);
-    }
+    requireHeap(
+        need,
+        String.format(
+            Locale.ROOT,
+            "check parameter %s (%s as float32, read %d times over while it is compared; %s of"
+                + " heap needed in all)",
+            which,
+            human(largest),
+            PARAMETER_COPIES,
+            human(need)));
   }
 
   /**

@@ -253,13 +253,8 @@ public final class PtArchive implements AutoCloseable {
         view.asFloatBuffer().get(dst, done, n);
         done += n;
       }
-    } catch (ZipException e) {
-      throw PortcheckException.corrupt(
-          file, "zip entry '" + name + "' is damaged (" + e.getMessage() + ")", e);
-    } catch (java.io.EOFException e) {
-      throw PortcheckException.truncated(file, "zip entry '" + name + "' ends early");
     } catch (IOException e) {
-      throw PortcheckException.unreadable(file, e);
+      throw readFailure(name, e);
     }
   }
 
@@ -308,14 +303,21 @@ public final class PtArchive implements AutoCloseable {
                 + " bytes it declares (a zip bomb or a forged header)");
       }
       return data;
-    } catch (ZipException e) {
-      throw PortcheckException.corrupt(
-          file, "zip entry '" + name + "' is damaged (" + e.getMessage() + ")", e);
-    } catch (java.io.EOFException e) {
-      throw PortcheckException.truncated(file, "zip entry '" + name + "' ends early");
     } catch (IOException e) {
-      throw PortcheckException.unreadable(file, e);
+      throw readFailure(name, e);
     }
+  }
+
+  /** What reading zip entry {@code name} failed with, said as the file's problem. */
+  private PortcheckException readFailure(String name, IOException e) {
+    if (e instanceof ZipException) {
+      return PortcheckException.corrupt(
+          file, "zip entry '" + name + "' is damaged (" + e.getMessage() + ")", e);
+    }
+    if (e instanceof java.io.EOFException) {
+      return PortcheckException.truncated(file, "zip entry '" + name + "' ends early");
+    }
+    return PortcheckException.unreadable(file, e);
   }
 
   @Override
