@@ -69,7 +69,7 @@ public final class FoldedBatchNorm {
       double ab = 0;
       double bmax = 0;
       int start = c * per;
-      // A channel in blocks read in bulk, summed in independent chains (see Moments).
+      // A channel in blocks read in bulk, summed in independent chains (see ValueSums).
       for (int at = 0; at < per; at += x.length) {
         int n = Math.min(x.length, per - at);
         rb.get(start + at, x, 0, n);

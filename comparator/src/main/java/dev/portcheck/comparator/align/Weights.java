@@ -266,7 +266,7 @@ public final class Weights {
      * The fingerprint of {@code t}'s values (in any order) for the canonical shape {@code shape}.
      */
     static Fingerprint of(Tensor t, long[] shape) {
-      double[] m = Moments.of(t);
+      double[] m = ValueSums.of(t);
       long[] sorted = shape.clone();
       java.util.Arrays.sort(sorted);
       return new Fingerprint(java.util.Arrays.stream(sorted).boxed().toList(), m[0], m[1], m[2]);

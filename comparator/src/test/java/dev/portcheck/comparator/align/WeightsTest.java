@@ -59,7 +59,7 @@ class WeightsTest {
   }
 
   @Test
-  void momentsOfARaggedLengthCountEveryValue() {
+  void valueSumsOfARaggedLengthCountEveryValue() {
     // 8192 + 3 values: a full block, then a tail shorter than the unrolled step.
     float[] v = new float[8195];
     double sum = 0;
@@ -71,7 +71,7 @@ class WeightsTest {
       abs += Math.abs(v[i]);
       sq += (double) v[i] * v[i];
     }
-    double[] m = Moments.of(Tensor.ofFloats(new long[] {v.length}, v));
+    double[] m = ValueSums.of(Tensor.ofFloats(new long[] {v.length}, v));
     assertEquals(sum, m[0], 1e-9);
     assertEquals(abs, m[1], 1e-9);
     assertEquals(sq, m[2], 1e-9);

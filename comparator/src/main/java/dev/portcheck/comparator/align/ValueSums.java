@@ -11,10 +11,10 @@ import java.nio.FloatBuffer;
  * block copy is a bulk copy, and reads engine buffers and mapped files without one whole-tensor
  * copy.
  */
-final class Moments {
+final class ValueSums {
   private static final int BLOCK = 8192;
 
-  private Moments() {}
+  private ValueSums() {}
 
   /** {@code {sum, absSum, sumOfSquares}} of the values, in whatever order the tensor holds them. */
   static double[] of(Tensor t) {
